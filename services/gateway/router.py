@@ -1,0 +1,93 @@
+"""The gateway's own paths: login, the unit directory, and the catch-all that forwards."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from sqlalchemy import select
+
+from services.gateway import auth
+from services.gateway.models import Unit
+from services.gateway.proxy import forward
+from services.gateway.schemas import MeOut, TokenOut, UnitOut
+from shared.db import DbSession, UnitOfWorkRoute
+from shared.errors import NotFound, Unauthorized
+from shared.identity import CurrentPrincipal, Principal
+
+router = APIRouter(prefix="/api/v1", route_class=UnitOfWorkRoute)
+
+
+async def outside_principal(request: Request) -> Principal:
+    """The staff member behind a bearer token (platform app keys: the gateway issue)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("请先登录：缺少 Bearer 访问令牌", code="auth.token_missing",
+                           headers={"WWW-Authenticate": "Bearer"})
+    return auth.verify_staff_token(token)
+
+
+OutsidePrincipal = Annotated[Principal, Depends(outside_principal)]
+
+
+@router.post("/auth/token", response_model=TokenOut, tags=["auth"], summary="登录获取令牌")
+async def login(
+    session: DbSession,
+    username: Annotated[str, Form(description="用户名")],
+    password: Annotated[str, Form(description="密码")],
+) -> TokenOut:
+    user = await auth.authenticate(session, username, password)
+    principal = auth.principal_of(user)
+    access, ttl = auth.issue_staff_token(principal)
+    refresh, _ = auth.issue_staff_token(principal, kind="refresh")
+    return TokenOut(access_token=access, expires_in=ttl, refresh_token=refresh)
+
+
+@router.post("/auth/refresh", response_model=TokenOut, tags=["auth"], summary="刷新令牌")
+async def refresh(refresh_token: Annotated[str, Form(description="刷新令牌")]) -> TokenOut:
+    principal = auth.verify_staff_token(refresh_token, kind="refresh")
+    access, ttl = auth.issue_staff_token(principal)
+    return TokenOut(access_token=access, expires_in=ttl)
+
+
+@router.get("/auth/me", response_model=MeOut, tags=["auth"], summary="当前用户")
+async def me(principal: OutsidePrincipal) -> MeOut:
+    return MeOut(subject=principal.subject, role=str(principal.role),
+                 unit_id=principal.unit_id, name=principal.name)
+
+
+@router.get("/units", response_model=list[UnitOut], tags=["units"], summary="单位名录")
+async def list_units(session: DbSession, principal: OutsidePrincipal,
+                     kind: str | None = None) -> list[Unit]:
+    query = select(Unit).order_by(Unit.kind, Unit.id)
+    if kind:
+        query = query.where(Unit.kind == kind)
+    return list(await session.scalars(query))
+
+
+@router.get("/units/{unit_id}", response_model=UnitOut, tags=["units"], summary="单位详情")
+async def get_unit(unit_id: str, session: DbSession, principal: OutsidePrincipal) -> Unit:
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"单位 {unit_id} 不存在", code="unit.not_found")
+    return unit
+
+
+internal = APIRouter(prefix="/internal", route_class=UnitOfWorkRoute, include_in_schema=False)
+
+
+@internal.get("/units", response_model=list[UnitOut])
+async def internal_units(session: DbSession, principal: CurrentPrincipal) -> list[Unit]:
+    """The unit directory for other services (they check unit ids against it)."""
+    return list(await session.scalars(select(Unit).order_by(Unit.id)))
+
+
+proxy = APIRouter()
+
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@proxy.api_route("/api/v1/{path:path}", methods=_METHODS, include_in_schema=False)
+async def forward_to_service(request: Request, principal: OutsidePrincipal) -> Response:
+    return await forward(request, principal)

@@ -1,0 +1,56 @@
+"""Demo units and users, loaded on first `make up` (idempotent)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.auth import hash_password
+from services.gateway.models import Unit, User
+
+# (id, name, kind, leader, title, deputy county head in charge)
+DEMO_UNITS = [
+    ("office-zdb", "县重点项目建设服务中心（重点办）", "office", "周立新", "主任", "韩振东"),
+    ("dept-fgj", "县发展和改革局", "department", "李建华", "局长", "韩振东"),
+    ("dept-zrzy", "县自然资源局", "department", "王海涛", "局长", "赵国庆"),
+    ("dept-sthj", "县生态环境局", "department", "陈晓梅", "局长", "赵国庆"),
+    ("dept-zjj", "县住房和城乡建设局", "department", "刘志强", "局长", "孙丽萍"),
+    ("dept-xzsp", "县行政审批服务局", "department", "杨静", "局长", "孙丽萍"),
+    ("dept-czj", "县财政局", "department", "吴国栋", "局长", "韩振东"),
+    ("dept-jtj", "县交通运输局", "department", "郑光明", "局长", "赵国庆"),
+    ("dept-slj", "县水利局", "department", "冯春生", "局长", "赵国庆"),
+    ("town-chengguan", "城关镇", "township", "马文斌", "镇长", "孙丽萍"),
+    ("town-donghe", "东河镇", "township", "黄志远", "镇长", "赵国庆"),
+    ("town-xishan", "西山乡", "township", "何秀英", "乡长", "孙丽萍"),
+    ("town-nanchuan", "南川镇", "township", "郭晓东", "镇长", "韩振东"),
+    ("town-beiling", "北岭乡", "township", "林建军", "乡长", "赵国庆"),
+    ("town-qingshi", "青石镇", "township", "罗红梅", "镇长", "韩振东"),
+]
+
+DEMO_PASSWORD = "Kpp@2026"
+# (username, name, role, unit, org_code)
+DEMO_USERS = [
+    ("admin", "系统管理员", "admin", "office-zdb", None),
+    ("zdb", "重点办 张明", "key_office", "office-zdb", None),
+    ("fgj", "发改局 李娜", "department", "dept-fgj", None),
+    ("xzsp", "审批局 赵磊", "department", "dept-xzsp", None),
+    ("chengguan", "城关镇 王芳", "township", "town-chengguan", None),
+    ("donghe", "东河镇 刘洋", "township", "town-donghe", None),
+    ("leader", "县领导 韩振东", "leader", None, None),
+    ("qiye", "枝柯新材料有限公司 陈总", "enterprise", None, "91140000MA0C1XY832"),
+]
+
+
+async def seed_demo(session: AsyncSession) -> bool:
+    """Insert the demo directory and users if the directory is empty; True if it did."""
+    if await session.scalar(select(Unit.id).limit(1)) is not None:
+        return False
+    for uid, name, kind, leader, title, deputy in DEMO_UNITS:
+        session.add(Unit(id=uid, name=name, kind=kind, leader_name=leader, leader_title=title,
+                         deputy_head=deputy, active=True))
+    await session.flush()
+    hashed = hash_password(DEMO_PASSWORD)
+    for username, name, role, unit, org in DEMO_USERS:
+        session.add(User(username=username, password_hash=hashed, name=name, role=role,
+                         unit_id=unit, org_code=org))
+    return True

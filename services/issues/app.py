@@ -1,0 +1,5 @@
+"""The issues service: the five-step problem closed loop (port 8003)."""
+
+from shared.app import create_app
+
+app = create_app("issues", title="KPP 问题闭环服务", routers=[])

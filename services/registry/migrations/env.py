@@ -1,0 +1,4 @@
+from services.registry.models import Base
+from shared.migrate import run_migrations_env
+
+run_migrations_env(Base.metadata, "registry")

@@ -1,0 +1,1 @@
+"""Code every KPP service shares: settings, database, errors, identity, events, calendar."""

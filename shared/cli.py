@@ -1,0 +1,105 @@
+"""`python -m shared.cli …`: migrate, seed, serve one service, run one worker, or `up` all."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+
+from shared.migrate import SERVICES_WITH_SCHEMA
+from shared.settings import SERVICE_PORTS, get_settings
+
+WORKER_SERVICES = ("registry", "approvals", "issues", "scoring")
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from shared import migrate
+
+    for service in args.services or SERVICES_WITH_SCHEMA:
+        migrate.upgrade(service)
+        print(f"migrated {service}")
+
+
+def cmd_revision(args: argparse.Namespace) -> None:
+    from alembic import command
+
+    from shared.migrate import alembic_config
+
+    command.revision(alembic_config(args.service), message=args.message, autogenerate=True)
+
+
+async def _seed() -> None:
+    from shared.db import dispose_engine, job_session
+
+    for service in SERVICES_WITH_SCHEMA:
+        try:
+            module = importlib.import_module(f"services.{service}.seed")
+        except ModuleNotFoundError:
+            continue
+        async with job_session() as session:
+            loaded = await module.seed_demo(session)
+        print(f"demo data {service}: {'loaded' if loaded else 'already there'}")
+    await dispose_engine()
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    asyncio.run(_seed())
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from shared.preflight import check_port_free, check_services
+
+    settings = get_settings()
+    port = args.port or SERVICE_PORTS[args.service]
+    check_port_free(settings.host, port, args.service)
+    check_services(settings.database_url, settings.redis_url)
+    uvicorn.run(f"services.{args.service}.app:app", host=settings.host, port=port,
+                log_level="warning", access_log=False, workers=args.workers)
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from arq.worker import run_worker
+
+    from shared.preflight import check_services
+
+    settings = get_settings()
+    check_services(settings.database_url, settings.redis_url)
+    module = importlib.import_module(f"services.{args.service}.worker")
+    run_worker(module.WorkerSettings)
+
+
+def cmd_up(args: argparse.Namespace) -> None:
+    from shared.devrun import run_platform
+
+    sys.exit(run_platform())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="kpp", description="KPP 重点项目建设管理平台")
+    sub = parser.add_subparsers(required=True)
+    p = sub.add_parser("migrate", help="apply every service's migrations (or the named ones)")
+    p.add_argument("services", nargs="*", choices=[*SERVICES_WITH_SCHEMA, []])
+    p.set_defaults(func=cmd_migrate)
+    p = sub.add_parser("revision", help="autogenerate a migration for one service")
+    p.add_argument("service", choices=SERVICES_WITH_SCHEMA)
+    p.add_argument("-m", "--message", required=True)
+    p.set_defaults(func=cmd_revision)
+    sub.add_parser("seed", help="load the demo data set if not there").set_defaults(func=cmd_seed)
+    p = sub.add_parser("serve", help="run one service's API")
+    p.add_argument("service", choices=list(SERVICE_PORTS))
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("worker", help="run one service's arq worker")
+    p.add_argument("service", choices=WORKER_SERVICES)
+    p.set_defaults(func=cmd_worker)
+    sub.add_parser("up", help="the whole platform").set_defaults(func=cmd_up)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

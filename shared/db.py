@@ -1,0 +1,164 @@
+"""Database access: one async engine per process, one session per request or job.
+
+The session is committed in exactly one place: ``UnitOfWorkRoute`` for requests,
+``job_session`` for worker jobs. Domain services flush, never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.errors import KPPError
+from shared.settings import get_settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def make_base(schema: str) -> type[DeclarativeBase]:
+    """A declarative base whose tables all live in the service's own schema."""
+
+    class Base(DeclarativeBase):
+        metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+    Base.__name__ = f"{schema.capitalize()}Base"
+    return Base
+
+
+_engine: AsyncEngine | None = None
+_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+
+def get_engine() -> AsyncEngine:
+    global _engine, _sessionmaker
+    if _engine is None:
+        settings = get_settings()
+        _engine = create_async_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            pool_pre_ping=True,
+            connect_args={"server_settings": {"timezone": "UTC", "application_name": "kpp"}},
+        )
+        _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False, autoflush=False)
+    return _engine
+
+
+def sessionmaker() -> async_sessionmaker[AsyncSession]:
+    get_engine()
+    assert _sessionmaker is not None
+    return _sessionmaker
+
+
+async def dispose_engine() -> None:
+    global _engine, _sessionmaker
+    if _engine is not None:
+        await _engine.dispose()
+    _engine = _sessionmaker = None
+
+
+AfterCommit = Callable[[], Awaitable[Any]]
+
+
+def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
+    """Run ``hook`` once the surrounding request or job has committed (e.g. enqueue a job)."""
+    session.info.setdefault("after_commit", []).append(hook)
+
+
+async def _run_after_commit(session: AsyncSession) -> None:
+    for hook in session.info.pop("after_commit", []):
+        await hook()
+
+
+def keep_on_refusal(session: AsyncSession) -> None:
+    """Commit what was flushed even though the request ends in a refusal.
+
+    For records of the refusal itself (a failed login counted towards lock-out).
+    """
+    session.info["keep_on_refusal"] = True
+
+
+async def get_session(request: Request) -> AsyncSession:
+    """The request's session; ``UnitOfWorkRoute`` commits or rolls it back."""
+    session = getattr(request.state, "db_session", None)
+    if session is None:
+        session = sessionmaker()()
+        request.state.db_session = session
+    return session
+
+
+DbSession = Annotated[AsyncSession, Depends(get_session)]
+
+
+class UnitOfWorkRoute(APIRoute):
+    """Commits the request's session once, after the endpoint succeeded; else rolls back.
+
+    Errors raised by the commit itself (a unique violation found at flush time) reach the
+    error handlers like any other, so the client gets a problem+json and nothing is written.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def unit_of_work(request: Request) -> Response:
+            try:
+                response = await handler(request)
+                session: AsyncSession | None = getattr(request.state, "db_session", None)
+                if session is not None and response.status_code < 400:
+                    await session.commit()
+                    await _run_after_commit(session)
+                elif session is not None:
+                    await session.rollback()
+                return response
+            except KPPError:
+                session = getattr(request.state, "db_session", None)
+                if session is not None and session.info.get("keep_on_refusal"):
+                    await session.commit()
+                elif session is not None:
+                    await session.rollback()
+                raise
+            except BaseException:
+                session = getattr(request.state, "db_session", None)
+                if session is not None:
+                    await session.rollback()
+                raise
+            finally:
+                session = getattr(request.state, "db_session", None)
+                if session is not None:
+                    request.state.db_session = None
+                    await session.close()
+
+        return unit_of_work
+
+
+@asynccontextmanager
+async def job_session() -> AsyncIterator[AsyncSession]:
+    """The one session of a worker job, committed when the job's body returns."""
+    session = sessionmaker()()
+    try:
+        yield session
+        await session.commit()
+        await _run_after_commit(session)
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()

@@ -1,0 +1,66 @@
+"""Money in 万元: exact ``Decimal``, stored as NUMERIC(18,4), written in JSON as a string.
+
+policy R3: money is exact decimal in 万元, never a float.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from sqlalchemy import Numeric
+
+MONEY_SCALE = 4
+MONEY_SQL = Numeric(18, MONEY_SCALE)
+_PLAIN = re.compile(r"^-?\d{1,14}(\.\d{1,4})?$")
+YI = Decimal(10000)  # 1 亿元 = 10,000 万元
+
+
+def parse_money(value: Any, *, allow_negative: bool = False) -> Decimal:
+    """A plain decimal string (or int) in 万元 with at most 4 decimals."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("金额须为十进制字符串（万元），不接受浮点数")
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+    elif isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise ValueError("金额须为十进制字符串（万元）")
+    if not _PLAIN.match(text):
+        raise ValueError("金额格式错误：须为最多 4 位小数的十进制数（万元），不接受科学计数法")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - the regex already refuses it
+        raise ValueError("金额格式错误") from exc
+    if amount < 0 and not allow_negative:
+        raise ValueError("金额不能为负数")
+    return amount
+
+
+def money_str(amount: Decimal | None) -> str | None:
+    if amount is None:
+        return None
+    return format(amount.quantize(Decimal(1).scaleb(-MONEY_SCALE)), "f")
+
+
+_schema = WithJsonSchema({"type": "string", "pattern": r"^\d{1,14}(\.\d{1,4})?$", "examples": ["1250.5"]})
+_serialize = PlainSerializer(money_str, return_type=str, when_used="always")
+
+# Non-negative money in 万元 (investments, totals).
+Money = Annotated[Decimal, BeforeValidator(parse_money), _serialize, _schema]
+# Signed money (differences, corrections).
+SignedMoney = Annotated[
+    Decimal,
+    BeforeValidator(lambda v: parse_money(v, allow_negative=True)),
+    _serialize,
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d{1,14}(\.\d{1,4})?$"}),
+]
+
+
+def to_yi(amount: Decimal) -> Decimal:
+    """万元 → 亿元, for reports."""
+    return (amount / YI).quantize(Decimal("0.0001"))

@@ -1,0 +1,114 @@
+"""arq on Redis: one queue per service, JSON jobs, the outbox relay and the event consumer."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+from arq import cron, func
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import dispose_engine, job_session
+from shared.events import EventPipeline, queue_name
+from shared.jsonutil import dumps
+from shared.logging import configure_logging, request_id_var
+from shared.settings import get_settings
+
+log = logging.getLogger("kpp.queue")
+
+EventHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+
+
+def redis_settings(url: str | None = None) -> RedisSettings:
+    url = url or get_settings().redis_url
+    parsed = urlparse(url)
+    return RedisSettings(
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 6379,
+        database=int((parsed.path or "/0").lstrip("/") or 0),
+        password=parsed.password,
+        conn_timeout=2,
+        conn_retries=2,
+    )
+
+
+def job_serializer(data: dict[str, Any]) -> bytes:
+    return dumps(data).encode()
+
+
+def job_deserializer(raw: bytes) -> dict[str, Any]:
+    return json.loads(raw)
+
+
+async def create_queue_pool(url: str | None = None) -> ArqRedis:
+    return await create_pool(
+        redis_settings(url), job_serializer=job_serializer, job_deserializer=job_deserializer
+    )
+
+
+def worker_settings(
+    service: str,
+    pipeline: EventPipeline,
+    *,
+    handlers: dict[str, EventHandler] | None = None,
+    functions: Sequence[Any] = (),
+    cron_jobs: Sequence[Any] = (),
+) -> type:
+    """WorkerSettings for a service: its own queue, JSON jobs, ~30 s health check.
+
+    Every worker runs the outbox relay each second (an arq cron job, so unique across
+    replicas) and ``handle_event`` for the events its service subscribes to.
+    """
+    event_handlers = dict(handlers or {})
+
+    async def relay_outbox(ctx: dict[str, Any]) -> int:
+        async with job_session() as session:
+            return await pipeline.relay(session, ctx["redis"])
+
+    async def handle_event(ctx: dict[str, Any], event: dict[str, Any]) -> bool:
+        token = request_id_var.set(event.get("request_id"))
+        try:
+            async with job_session() as session:
+                return await pipeline.consume_once(session, event, event_handlers)
+        finally:
+            request_id_var.reset(token)
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        settings = get_settings()
+        configure_logging(f"{service}-worker", settings.log_level, settings.log_json)
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        await dispose_engine()
+
+    relay_cron = cron(relay_outbox, name="relay_outbox", second=set(range(60)), unique=True,
+                      run_at_startup=True, keep_result=0, timeout=30)
+
+    return type(
+        f"{service.capitalize()}WorkerSettings",
+        (),
+        {
+            "functions": [
+                func(handle_event, name="handle_event"),
+                func(relay_outbox, name="relay_outbox"),
+                *functions,
+            ],
+            "cron_jobs": [relay_cron, *cron_jobs],
+            "queue_name": queue_name(service),
+            "redis_settings": redis_settings(),
+            "job_serializer": staticmethod(job_serializer),
+            "job_deserializer": staticmethod(job_deserializer),
+            "health_check_interval": 30,
+            "health_check_key": f"{queue_name(service)}:health-check",
+            "on_startup": on_startup,
+            "on_shutdown": on_shutdown,
+            "max_tries": 10,
+            "keep_result": 3600,
+            "handle_signals": True,
+            "relay_outbox": staticmethod(relay_outbox),
+            "handle_event": staticmethod(handle_event),
+        },
+    )

@@ -1,0 +1,60 @@
+"""Settings for every process, read from the environment with the ``KPP_`` prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "kpp-dev-secret-change-me-0123456789abcdef"
+
+SERVICE_PORTS = {"gateway": 8000, "registry": 8001, "approvals": 8002, "issues": 8003, "scoring": 8004}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KPP_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kpp"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Signs the gateway's internal identity tokens and staff tokens.
+    secret_key: str = DEV_SECRET
+    internal_token_ttl_s: int = Field(120, ge=10, le=900)
+    staff_token_ttl_s: int = Field(3600, ge=60)
+    refresh_token_ttl_s: int = Field(7 * 24 * 3600, ge=600)
+    # Where each service listens; the gateway and services use these to call each other.
+    host: str = "127.0.0.1"
+    gateway_url: str = f"http://127.0.0.1:{SERVICE_PORTS['gateway']}"
+    registry_url: str = f"http://127.0.0.1:{SERVICE_PORTS['registry']}"
+    approvals_url: str = f"http://127.0.0.1:{SERVICE_PORTS['approvals']}"
+    issues_url: str = f"http://127.0.0.1:{SERVICE_PORTS['issues']}"
+    scoring_url: str = f"http://127.0.0.1:{SERVICE_PORTS['scoring']}"
+    service_timeout_s: float = Field(10.0, gt=0)
+    db_pool_size: int = Field(10, ge=1)
+    # bcrypt cost for staff passwords (tests lower it; production keeps >= 12)
+    bcrypt_rounds: int = Field(12, ge=4, le=16)
+    log_level: str = "INFO"
+    log_json: bool = True
+    # Business dates are dates in this zone (architecture: timestamps UTC, dates Asia/Shanghai).
+    business_tz: str = "Asia/Shanghai"
+    # Accepted clock skew for an event's occurred_at that lies in the future.
+    max_clock_skew_s: int = 300
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env == "prod" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+            raise ValueError(
+                "KPP_SECRET_KEY must be set to a private value of at least 32 characters "
+                "outside dev/test (KPP_ENV=prod)"
+            )
+        return self
+
+    def service_url(self, service: str) -> str:
+        return getattr(self, f"{service}_url")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

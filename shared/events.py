@@ -43,21 +43,35 @@ log = logging.getLogger("kpp.events")
 # Which services consume which event types. The relay copies each outbox event to the
 # queue of every subscriber; types without subscribers are only marked published.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    # registry
     "project.created": ("scoring",),
     "project.updated": ("scoring",),
     "project.stage_changed": ("scoring",),
     "project.progress_reported": ("scoring",),
+    "project.report_missing": ("scoring",),
+    "project.revocation_warning": ("scoring",),
     "project.revocation_due": ("scoring",),
+    "project.revoked": ("scoring",),
+    # approvals
+    "approval.case_opened": ("scoring",),
+    "approval.step_completed": ("scoring",),
     "approval.warning": ("scoring",),
     "approval.overdue": ("issues", "scoring"),
     "approval.completed": ("scoring",),
+    "approval.rejected": ("scoring",),
     "approval.deadline_changed": ("scoring",),
     "approval.missing_items_overdue": ("scoring",),
+    # issues
     "issue.created": ("scoring",),
     "issue.assigned": ("scoring",),
     "issue.overdue": ("scoring",),
+    "issue.closure_requested": ("scoring",),
     "issue.closed": ("scoring",),
     "issue.reopened": ("scoring",),
+    # scoring (no KPP consumer; platforms subscribe by webhook)
+    "notice.issued": (),
+    "summons.issued": (),
+    "assessment.published": (),
 }
 
 
@@ -212,7 +226,8 @@ class EventPipeline:
             }
             for consumer in SUBSCRIPTIONS.get(row.type, ()):
                 await redis.enqueue_job(
-                    "handle_event", event, _job_id=f"evt:{consumer}:{row.id}", _queue_name=queue_name(consumer)
+                    "handle_event", event,
+                    _job_id=f"evt:{consumer}:{row.id}", _queue_name=queue_name(consumer),
                 )
         if rows:
             await session.execute(

@@ -1,0 +1,43 @@
+"""The organisational-unit directory, as other services see it.
+
+The gateway owns the directory (``gateway.units``); services read it over HTTP and keep
+it for a minute, so checking a unit id costs no call on the hot path.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from shared.errors import InvalidInput
+from shared.http import service_client
+
+_CACHE_TTL_S = 60.0
+_cache: tuple[float, dict[str, dict[str, Any]]] | None = None
+
+
+async def unit_directory(*, refresh: bool = False) -> dict[str, dict[str, Any]]:
+    """Unit id → {id, name, kind, leader_name, leader_title, deputy_head, ...}."""
+    global _cache
+    now = time.monotonic()
+    if not refresh and _cache is not None and _cache[0] > now:
+        return _cache[1]
+    resp = await service_client.get_json("gateway", "/internal/units")
+    units = {u["id"]: u for u in resp.json() or []} if resp.ok else {}
+    if resp.ok:
+        _cache = (now + _CACHE_TTL_S, units)
+    return units
+
+
+async def require_unit(unit_id: str, *, field: str = "unit_id") -> dict[str, Any]:
+    """The unit, or a 422 naming the field (policy R14: the township/department in charge)."""
+    units = await unit_directory()
+    if unit_id not in units:
+        units = await unit_directory(refresh=True)
+    if unit_id not in units:
+        raise InvalidInput(
+            f"单位 {unit_id} 不在单位名录中",
+            code="unit.unknown",
+            fields=[{"field": field, "message": "未知单位"}],
+        )
+    return units[unit_id]

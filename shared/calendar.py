@@ -97,11 +97,7 @@ class CalendarYear:
         off = {d.toordinal() for d in self.off_days}
         extra = {d.toordinal() for d in self.working_days}
         # date.fromordinal(o).weekday() == (o + 6) % 7
-        return [
-            o
-            for o in range(first, last + 1)
-            if o in extra or ((o + 6) % 7 < 5 and o not in off)
-        ]
+        return [o for o in range(first, last + 1) if o in extra or ((o + 6) % 7 < 5 and o not in off)]
 
 
 class WorkingCalendar:

@@ -95,8 +95,9 @@ def test_official_2027_loaded_moves_the_count():
 def test_day_both_off_and_working_is_refused():
     # policy R15: a year listing a day as both off and working is invalid
     with pytest.raises(ValueError, match="both off and working"):
-        CalendarYear(2027, frozenset({date(2027, 2, 6)}), frozenset({date(2027, 2, 6)}),
-                     official=True, source="x")
+        CalendarYear(
+            2027, frozenset({date(2027, 2, 6)}), frozenset({date(2027, 2, 6)}), official=True, source="x"
+        )
     with pytest.raises(ValueError, match="outside year"):
         CalendarYear(2027, frozenset({date(2026, 2, 6)}), frozenset(), official=True, source="x")
 

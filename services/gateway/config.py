@@ -1,0 +1,35 @@
+"""The gateway's own settings (``KPP_GATEWAY_*``), each with a default."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KPP_GATEWAY_", env_file=".env", extra="ignore")
+
+    # signed requests: accepted clock skew and how long a nonce is remembered (> 2 × skew)
+    max_skew_s: int = Field(300, ge=30)
+    nonce_ttl_s: int = Field(900, ge=60)
+    # requests per minute: per staff user, and per app key unless the key says otherwise
+    user_rate_per_min: int = Field(1200, ge=1)
+    app_rate_per_min: int = Field(600, ge=1)
+    max_body_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    # how long the gateway waits for a service before answering 504
+    upstream_timeout_s: float = Field(10.0, gt=0)
+    # the audit buffer is written every this many milliseconds, in one INSERT
+    audit_flush_ms: int = Field(200, ge=10)
+    audit_buffer_max: int = Field(100_000, ge=1000)
+    idempotency_ttl_s: int = Field(24 * 3600, ge=60)
+    # webhook deliveries
+    webhook_timeout_s: float = Field(10.0, gt=0)
+    # how long a merged OpenAPI document is kept before the services are asked again
+    openapi_ttl_s: int = Field(300, ge=1)
+
+
+@lru_cache
+def gateway_settings() -> GatewaySettings:
+    return GatewaySettings()

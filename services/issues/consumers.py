@@ -1,0 +1,87 @@
+"""Events the issues service consumes: ``approval.overdue`` opens one supervision matter."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.issues.models import Issue, pipeline
+from services.issues.service import credit_code_of, event_payload, fetch_project, snapshot
+from shared.errors import KPPError
+from shared.identity import SYSTEM_PRINCIPAL
+
+log = logging.getLogger("kpp.issues.consumers")
+
+# keywords in an approval step's name → the problem kind
+_KIND_WORDS = (("环评", "eia"), ("环境影响", "eia"), ("林地", "forest_land"), ("用地", "land"),
+               ("土地", "land"), ("不动产", "land"), ("规划", "land"), ("水土", "water"),
+               ("取水", "water"), ("节能", "energy_saving"), ("安全", "safety_review"))
+
+
+def kind_for(step_name: str | None, approval_kind: str | None) -> str:
+    text_ = f"{step_name or ''} {approval_kind or ''}"
+    for word, kind in _KIND_WORDS:
+        if word in text_:
+            return kind
+    return "other"
+
+
+async def on_approval_overdue(session: AsyncSession, event: dict[str, Any]) -> None:
+    """policy R24: an overdue approval step becomes a supervision matter, once per case+step.
+
+    The inbox already drops a redelivered event id; the unique (source, source_ref) index
+    also makes a *second* overdue event for the same case and step open nothing new.
+    """
+    p = event["payload"]
+    ref = f"{p['case_id']}:{p.get('step_code') or '*'}"
+    if await session.scalar(select(Issue.id).where(Issue.source == "approval_overdue",
+                                                   Issue.source_ref == ref)):
+        log.info("approval %s already under supervision; nothing opened", ref)
+        return
+    project_id = uuid.UUID(str(p["project_id"]))
+    project: dict[str, Any] = {}
+    try:
+        project = await fetch_project(project_id, SYSTEM_PRINCIPAL) or {}
+    except KPPError as exc:  # the matter is opened anyway; project details stay as given
+        log.warning("registry lookup for %s failed (%s); opening with event data", project_id, exc)
+    step = p.get("step_name") or p.get("step_code") or "审批全流程"
+    since = p.get("overdue_since") or p.get("due_date")
+    description = (f"审批事项超期：{p.get('project_code') or ''} 项目「{step}」已超过办理时限"
+                   f"（期限 {p.get('due_date')}，{since} 起超期），审批案件 {p['case_id']}，"
+                   f"转入督办")
+    values = dict(
+        id=uuid.uuid4(), project_id=project_id,
+        project_code=project.get("project_code") or p.get("project_code"),
+        project_name=project.get("name"),
+        project_unit_id=project.get("unit_id") or p.get("unit_id"),
+        enterprise_code=credit_code_of(project), kind=kind_for(p.get("step_name"), p.get("kind")),
+        description=description, source="approval_overdue", source_ref=ref,
+        reporter=SYSTEM_PRINCIPAL.subject, reporter_name=SYSTEM_PRINCIPAL.name,
+        reporter_role=str(SYSTEM_PRINCIPAL.role), attachments=[], step="discovered",
+        responsible_unit_id=p.get("agency_unit_id"), assisting_unit_ids=[], redo_count=0,
+        overdue=False, close_supervision=False, escalation_level=0, deadline_provisional=False,
+        version=1,
+    )
+    inserted = (await session.execute(
+        pg_insert(Issue).values(**values)
+        .on_conflict_do_nothing(index_elements=["source", "source_ref"],
+                                index_where=text("source_ref IS NOT NULL"))
+        .returning(Issue.id))).first()
+    if inserted is None:
+        return
+    issue = await session.get(Issue, inserted.id)
+    assert issue is not None
+    await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="issue", entity_id=issue.id,
+                         action="open_from_approval_overdue",
+                         after=snapshot(issue) | {"source_ref": ref, "event_id": event["id"]},
+                         reason=description)
+    await pipeline.emit(session, "issue.created", event_payload(issue) | {"source_ref": ref},
+                        key=str(issue.id))
+
+
+HANDLERS = {"approval.overdue": on_approval_overdue}

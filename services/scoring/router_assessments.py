@@ -1,0 +1,117 @@
+"""HTTP: rubrics, monthly runs, objections, publishing, year-end, bulletins (R27, R29, R30)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from services.scoring import assessment, notices, yearend
+from services.scoring.bulletin import bulletin_xlsx
+from services.scoring.models import AssessmentRun
+from services.scoring.schemas import ObjectionIn, ObjectionOut, ResolutionIn, RubricIn, RubricOut
+from shared.db import DbSession, UnitOfWorkRoute
+from shared.errors import InvalidInput, ServiceUnavailable
+from shared.identity import CurrentPrincipal, Principal, Role
+from shared.units import unit_directory
+
+router = APIRouter(prefix="/api/v1", tags=["assessment"], route_class=UnitOfWorkRoute)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _require_reader(principal: Principal) -> None:
+    """Rankings are read by government staff and platforms, not by enterprises."""
+    if principal.role == Role.enterprise:
+        principal.require_role(Role.key_office)
+
+
+async def _assessable_units() -> dict[str, dict[str, Any]]:
+    units = await unit_directory()
+    if not units:
+        raise ServiceUnavailable("无法读取单位名录，考核未执行", code="service.unit_directory")
+    return units
+
+
+async def _run_body(session, run: AssessmentRun) -> dict[str, Any]:
+    figures = run.inputs["units"]
+    return {
+        "month": run.month, "status": run.status, "revision": run.revision,
+        "rubric_versions": run.result["rubric_versions"], "rubric_ids": run.rubric_ids,
+        "inputs_digest": run.inputs_digest, "run_at": run.run_at, "run_by": run.run_by,
+        "published_at": run.published_at, "published_by": run.published_by,
+        "units": [u | {"figures": figures[u["unit_id"]]["metrics"]} for u in run.result["units"]],
+        "comparisons": run.result["comparisons"],
+        "notices": await notices.month_notices(session, run.month),
+    }
+
+
+@router.post("/rubrics", status_code=201, response_model=RubricOut, summary="发布新版评分细则")
+async def create_rubric(data: RubricIn, session: DbSession, principal: CurrentPrincipal):
+    return await assessment.create_rubric(session, principal=principal, data=data)
+
+
+@router.get("/rubrics", response_model=list[RubricOut], summary="评分细则（各版本）")
+async def list_rubrics(session: DbSession, principal: CurrentPrincipal,
+                       kind: str | None = Query(None, description="township 乡镇 / department 部门")):
+    _require_reader(principal)
+    return await assessment.list_rubrics(session, kind)
+
+
+@router.get("/assessments/year/{year}", summary="年度考核结果（月度与年终项目综合，表彰名单）")
+async def year_result(year: int, session: DbSession, principal: CurrentPrincipal):
+    _require_reader(principal)
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("年份无效", code="year.invalid", fields=[{"field": "year", "message": "年份无效"}])
+    return await yearend.year_result(session, year=year)
+
+
+@router.post("/assessments/{month}/run", summary="执行月度考核（幂等；每月 1 日自动执行）")
+async def run_month(month: str, session: DbSession, principal: CurrentPrincipal):
+    principal.require_office()
+    units = await _assessable_units()
+    run, info = await assessment.run_month(session, principal=principal, month=month, units=units)
+    return await _run_body(session, run) | info
+
+
+@router.get("/assessments/{month}", summary="月度考核结果：得分、名次、五晒五比、通报")
+async def get_month(month: str, session: DbSession, principal: CurrentPrincipal):
+    _require_reader(principal)
+    return await _run_body(session, await assessment.get_run(session, month))
+
+
+@router.post("/assessments/{month}/publish", summary="发布月度考核结果（重点办）")
+async def publish(month: str, session: DbSession, principal: CurrentPrincipal):
+    return await _run_body(session, await assessment.publish(session, principal=principal, month=month))
+
+
+@router.post("/assessments/{month}/objections", status_code=201, response_model=ObjectionOut,
+             summary="单位对草稿结果提出异议")
+async def raise_objection(month: str, data: ObjectionIn, session: DbSession, principal: CurrentPrincipal):
+    return await assessment.raise_objection(session, principal=principal, month=month, unit_id=data.unit_id,
+                                            item=data.item, reason=data.reason)
+
+
+@router.get("/assessments/{month}/objections", response_model=list[ObjectionOut], summary="异议列表")
+async def list_objections(month: str, session: DbSession, principal: CurrentPrincipal):
+    return await assessment.list_objections(session, principal=principal, month=month)
+
+
+@router.post("/assessments/{month}/objections/{objection_id}/resolve", response_model=ObjectionOut,
+             summary="重点办处理异议")
+async def resolve_objection(month: str, objection_id: uuid.UUID, data: ResolutionIn, session: DbSession,
+                            principal: CurrentPrincipal):
+    return await assessment.resolve_objection(session, principal=principal, month=month,
+                                              objection_id=objection_id, accepted=data.accepted,
+                                              resolution=data.resolution)
+
+
+@router.get("/bulletins/{month}.xlsx", summary="月度通报（xlsx）：排名、五晒五比、通报、约谈",
+            response_class=Response, responses={200: {"content": {XLSX: {}}}})
+async def bulletin(month: str, session: DbSession, principal: CurrentPrincipal):
+    _require_reader(principal)
+    run = await assessment.get_run(session, month)
+    summons = await notices.list_summons(session, principal=principal, unit_id=None, month=month)
+    body = bulletin_xlsx(run, await notices.month_notices(session, month), summons)
+    return Response(body, media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="bulletin-{month}.xlsx"'})

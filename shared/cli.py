@@ -53,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from shared.preflight import check_port_free, check_services
 
     settings = get_settings()
-    port = args.port or SERVICE_PORTS[args.service]
+    port = args.port or settings.service_port(args.service)
     check_port_free(settings.host, port, args.service)
     check_services(settings.database_url, settings.redis_url)
     uvicorn.run(f"services.{args.service}.app:app", host=settings.host, port=port,
@@ -67,7 +67,10 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
     settings = get_settings()
     check_services(settings.database_url, settings.redis_url)
-    module = importlib.import_module(f"services.{args.service}.worker")
+    try:
+        module = importlib.import_module(f"services.{args.service}.worker")
+    except ModuleNotFoundError:
+        sys.exit(f"kpp: {args.service} 没有后台任务进程（worker）")
     run_worker(module.WorkerSettings)
 
 
@@ -94,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--workers", type=int, default=1)
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("worker", help="run one service's arq worker")
-    p.add_argument("service", choices=WORKER_SERVICES)
+    p.add_argument("service", choices=list(SERVICE_PORTS))
     p.set_defaults(func=cmd_worker)
     sub.add_parser("up", help="the whole platform").set_defaults(func=cmd_up)
     args = parser.parse_args(argv)

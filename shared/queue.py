@@ -80,11 +80,15 @@ def worker_settings(
     async def on_startup(ctx: dict[str, Any]) -> None:
         settings = get_settings()
         configure_logging(f"{service}-worker", settings.log_level, settings.log_json)
+        if settings.log_level.upper() != "DEBUG":
+            # arq logs every job start and end at INFO: the relay alone runs each second
+            logging.getLogger("arq.worker").setLevel(logging.WARNING)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         await dispose_engine()
 
-    relay_cron = cron(relay_outbox, name="relay_outbox", second=set(range(60)), unique=True,
+    # the cron name is part of arq's job id, global across queues: one per service
+    relay_cron = cron(relay_outbox, name=f"{service}_relay_outbox", second=set(range(60)), unique=True,
                       run_at_startup=True, keep_result=0, timeout=30)
 
     return type(

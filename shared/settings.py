@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     refresh_token_ttl_s: int = Field(7 * 24 * 3600, ge=600)
     # Where each service listens; the gateway and services use these to call each other.
     host: str = "127.0.0.1"
+    # `make up` listens on port_base (gateway) .. port_base+4 (scoring)
+    port_base: int = Field(8000, ge=1024, le=65000)
+    # where `make up` keeps the embedded PostgreSQL and Valkey data
+    data_dir: str = ".kpp"
     gateway_url: str = f"http://127.0.0.1:{SERVICE_PORTS['gateway']}"
     registry_url: str = f"http://127.0.0.1:{SERVICE_PORTS['registry']}"
     approvals_url: str = f"http://127.0.0.1:{SERVICE_PORTS['approvals']}"
@@ -50,6 +54,9 @@ class Settings(BaseSettings):
                 "outside dev/test (KPP_ENV=prod)"
             )
         return self
+
+    def service_port(self, service: str) -> int:
+        return self.port_base + SERVICE_PORTS[service] - SERVICE_PORTS["gateway"]
 
     def service_url(self, service: str) -> str:
         return getattr(self, f"{service}_url")

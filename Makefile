@@ -1,0 +1,33 @@
+# KPP — the two commands of the quick start are `make up` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: up test install lint format bench migrate clean-data
+
+up: $(STAMP)            ## the whole platform (embedded PostgreSQL + Valkey unless KPP_*_URL are set)
+	$(PY) -m shared.cli up
+
+test: $(STAMP)          ## the whole test suite against real PostgreSQL and Redis
+	$(PY) -m pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)         ## every benchmark in bench/, one after the other
+	@for b in bench/*_*.py; do m=$$(basename $$b .py); echo "== $$m"; $(PY) -m bench.$$m || exit 1; done
+
+migrate: $(STAMP)
+	$(PY) -m shared.cli migrate
+
+clean-data:             ## forget the embedded databases' data (.kpp/)
+	rm -rf .kpp

@@ -1,0 +1,179 @@
+"""`make up`: the whole platform on one machine.
+
+Without ``KPP_DATABASE_URL`` / ``KPP_REDIS_URL`` it starts an embedded PostgreSQL and
+Valkey with their data under ``./.kpp/`` (re-used by the next `make up`); then it applies
+every service's migrations, loads the demo data on first start, starts the gateway, the
+four services and their workers, and prints the URLs and demo logins. Ctrl-C stops
+everything it started.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from shared.cli import WORKER_SERVICES
+from shared.preflight import PreflightError, check_port_free, check_services
+from shared.settings import SERVICE_PORTS, get_settings
+
+
+class Platform:
+    def __init__(self) -> None:
+        self.env = dict(os.environ)
+        self.settings = get_settings()
+        self.data_dir = Path(self.settings.data_dir)
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.valkey = None
+        self.embedded_pg = False
+
+    # -- data servers -----------------------------------------------------------------
+    def start_data_servers(self) -> None:
+        from shared.embedded import EmbeddedValkey, start_embedded_postgres
+
+        if not self.env.get("KPP_DATABASE_URL"):
+            print(f"· 启动内置 PostgreSQL（数据目录 {self.data_dir}/pgdata）…", flush=True)
+            self.env["KPP_DATABASE_URL"] = start_embedded_postgres(self.data_dir / "pgdata", "kpp")
+            self.embedded_pg = True
+        if not self.env.get("KPP_REDIS_URL"):
+            print(f"· 启动内置 Valkey（数据目录 {self.data_dir}/valkey）…", flush=True)
+            self.valkey = EmbeddedValkey(self.data_dir / "valkey", persist=True)
+            self.env["KPP_REDIS_URL"] = self.valkey.start()
+        check_services(self.env["KPP_DATABASE_URL"], self.env["KPP_REDIS_URL"])
+
+    def stop_data_servers(self) -> None:
+        from shared.embedded import stop_embedded_postgres
+
+        if self.valkey is not None:
+            self.valkey.stop()
+        if self.embedded_pg:
+            stop_embedded_postgres()
+
+    # -- KPP processes ----------------------------------------------------------------
+    def run_step(self, *args: str) -> None:
+        result = subprocess.run([sys.executable, "-m", "shared.cli", *args], env=self.env)
+        if result.returncode != 0:
+            raise PreflightError(f"`kpp {' '.join(args)}` 失败（退出码 {result.returncode}）")
+
+    def spawn(self, name: str, *args: str) -> None:
+        proc = subprocess.Popen([sys.executable, "-m", "shared.cli", *args], env=self.env)
+        self.children.append((name, proc))
+
+    def start_processes(self) -> None:
+        host = self.settings.host
+        for service in SERVICE_PORTS:
+            port = self.settings.service_port(service)
+            check_port_free(host, port, service)
+            self.env[f"KPP_{service.upper()}_URL"] = f"http://{host}:{port}"
+        for service in SERVICE_PORTS:
+            self.spawn(service, "serve", service)
+        for service in worker_services():
+            self.spawn(f"{service}-worker", "worker", service)
+
+    def wait_ready(self, timeout: float = 90) -> bool:
+        url = f"{self.env['KPP_GATEWAY_URL']}/readyz"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_children()
+            try:
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    if resp.status == 200:
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.5)
+        return False
+
+    def check_children(self) -> None:
+        for name, proc in self.children:
+            if proc.poll() is not None:
+                raise PreflightError(f"{name} 意外退出（退出码 {proc.returncode}），平台已停止")
+
+    def stop_processes(self) -> None:
+        for _, proc in self.children:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for _, proc in self.children:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.children.clear()
+
+
+def worker_services() -> list[str]:
+    services = list(WORKER_SERVICES)
+    if importlib.util.find_spec("services.gateway.worker") is not None:
+        services.insert(0, "gateway")
+    return services
+
+
+def banner(env: dict[str, str]) -> str:
+    from services.gateway.seed import DEMO_PASSWORD, DEMO_USERS
+
+    lines = ["", "KPP 重点项目建设管理平台 已启动", ""]
+    lines.append(f"  网关 gateway     {env['KPP_GATEWAY_URL']}   （接口文档 {env['KPP_GATEWAY_URL']}/docs）")
+    for service in ("registry", "approvals", "issues", "scoring"):
+        lines.append(f"  {service:<16} {env[f'KPP_{service.upper()}_URL']}")
+    lines.append(f"  PostgreSQL       {_safe_db(env['KPP_DATABASE_URL'])}")
+    lines.append(f"  Redis/Valkey     {env['KPP_REDIS_URL']}")
+    lines += ["", f"  演示账号（密码均为 {DEMO_PASSWORD}）:"]
+    for username, name, role, unit, _ in DEMO_USERS:
+        lines.append(f"    {username:<10} {role:<11} {unit or '':<15} {name}")
+    seed = importlib.import_module("services.gateway.seed")
+    for key, secret, name, scopes in getattr(seed, "DEMO_APP_KEYS", []):
+        lines.append(f"  演示平台密钥 {name}: X-App-Key={key}  secret={secret}  scopes={' '.join(scopes)}")
+    lines += ["", "  登录: curl -d 'username=zdb&password=" + DEMO_PASSWORD + "' "
+              + env["KPP_GATEWAY_URL"] + "/api/v1/auth/token", "", "  按 Ctrl-C 停止全部进程。", ""]
+    return "\n".join(lines)
+
+
+def _safe_db(url: str) -> str:
+    from shared.preflight import describe_db
+
+    return describe_db(url)
+
+
+def run_platform() -> int:
+    platform = Platform()
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        platform.start_data_servers()
+        print("· 数据库迁移…", flush=True)
+        platform.run_step("migrate")
+        platform.run_step("seed")
+        platform.start_processes()
+        if not platform.wait_ready():
+            print("kpp: 90 秒内未就绪，请查看上方日志", file=sys.stderr)
+            return 1
+        print(banner(platform.env), flush=True)
+        while True:
+            platform.check_children()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up
+        print("\n· 正在停止…", flush=True)
+        return 0
+    except PreflightError as exc:
+        print(exc.code, file=sys.stderr)
+        return 1
+    finally:
+        platform.stop_processes()
+        platform.stop_data_servers()
+        print("· 已停止。", flush=True)

@@ -1,9 +1,10 @@
 """The monthly review's notices and summons (一通报、两约谈, policy R28).
 
 Counting rule (docs/scoring.md): the review of month M issues one notice for each
-assignment whose deadline is on or before the last day of M and which, at that day, was
-not completed — or whose completion the key office had judged badly done by then. At
-most one notice per assignment and month. A notice's ordinal is 1 + the notices the same
+assignment whose deadline is on or before the last day of M and which had no valid
+completion by that day: none reported, reported after it, or the reported completion
+judged badly done by the key office (a badly-done completion never counts). At most one
+notice per assignment and month. A notice's ordinal is 1 + the notices the same
 assignment received in earlier months. Ordinal 1: notice only; ordinal 2: notice and a
 summons of the unit head by the deputy county head in charge (the unit's `deputy_head`);
 ordinal 3 and every later one: notice and a summons by the county's principal leader.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.dates import month_bounds, today
@@ -46,7 +47,7 @@ async def review_month(session: AsyncSession, *, principal: Principal, month: st
         select(Assignment).where(
             Assignment.deadline <= last,
             or_(Assignment.completed_on.is_(None), Assignment.completed_on > last,
-                and_(Assignment.status == "badly_done", Assignment.judged_on <= last)),
+                Assignment.status == "badly_done"),
             ~later_or_same.exists(),
         ).order_by(Assignment.unit_id, Assignment.deadline, Assignment.id).with_for_update()
     )).all()
@@ -56,9 +57,9 @@ async def review_month(session: AsyncSession, *, principal: Principal, month: st
         earlier = await session.scalar(select(func.count()).select_from(Notice).where(
             Notice.assignment_id == a.id, Notice.month < month))
         ordinal = int(earlier or 0) + 1
-        finished_by_then = a.completed_on is not None and a.completed_on <= last
+        badly = a.status == "badly_done" and a.completed_on is not None and a.completed_on <= last
         notice = Notice(id=uuid.uuid4(), assignment_id=a.id, unit_id=a.unit_id, month=month,
-                        ordinal=ordinal, reason="badly_done" if finished_by_then else "unfinished",
+                        ordinal=ordinal, reason="badly_done" if badly else "unfinished",
                         level=level_for(ordinal), issued_on=today())
         session.add(notice)
         await session.flush()

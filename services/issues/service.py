@@ -56,7 +56,7 @@ def visible_clause(principal: Principal) -> ColumnElement[bool]:
     if principal.role in (Role.township, Role.department) and principal.unit_id:
         unit = principal.unit_id
         return or_(Issue.project_unit_id == unit, Issue.responsible_unit_id == unit,
-                   Issue.assisting_unit_ids.any(unit))
+                   Issue.assisting_unit_ids.contains([unit]))
     if principal.role == Role.enterprise and principal.org_code:
         return Issue.enterprise_code == principal.org_code
     return false()

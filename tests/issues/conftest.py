@@ -14,14 +14,15 @@ from shared.db import job_session
 QIYE_CODE = "91140000MA0C1XY832"  # the demo enterprise user's credit code
 
 
-def project_code(uniq: str) -> str:
+def code_for(uniq: str) -> str:
+    """A project code in the older YYYY-AAAAAA-BB-CC-NNNNNN form, unique per test."""
     return f"2024-140000-44-01-{int(uniq, 16) % 1_000_000:06d}"
 
 
 async def make_project(platform, uniq: str, *, unit: str = "town-chengguan",
                        credit: str | None = QIYE_CODE) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "project_code": project_code(uniq), "name": f"问题测试项目{uniq}", "unit_id": unit,
+        "project_code": code_for(uniq), "name": f"问题测试项目{uniq}", "unit_id": unit,
         "category": "industrial", "total_investment": "12000",
     }
     if credit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -110,6 +111,13 @@ def _servers_under(data_dir: Path) -> set[int]:
 def test_make_up_runs_everything_on_embedded_servers_and_ctrl_c_leaves_nothing():
     data_dir = ROOT / ".kpp" / f"test-up-{uuid.uuid4().hex[:6]}"
     base = 20000 + (os.getpid() % 2000) * 5
+    try:
+        _check_up_twice(data_dir, base)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _check_up_twice(data_dir: Path, base: int) -> None:
     out, children = _up_once(data_dir, base)
     assert "演示账号" in out and f"http://127.0.0.1:{base}" in out
     assert "demo data gateway: loaded" in out

@@ -1,36 +1,251 @@
-"""The project library's domain logic. Takes a session, flushes, never commits."""
+"""The project library's domain logic (policy R1–R3, R8, R10, R11, R14).
+
+Keyword-only functions taking a session; they flush, never commit.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
-from services.registry.models import Project, pipeline
-from services.registry.schemas import ProjectIn, ProjectOut
-from shared.errors import Conflict, NotFound
+from services.registry.access import require_read, require_write, today
+from services.registry.codes import STAGES_ZH, scale_band, stage_index
+from services.registry.models import Membership, Project, StageChange, Target, pipeline
+from services.registry.present import snapshot
+from services.registry.schemas import MembershipIn, ProjectIn, ProjectPatch, TargetIn
+from shared.errors import Conflict, InvalidInput, PreconditionFailed, PreconditionRequired
 from shared.identity import Principal
+from shared.units import require_unit
+
+SIMPLE_FIELDS = ("name", "category", "government_investment", "carrying_unit_name",
+                 "carrying_unit_credit_code", "contact_leader", "team", "work_plan",
+                 "follow_owner", "start_conditions_met_on", "planned_start", "planned_finish",
+                 "actual_start", "capacity_reached_on", "major_industrial")
+
+
+def lib_tags(memberships: list[Membership]) -> list[str]:
+    """The denormalised current memberships the list filters on (GIN-indexed)."""
+    tags: set[str] = set()
+    for m in memberships:
+        if m.until is None:
+            tags.add(m.library)
+            if m.kind:
+                tags.add(f"{m.library}:{m.kind}")
+            if m.level:
+                tags.add(f"key:{m.level}")
+    return sorted(tags)
+
+
+def new_memberships(libs: list[MembershipIn], on: date) -> list[Membership]:
+    annual_kind = next((m.kind for m in libs if m.library == "annual"), None)
+    out = []
+    for m in libs:
+        kind = annual_kind if m.library == "key" else m.kind
+        out.append(Membership(id=uuid.uuid4(), library=m.library, kind=kind, level=m.level,
+                              since=m.since or on, until=None))
+    return out
+
+
+def apply_memberships(project: Project, libs: list[MembershipIn], on: date) -> list[str]:
+    """Replace the current memberships: unchanged ones stay, others close today (R1, R2)."""
+    wanted = {m.library: m for m in new_memberships(libs, on)}
+    notes = []
+    for m in project.memberships:
+        if m.until is not None:
+            continue
+        w = wanted.get(m.library)
+        if w is not None and (w.kind, w.level) == (m.kind, m.level):
+            del wanted[m.library]
+            continue
+        m.until = on if (w is None or w.since <= on) else w.since
+        if m.until < m.since:
+            m.until = m.since
+        notes.append(f"{m.library} 出库 {m.until}")
+    for w in wanted.values():
+        project.memberships.append(w)
+        notes.append(f"{w.library} 入库 {w.since}")
+    project.lib_tags = lib_tags(project.memberships)
+    return notes
+
+
+def make_targets(targets: list[TargetIn]) -> list[Target]:
+    return [Target(id=uuid.uuid4(), name=t.name, kind=t.kind, due_on=t.due_on,
+                   threshold_pct=t.threshold_pct, met_on=t.met_on) for t in targets]
+
+
+def evaluate_targets(project: Project) -> None:
+    """policy R11: start and completion targets are met by the project's own record."""
+    completed = (project.stage_dates or {}).get("completed")
+    for t in project.targets:
+        if t.met_on is not None:
+            continue
+        if t.kind == "start" and project.actual_start:
+            t.met_on = project.actual_start
+        elif t.kind == "complete" and completed:
+            t.met_on = date.fromisoformat(completed)
+
+
+def _check_dates(project: Project) -> None:
+    if project.planned_start and project.planned_finish and project.planned_finish < project.planned_start:
+        raise InvalidInput("计划竣工日期不能早于计划开工日期", code="project.dates_invalid",
+                           fields=[{"field": "planned_finish", "message": "早于计划开工日期"}])
+
+
+async def _check_unit(principal: Principal, unit_id: str) -> None:
+    principal.require_unit(unit_id)
+    await require_unit(unit_id)
 
 
 async def create_project(session: AsyncSession, *, principal: Principal, data: ProjectIn) -> Project:
-    principal.require_unit(data.unit_id)
+    await _check_unit(principal, data.unit_id)
     exists = await session.scalar(select(Project.id).where(Project.project_code == data.project_code))
     if exists is not None:
         raise Conflict(f"项目代码 {data.project_code} 已在库中", code="project.duplicate_code",
-                       existing_id=str(exists))
-    project = Project(**data.model_dump())
+                       existing_id=str(exists),
+                       fields=[{"field": "project_code", "message": "项目代码重复"}])
+    project, change = build_project(data, principal, today())
     session.add(project)
     await session.flush()
-    snapshot = ProjectOut.model_validate(project).model_dump(mode="json")
+    session.add(change)
+    await record_created(session, principal, project)
+    return project
+
+
+def build_project(data: ProjectIn, principal: Principal, on: date) -> tuple[Project, StageChange]:
+    """A new Project (with memberships, stage history, targets) from validated input."""
+    stage_on = data.stage_on or on
+    if stage_on > on:
+        raise InvalidInput("阶段日期不能晚于今天", code="project.stage_date_future",
+                           fields=[{"field": "stage_on", "message": "晚于今天"}])
+    values = data.model_dump(include=set(SIMPLE_FIELDS))
+    project = Project(id=uuid.uuid4(), project_code=data.project_code, unit_id=data.unit_id,
+                      total_investment=data.total_investment,
+                      scale_band=scale_band(data.total_investment), tags=data.tags,
+                      stage=data.stage, stage_dates={data.stage: stage_on.isoformat()},
+                      version=1, **values)
+    project.memberships = new_memberships(data.libraries, on)
+    project.lib_tags = lib_tags(project.memberships)
+    project.targets = make_targets(data.targets)
+    if stage_index(data.stage) >= stage_index("started") and project.actual_start is None:
+        project.actual_start = stage_on
+    evaluate_targets(project)
+    change = StageChange(project_id=project.id, from_stage=None, to_stage=data.stage,
+                         on_date=stage_on, actor=principal.subject, reason="入库")
+    return project, change
+
+
+async def record_created(session: AsyncSession, principal: Principal, project: Project) -> None:
+    snap = snapshot(project)
     await pipeline.audit(session, principal, entity="project", entity_id=project.id,
-                         action="create", after=snapshot)
-    await pipeline.emit(session, "project.created", snapshot, key=str(project.id))
+                         action="create", after=snap)
+    await pipeline.emit(session, "project.created", snap, key=str(project.id))
+
+
+async def get_project(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
+                      for_update: bool = False) -> Project:
+    project = await session.get(Project, project_id, with_for_update=for_update or None)
+    return require_read(principal, project, project_id)
+
+
+def parse_if_match(if_match: str | None) -> int:
+    if not if_match:
+        raise PreconditionRequired("修改项目须带 If-Match 头（取自 GET 返回的 ETag）",
+                                   code="project.if_match_required")
+    raw = if_match.strip()
+    if raw.startswith("W/"):
+        raw = raw[2:]
+    try:
+        return int(raw.strip('"'))
+    except ValueError as exc:
+        raise PreconditionFailed("If-Match 格式无效", code="project.stale") from exc
+
+
+def transition(project: Project, to_stage: str, on: date, principal: Principal,
+               reason: str | None) -> StageChange:
+    """policy R8: stages only move forward, each move dated and recorded."""
+    current = project.stage
+    if stage_index(to_stage) < stage_index(current):
+        raise InvalidInput(f"阶段不能从“{STAGES_ZH[current]}”退回“{STAGES_ZH[to_stage]}”",
+                           code="project.stage_backwards",
+                           fields=[{"field": "stage", "message": "阶段只能前进"}])
+    if on > today():
+        raise InvalidInput("阶段日期不能晚于今天", code="project.stage_date_future",
+                           fields=[{"field": "stage_on", "message": "晚于今天"}])
+    last = (project.stage_dates or {}).get(current)
+    if last and on < date.fromisoformat(last):
+        raise InvalidInput(f"阶段日期不能早于进入“{STAGES_ZH[current]}”的日期 {last}",
+                           code="project.stage_date_order",
+                           fields=[{"field": "stage_on", "message": "早于上一阶段日期"}])
+    project.stage = to_stage
+    project.stage_dates = {**(project.stage_dates or {}), to_stage: on.isoformat()}
+    if stage_index(to_stage) >= stage_index("started") and project.actual_start is None:
+        project.actual_start = on
+    return StageChange(project_id=project.id, from_stage=current, to_stage=to_stage, on_date=on,
+                       actor=principal.subject, reason=reason)
+
+
+async def patch_project(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
+                        data: ProjectPatch, if_match: str | None) -> Project:
+    expected = parse_if_match(if_match)
+    project = await get_project(session, principal=principal, project_id=project_id, for_update=True)
+    require_write(principal, project)
+    if expected != project.version:
+        raise PreconditionFailed(
+            f"项目已被他人修改（当前版本 {project.version}，请求基于版本 {expected}），请刷新后重试",
+            code="project.stale", current_version=project.version)
+    before = snapshot(project)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    reason = changes.pop("reason", None)
+    on = today()
+    if "unit_id" in changes and changes["unit_id"] != project.unit_id:
+        await _check_unit(principal, changes["unit_id"])
+        project.unit_id = changes["unit_id"]
+    for name in SIMPLE_FIELDS:
+        if name in changes:
+            setattr(project, name, changes[name])
+    if changes.get("total_investment") is not None:
+        project.total_investment = data.total_investment  # type: ignore[assignment]
+        project.scale_band = scale_band(project.total_investment)
+    if data.libraries is not None:
+        apply_memberships(project, data.libraries, on)
+    if data.tags is not None:
+        project.tags = data.tags
+    if data.targets is not None:
+        project.targets = make_targets(data.targets)
+    stage_change = None
+    if data.stage is not None and data.stage != project.stage:
+        stage_change = transition(project, data.stage, data.stage_on or on, principal, reason)
+        session.add(stage_change)
+    _check_dates(project)
+    evaluate_targets(project)
+    project.updated_at = datetime.now(UTC)
+    try:
+        await session.flush()
+    except StaleDataError as exc:
+        raise PreconditionFailed("项目已被他人修改，请刷新后重试", code="project.stale") from exc
+    after = snapshot(project)
+    await pipeline.audit(session, principal, entity="project", entity_id=project.id,
+                         action="update", before=before, after=after, reason=reason)
+    await pipeline.emit(session, "project.updated", after, key=str(project.id))
+    if stage_change is not None:
+        await pipeline.audit(session, principal, entity="project", entity_id=project.id,
+                             action="stage_change", before={"stage": stage_change.from_stage},
+                             after={"stage": stage_change.to_stage,
+                                    "on": stage_change.on_date.isoformat()}, reason=reason)
+        await pipeline.emit(session, "project.stage_changed",
+                            {**after, "from_stage": stage_change.from_stage,
+                             "to_stage": stage_change.to_stage, "on": stage_change.on_date},
+                            key=str(project.id))
     return project
 
 
-async def get_project(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID) -> Project:
-    project = await session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"项目 {project_id} 不存在", code="project.not_found")
-    return project
+async def stage_history(session: AsyncSession, project_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await session.scalars(select(StageChange).where(StageChange.project_id == project_id)
+                                 .order_by(StageChange.id))
+    return [{"from_stage": r.from_stage, "to_stage": r.to_stage, "on": r.on_date,
+             "actor": r.actor, "reason": r.reason, "at": r.at} for r in rows]

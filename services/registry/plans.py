@@ -1,0 +1,191 @@
+"""Declared plans and the summary computed from the records (policy R4, R5, R9, R11)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.access import require_staff, today
+from services.registry.codes import CATEGORIES_ZH, LEVELS_ZH, SCALE_BANDS_ZH
+from services.registry.config import registry_settings
+from services.registry.mismatch import mismatches
+from services.registry.models import Plan, pipeline
+from services.registry.schemas_plans import PlanIn
+from shared.errors import PreconditionFailed
+from shared.identity import Principal
+from shared.money import money_str, to_yi
+
+ZERO = Decimal(0)
+
+
+async def put_plan(session: AsyncSession, *, principal: Principal, year: int, data: PlanIn,
+                   if_match: str | None) -> Plan:
+    principal.require_office()
+    plan = await session.get(Plan, year, with_for_update=True)
+    declared = data.model_dump(mode="json", exclude_none=True)
+    before = plan.declared if plan else None
+    if plan is None:
+        plan = Plan(year=year, declared=declared, version=1)
+        session.add(plan)
+    else:
+        if if_match and if_match.strip('W/"') != str(plan.version):
+            raise PreconditionFailed("计划已被他人修改，请刷新后重试", code="plan.stale",
+                                     current_version=plan.version)
+        plan.declared = declared
+    await session.flush()
+    await pipeline.audit(session, principal, entity="plan", entity_id=year,
+                         action="declare" if before is None else "update", before=before,
+                         after=declared)
+    return plan
+
+
+_KEY_GROUPS = text("""
+WITH k AS (
+  SELECT DISTINCT ON (project_id) project_id, level, kind FROM registry.memberships
+  WHERE library = 'key' AND since <= :end AND (until IS NULL OR until >= :start)
+  ORDER BY project_id, since DESC)
+SELECT k.level, k.kind, p.category, p.scale_band, count(*) AS n,
+       coalesce(sum(p.total_investment), 0) AS total,
+       count(*) FILTER (WHERE p.actual_start <= :end) AS started,
+       count(*) FILTER (WHERE (p.stage_dates ->> 'completed')::date <= :end) AS completed
+FROM k JOIN registry.projects p ON p.id = k.project_id
+GROUP BY 1, 2, 3, 4""")
+
+_LIBRARY_TOTAL = text("""
+SELECT count(*) AS n, coalesce(sum(p.total_investment), 0) AS total FROM registry.projects p
+WHERE EXISTS (SELECT 1 FROM registry.memberships m WHERE m.project_id = p.id
+  AND m.library = :library AND m.since <= :end AND (m.until IS NULL OR m.until >= :start))""")
+
+_COMPLETION_CTE = """
+WITH a AS (
+  SELECT DISTINCT ON (project_id) project_id, kind FROM registry.memberships
+  WHERE library = 'annual' AND since <= :end AND (until IS NULL OR until >= :start)
+  ORDER BY project_id, since DESC),
+lp AS (
+  SELECT DISTINCT ON (r.project_id) r.project_id, r.progress_pct FROM registry.progress_reports r
+  JOIN a ON a.project_id = r.project_id
+  WHERE r.current AND r.month <= :ym ORDER BY r.project_id, r.month DESC),
+t AS (
+  SELECT p.id, p.project_code, p.name, p.unit_id, a.kind, p.total_investment,
+    CASE WHEN a.kind = 'new' AND p.total_investment <= 1000 THEN 'basic_completion'
+         WHEN a.kind = 'continued' AND p.total_investment <= 3000 THEN 'basic_completion'
+         WHEN a.kind = 'new' AND p.total_investment <= 3000 THEN 'new_mid'
+         WHEN a.kind = 'new' THEN 'new_large' ELSE 'continued_large' END AS rule,
+    CASE WHEN (p.stage_dates ->> 'completed')::date <= :end THEN 100
+         ELSE coalesce(lp.progress_pct, 0) END AS actual_pct
+  FROM a JOIN registry.projects p ON p.id = a.project_id
+  LEFT JOIN lp ON lp.project_id = p.id),
+s AS (
+  SELECT t.*, CASE t.rule WHEN 'basic_completion' THEN :basic WHEN 'new_mid' THEN :new_mid
+              WHEN 'new_large' THEN :new_large ELSE :cont_large END AS target_pct FROM t),
+r AS (
+  SELECT s.*, CASE WHEN actual_pct >= target_pct THEN 'met'
+                   WHEN :closed THEN 'missed' ELSE 'behind' END AS status FROM s)
+"""
+_COMPLETION = text(_COMPLETION_CTE + """SELECT r.* FROM r
+ORDER BY (status = 'met'), total_investment DESC, project_code LIMIT :limit""")
+_COMPLETION_COUNTS = text(_COMPLETION_CTE + "SELECT status, count(*) AS n FROM r GROUP BY status")
+
+_NAMED = text("""
+SELECT t.project_id, p.name AS project_name, t.name, t.due_on, t.met_on
+FROM registry.targets t JOIN registry.projects p ON p.id = t.project_id
+WHERE t.due_on BETWEEN :start AND :end ORDER BY t.due_on, p.name""")
+
+
+def _fig(n: int, total: Decimal) -> dict[str, Any]:
+    return {"count": n, "total_investment": total, "total_yi": to_yi(total)}
+
+
+def _rate(num: Any, den: Any, value: Decimal | None, target: Decimal) -> dict[str, Any]:
+    return {"numerator": num, "denominator": den, "value": value, "target": target,
+            "met": value is not None and value >= target}
+
+
+async def _key_actuals(session: AsyncSession, params: dict) -> dict[str, Any]:
+    rows = (await session.execute(_KEY_GROUPS, params)).all()
+    agg: dict[str, dict[str, list]] = {d: defaultdict(lambda: [0, ZERO])
+                                       for d in ("level", "band", "category")}
+    key = [0, ZERO]
+    municipal = {"continued": 0, "new": 0, "continued_completed": 0, "new_started": 0}
+    county = [0, 0]
+    for r in rows:
+        for dim, value in (("level", r.level), ("band", r.scale_band), ("category", r.category)):
+            agg[dim][value][0] += r.n
+            agg[dim][value][1] += r.total
+        key[0] += r.n
+        key[1] += r.total
+        if r.level == "municipal" and r.kind in ("continued", "new"):
+            municipal[r.kind] += r.n
+            municipal["continued_completed" if r.kind == "continued" else "new_started"] += (
+                r.completed if r.kind == "continued" else r.started)
+        if r.level == "county":
+            county[0] += r.n
+            county[1] += r.started
+    return {"key": key, "agg": agg, "municipal": municipal, "county": county}
+
+
+async def summary(session: AsyncSession, *, principal: Principal, year: int,
+                  limit: int = 200) -> dict[str, Any]:
+    require_staff(principal)
+    settings = registry_settings()
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    params = {"start": start, "end": end}
+    plan = await session.scalar(select(Plan).where(Plan.year == year))
+    declared = PlanIn.model_validate(plan.declared) if plan else None
+    k = await _key_actuals(session, params)
+    annual = (await session.execute(_LIBRARY_TOTAL, {**params, "library": "annual"})).one()
+    reserve = (await session.execute(_LIBRARY_TOTAL, {**params, "library": "reserve"})).one()
+    start_target = (declared and declared.county_start_rate_target) or settings.county_start_rate_target
+    ratio_target = (declared and declared.reserve_ratio_target) or settings.reserve_ratio_target
+    county_n, county_started = k["county"]
+    start_rate = (Decimal(county_started) / county_n).quantize(Decimal("0.0001")) if county_n else None
+    ratio = (reserve.total / annual.total).quantize(Decimal("0.01")) if annual.total else None
+    completion = await _completion(session, params, year, limit)
+    named = [dict(r._mapping) for r in (await session.execute(_NAMED, params)).all()]
+    on = today()
+    named_items = []
+    counts = {"met": 0, "missed": 0, "pending": 0}
+    for n in named:
+        st = ("met" if n["met_on"] <= n["due_on"] else "missed") if n["met_on"] else \
+             ("missed" if on > n["due_on"] else "pending")
+        counts[st] += 1
+        named_items.append({"project_id": n["project_id"], "name": n["project_name"],
+                            "target": n["name"], "due_on": n["due_on"], "met_on": n["met_on"],
+                            "status": st})
+    agg = k["agg"]
+    out = {
+        "year": year, "declared": declared, "key": _fig(*k["key"]),
+        "by_level": {lv: _fig(*agg["level"].get(lv, [0, ZERO])) for lv in LEVELS_ZH},
+        "by_band": {b: _fig(*agg["band"].get(b, [0, ZERO])) for b in SCALE_BANDS_ZH},
+        "by_category": {c: _fig(*agg["category"].get(c, [0, ZERO])) for c in CATEGORIES_ZH},
+        "municipal": k["municipal"], "annual": _fig(annual.n, annual.total),
+        "reserve": _fig(reserve.n, reserve.total),
+        "county_start_rate": _rate(county_started, county_n, start_rate, start_target),
+        "reserve_ratio": _rate(money_str(reserve.total), money_str(annual.total), ratio,
+                               ratio_target),
+        **completion, "named_target_counts": counts, "named_targets": named_items[:limit],
+    }
+    out["mismatches"] = mismatches(declared, out) if declared else []
+    return out
+
+
+async def _completion(session: AsyncSession, params: dict, year: int, limit: int) -> dict:
+    """policy R9: each annual project's year-end target by kind and size, and its status."""
+    s = registry_settings()
+    bind = {**params, "ym": f"{year}-12", "closed": today() > params["end"],
+            "basic": s.r9_basic_completion_pct, "new_mid": s.r9_new_mid_pct,
+            "new_large": s.r9_new_large_pct, "cont_large": s.r9_continued_large_pct}
+    counts = {"met": 0, "behind": 0, "missed": 0}
+    counts.update({r.status: r.n for r in (await session.execute(_COMPLETION_COUNTS, bind)).all()})
+    rows = (await session.execute(_COMPLETION, {**bind, "limit": limit})).all()
+    items = [{"project_id": r.id, "project_code": r.project_code, "name": r.name,
+              "unit_id": r.unit_id, "kind": r.kind, "total_investment": r.total_investment,
+              "rule": r.rule, "target_pct": r.target_pct, "actual_pct": r.actual_pct,
+              "status": r.status} for r in rows]
+    return {"completion_counts": counts, "completion_targets": items,
+            "completion_targets_total": sum(counts.values())}

@@ -1,0 +1,185 @@
+"""Monthly progress reports and their corrections (policy R6)."""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.access import require_write, today
+from services.registry.config import registry_settings
+from services.registry.models import MissingReport, ProgressReport, Project, pipeline
+from services.registry.schemas_progress import CorrectionIn, ProgressIn, ProgressOut
+from services.registry.service import get_project
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.identity import Principal
+
+
+def month_end(month: str) -> date:
+    y, m = int(month[:4]), int(month[5:])
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+def month_start(month: str) -> date:
+    return date(int(month[:4]), int(month[5:]), 1)
+
+
+def previous_month(month: str) -> str:
+    y, m = int(month[:4]), int(month[5:])
+    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+
+
+def deadline(month: str) -> date:
+    """The report for ``month`` is due by the configured day of the following month."""
+    end = month_end(month)
+    nxt = date(end.year + (end.month == 12), end.month % 12 + 1, 1)
+    return nxt.replace(day=registry_settings().report_deadline_day)
+
+
+def _bad(detail: str, code: str, field: str) -> InvalidInput:
+    return InvalidInput(detail, code=code, fields=[{"field": field, "message": detail}])
+
+
+async def _neighbours(session: AsyncSession, project_id: uuid.UUID, month: str):
+    base = select(ProgressReport).where(ProgressReport.project_id == project_id,
+                                        ProgressReport.current.is_(True))
+    prev = await session.scalar(base.where(ProgressReport.month < month)
+                                .order_by(ProgressReport.month.desc()).limit(1))
+    nxt = await session.scalar(base.where(ProgressReport.month > month)
+                               .order_by(ProgressReport.month).limit(1))
+    return prev, nxt
+
+
+def _check(project: Project, data: ProgressIn | CorrectionIn, month: str, prev, nxt) -> None:
+    """Cumulative investment never falls, matches the month's amount, stays within the total."""
+    cum, inv = data.cumulative_investment, data.investment_month
+    if month > today().strftime("%Y-%m"):
+        raise _bad(f"不能填报未来月份 {month}", "progress.month_future", "month")
+    if cum < inv:
+        raise _bad("累计完成投资不能小于本月完成投资", "progress.cumulative_below_month",
+                   "cumulative_investment")
+    if prev is not None and cum < prev.cumulative_investment:
+        raise _bad(f"累计完成投资不能减少：{prev.month} 已报 {prev.cumulative_investment} 万元",
+                   "progress.cumulative_decreased", "cumulative_investment")
+    if prev is not None and prev.month == previous_month(month) \
+            and prev.cumulative_investment + inv != cum:
+        raise _bad(f"累计完成投资应为上月累计 {prev.cumulative_investment} 加本月 {inv} 万元",
+                   "progress.cumulative_mismatch", "cumulative_investment")
+    if nxt is not None and cum > nxt.cumulative_investment:
+        raise _bad(f"累计完成投资不能超过其后 {nxt.month} 已报的 {nxt.cumulative_investment} 万元",
+                   "progress.cumulative_after_later", "cumulative_investment")
+    if prev is not None and data.progress_pct < prev.progress_pct:
+        raise _bad(f"形象进度不能倒退：{prev.month} 已报 {prev.progress_pct}%",
+                   "progress.pct_decreased", "progress_pct")
+    if cum > project.total_investment and not data.exceeds_total_confirmed:
+        raise _bad(f"累计完成投资超过总投资 {project.total_investment} 万元：如属实请确认"
+                   "（exceeds_total_confirmed=true）", "progress.exceeds_total",
+                   "cumulative_investment")
+
+
+def report_payload(project: Project, r: ProgressReport) -> dict[str, Any]:
+    return {"project_id": project.id, "project_code": project.project_code,
+            "unit_id": project.unit_id, "month": r.month, "investment_month": r.investment_month,
+            "cumulative_investment": r.cumulative_investment, "progress_pct": r.progress_pct,
+            "reported_at": r.reported_at, "on_time": r.on_time, "version": r.version}
+
+
+async def _after_report(session: AsyncSession, project: Project, r: ProgressReport) -> None:
+    if project.last_report_month is None or r.month >= project.last_report_month:
+        project.last_report_month = r.month
+        project.last_progress_pct = r.progress_pct
+        project.last_cumulative_investment = r.cumulative_investment
+    for t in project.targets:  # policy R11: a progress target is met in the month reached
+        if t.kind == "progress" and t.met_on is None and t.threshold_pct is not None \
+                and r.progress_pct >= t.threshold_pct:
+            t.met_on = month_end(r.month)
+    await session.execute(update(MissingReport)
+                          .where(MissingReport.project_id == project.id,
+                                 MissingReport.month == r.month,
+                                 MissingReport.resolved_on.is_(None))
+                          .values(resolved_on=today()))
+
+
+async def report_progress(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
+                          data: ProgressIn) -> ProgressReport:
+    project = await get_project(session, principal=principal, project_id=project_id, for_update=True)
+    require_write(principal, project)
+    existing = await session.scalar(select(ProgressReport.id).where(
+        ProgressReport.project_id == project.id, ProgressReport.month == data.month,
+        ProgressReport.current.is_(True)))
+    if existing is not None:
+        raise Conflict(f"{data.month} 月报已报送；如需修改请提交更正",
+                       code="progress.duplicate_month", report_id=str(existing),
+                       correction_path=f"/api/v1/projects/{project.id}/progress/{data.month}")
+    prev, nxt = await _neighbours(session, project.id, data.month)
+    _check(project, data, data.month, prev, nxt)
+    r = ProgressReport(
+        id=uuid.uuid4(), project_id=project.id, month=data.month, version=1, current=True,
+        investment_month=data.investment_month, cumulative_investment=data.cumulative_investment,
+        exceeds_total=data.cumulative_investment > project.total_investment,
+        progress_pct=data.progress_pct, milestone=data.milestone, problems=data.problems,
+        reporter=principal.subject, reporter_name=principal.name,
+        on_time=today() <= deadline(data.month))
+    session.add(r)
+    await session.flush()
+    await _after_report(session, project, r)
+    out = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
+    await pipeline.audit(session, principal, entity="project", entity_id=project.id,
+                         action="progress_report", after=out)
+    await pipeline.emit(session, "project.progress_reported", report_payload(project, r),
+                        key=str(project.id))
+    return r
+
+
+async def correct_progress(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
+                           month: str, data: CorrectionIn) -> ProgressReport:
+    """A correction is a new audited version; the old one stays, no longer current."""
+    project = await get_project(session, principal=principal, project_id=project_id, for_update=True)
+    require_write(principal, project)
+    old = await session.scalar(select(ProgressReport).where(
+        ProgressReport.project_id == project.id, ProgressReport.month == month,
+        ProgressReport.current.is_(True)))
+    if old is None:
+        raise NotFound(f"{month} 尚无月报，无从更正", code="progress.not_found")
+    prev, nxt = await _neighbours(session, project.id, month)
+    _check(project, data, month, prev, nxt)
+    old.current = False
+    await session.flush()
+    r = ProgressReport(
+        id=uuid.uuid4(), project_id=project.id, month=month, version=old.version + 1,
+        current=True, investment_month=data.investment_month,
+        cumulative_investment=data.cumulative_investment,
+        exceeds_total=data.cumulative_investment > project.total_investment,
+        progress_pct=data.progress_pct, milestone=data.milestone, problems=data.problems,
+        reporter=principal.subject, reporter_name=principal.name,
+        correction_reason=data.reason, on_time=old.on_time)
+    session.add(r)
+    await session.flush()
+    if project.last_report_month == month:
+        project.last_report_month = None  # recomputed below from the new current version
+    await _after_report(session, project, r)
+    before = ProgressOut.model_validate(old, from_attributes=True).model_dump(mode="json")
+    after = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
+    await pipeline.audit(session, principal, entity="project", entity_id=project.id,
+                         action="progress_correct", before=before, after=after, reason=data.reason)
+    await pipeline.emit(session, "project.progress_reported", report_payload(project, r),
+                        key=str(project.id))
+    return r
+
+
+async def list_progress(session: AsyncSession, project_id: uuid.UUID) -> list[ProgressReport]:
+    rows = await session.scalars(select(ProgressReport).where(ProgressReport.project_id == project_id)
+                                 .order_by(ProgressReport.month.desc(),
+                                           ProgressReport.version.desc()))
+    return list(rows)
+
+
+async def missing_months(session: AsyncSession, project_id: uuid.UUID) -> list[str]:
+    rows = await session.scalars(select(MissingReport.month).where(
+        MissingReport.project_id == project_id, MissingReport.resolved_on.is_(None))
+        .order_by(MissingReport.month))
+    return list(rows)

@@ -1,0 +1,104 @@
+"""Progress, photos, files, revocation, dossier (R6, R7, R13) and plans (R4, R5, R9, R11)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Header, Path, Query, UploadFile
+from fastapi.responses import FileResponse
+
+from services.registry import dossier, photos, plans, progress, rules
+from services.registry.present import project_out
+from services.registry.schemas import ProjectOut
+from services.registry.schemas_plans import PlanIn, PlanOut, PlanSummary
+from services.registry.schemas_progress import (
+    MONTH,
+    CorrectionIn,
+    PhotoOut,
+    ProgressIn,
+    ProgressList,
+    ProgressOut,
+    RevocationIn,
+)
+from services.registry.service import get_project
+from shared.db import DbSession, UnitOfWorkRoute
+from shared.identity import CurrentPrincipal
+
+router = APIRouter(prefix="/api/v1", route_class=UnitOfWorkRoute)
+Month = Annotated[str, Path(pattern=MONTH, description="月份 YYYY-MM")]
+
+
+@router.post("/projects/{project_id}/progress", status_code=201, response_model=ProgressOut,
+             tags=["progress"], summary="月度进度填报（R6）")
+async def report(project_id: uuid.UUID, data: ProgressIn, session: DbSession,
+                 principal: CurrentPrincipal):
+    return await progress.report_progress(session, principal=principal, project_id=project_id,
+                                          data=data)
+
+
+@router.get("/projects/{project_id}/progress", response_model=ProgressList, tags=["progress"],
+            summary="月报、更正版本、逾期未报月份与照片")
+async def list_reports(project_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal):
+    project = await get_project(session, principal=principal, project_id=project_id)
+    return {"items": await progress.list_progress(session, project.id),
+            "missing_months": await progress.missing_months(session, project.id),
+            "photos": await photos.list_photos(session, project.id)}
+
+
+@router.post("/projects/{project_id}/progress/{month}/corrections", status_code=201,
+             response_model=ProgressOut, tags=["progress"], summary="更正月报（新版本，留痕）")
+async def correct(project_id: uuid.UUID, month: Month, data: CorrectionIn, session: DbSession,
+                  principal: CurrentPrincipal):
+    return await progress.correct_progress(session, principal=principal, project_id=project_id,
+                                           month=month, data=data)
+
+
+@router.post("/projects/{project_id}/progress/{month}/photos", status_code=201,
+             response_model=PhotoOut, tags=["progress"], summary="上传进度照片")
+async def upload_photo(project_id: uuid.UUID, month: Month, session: DbSession,
+                       principal: CurrentPrincipal,
+                       file: Annotated[UploadFile, File(description="JPEG/PNG/WebP 照片")]):
+    return await photos.add_photo(session, principal=principal, project_id=project_id,
+                                  month=month, upload=file)
+
+
+@router.get("/files/{file_id}", tags=["progress"], summary="下载文件（进度照片）",
+            response_class=FileResponse)
+async def download(file_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal):
+    photo, path = await photos.get_photo(session, principal=principal, photo_id=file_id)
+    return FileResponse(path, media_type=photo.content_type,
+                        headers={"ETag": f'"{photo.sha256}"', "Cache-Control": "private, max-age=3600"})
+
+
+@router.post("/projects/{project_id}/revocation", response_model=ProjectOut, tags=["projects"],
+             summary="确认收回审批手续与用地指标（R13，重点办）")
+async def revoke(project_id: uuid.UUID, data: RevocationIn, session: DbSession,
+                 principal: CurrentPrincipal):
+    project = await rules.confirm_revocation(session, principal=principal, project_id=project_id,
+                                             data=data)
+    return project_out(project)
+
+
+@router.get("/projects/{project_id}/dossier", tags=["projects"], summary="一项一档（R7）")
+async def get_dossier(project_id: uuid.UUID, session: DbSession,
+                      principal: CurrentPrincipal) -> dict[str, Any]:
+    return await dossier.dossier(session, principal=principal, project_id=project_id)
+
+
+@router.put("/plans/{year}", response_model=PlanOut, tags=["plans"], summary="申报年度计划目标（R4）")
+async def put_plan(year: Annotated[int, Path(ge=1990, le=2100)], data: PlanIn, session: DbSession,
+                   principal: CurrentPrincipal,
+                   if_match: Annotated[str | None, Header(description="可选：计划版本")] = None):
+    plan = await plans.put_plan(session, principal=principal, year=year, data=data,
+                                if_match=if_match)
+    return {"year": plan.year, "declared": plan.declared, "version": plan.version,
+            "updated_at": plan.updated_at}
+
+
+@router.get("/plans/{year}/summary", response_model=PlanSummary, tags=["plans"],
+            summary="计划与实际对比：规模、类别、级别、开工率、储备倍数、年末目标、全部不符项")
+async def plan_summary(year: Annotated[int, Path(ge=1990, le=2100)], session: DbSession,
+                       principal: CurrentPrincipal,
+                       limit: Annotated[int, Query(ge=0, le=5000, description="明细条数上限")] = 200):
+    return await plans.summary(session, principal=principal, year=year, limit=limit)

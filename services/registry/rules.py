@@ -1,0 +1,142 @@
+"""The daily rules: missing monthly reports (policy R6) and use-it-or-lose-it (policy R13)."""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.access import today
+from services.registry.codes import stage_index
+from services.registry.config import registry_settings
+from services.registry.models import Membership, MissingReport, ProgressReport, Project, pipeline
+from services.registry.present import snapshot
+from services.registry.progress import deadline, month_end, month_start, previous_month
+from services.registry.schemas_progress import RevocationIn
+from services.registry.service import get_project
+from shared.errors import Conflict
+from shared.identity import SYSTEM_PRINCIPAL, Principal
+
+
+def add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+async def flag_missing_reports(session: AsyncSession, on: date) -> int:
+    """policy R6: after the deadline, every project in a library during the month without its
+    report is flagged once, with a ``project.report_missing`` event."""
+    month = previous_month(on.strftime("%Y-%m"))
+    if on <= deadline(month):
+        return 0
+    in_library = exists().where(and_(
+        Membership.project_id == Project.id, Membership.since <= month_end(month),
+        or_(Membership.until.is_(None), Membership.until >= month_start(month))))
+    reported = exists().where(and_(ProgressReport.project_id == Project.id,
+                                   ProgressReport.month == month))
+    candidates = select(Project.id, Project.unit_id).where(in_library, ~reported)
+    rows = (await session.execute(candidates)).all()
+    if not rows:
+        return 0
+    inserted = await session.execute(
+        insert(MissingReport)
+        .values([{"project_id": r.id, "month": month, "flagged_on": on} for r in rows])
+        .on_conflict_do_nothing()
+        .returning(MissingReport.project_id))
+    new_ids = {r[0] for r in inserted}
+    for r in rows:
+        if r.id in new_ids:
+            payload = {"project_id": r.id, "unit_id": r.unit_id, "month": month,
+                       "deadline": deadline(month)}
+            await pipeline.emit(session, "project.report_missing", payload, key=str(r.id))
+            await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=r.id,
+                                 action="report_missing", after=payload)
+    return len(new_ids)
+
+
+def _payload(p: Project, due: date) -> dict[str, Any]:
+    return {"project_id": p.id, "project_code": p.project_code, "unit_id": p.unit_id,
+            "conditions_met_on": p.start_conditions_met_on, "due_on": due}
+
+
+def substantive_progress(p: Project) -> bool:
+    """Substantive progress = an actual start recorded (实质性开工)."""
+    return p.actual_start is not None or stage_index(p.stage) >= stage_index("started")
+
+
+async def check_revocations(session: AsyncSession, on: date) -> dict[str, int]:
+    """policy R13: start conditions met two months ago without substantive progress → warn
+    N days before, then ``revocation_due``; progress made meanwhile clears the flag."""
+    settings = registry_settings()
+    months, warn = settings.revocation_months, settings.revocation_warning_days
+    cutoff = add_months(on + timedelta(days=warn), -months) + timedelta(days=3)
+    rows = await session.scalars(select(Project).where(
+        or_(Project.revocation_state.in_(("warned", "due")),
+            and_(Project.start_conditions_met_on.is_not(None),
+                 Project.start_conditions_met_on <= cutoff,
+                 Project.revocation_state.is_(None),
+                 Project.actual_start.is_(None))))
+        .with_for_update(skip_locked=True))
+    counts = {"warned": 0, "due": 0, "cleared": 0}
+    for p in rows:
+        before = {"state": p.revocation_state, "due_on": p.revocation_due_on}
+        if substantive_progress(p) or p.start_conditions_met_on is None:
+            p.revocation_state, p.revocation_due_on = None, None
+            counts["cleared"] += 1
+            await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=p.id,
+                                 action="revocation_cleared", before=before,
+                                 after={"state": None}, reason="已实质性开工")
+            continue
+        due = add_months(p.start_conditions_met_on, months)
+        if on >= due and p.revocation_state != "due":
+            state, event = "due", "project.revocation_due"
+        elif on >= due - timedelta(days=warn) and p.revocation_state is None:
+            state, event = "warned", "project.revocation_warning"
+        else:
+            continue
+        p.revocation_state, p.revocation_due_on = state, due
+        counts[state] += 1
+        await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=p.id,
+                             action=f"revocation_{state}", before=before,
+                             after={"state": state, "due_on": due.isoformat()},
+                             reason=f"具备开工条件（{p.start_conditions_met_on}）满{months}个月未实质性开工")
+        await pipeline.emit(session, event, _payload(p, due), key=str(p.id))
+    await session.flush()
+    return counts
+
+
+async def confirm_revocation(session: AsyncSession, *, principal: Principal,
+                             project_id: uuid.UUID, data: RevocationIn) -> Project:
+    """An authorised user records the revocation of approval/filing and land quota."""
+    principal.require_office()
+    p = await get_project(session, principal=principal, project_id=project_id, for_update=True)
+    if p.revocation_state != "due":
+        raise Conflict("该项目未到收回期限（须先由每日检查标记为 revocation_due）",
+                       code="project.revocation_not_due", state=p.revocation_state)
+    before = snapshot(p)
+    p.revocation_state = "revoked"
+    p.revoked_on = data.on or today()
+    await session.flush()
+    after = snapshot(p)
+    await pipeline.audit(session, principal, entity="project", entity_id=p.id, action="revoke",
+                         before=before, after={**after, "revoke_approval": data.revoke_approval,
+                                               "revoke_land_quota": data.revoke_land_quota},
+                         reason=data.reason)
+    payload = _payload(p, p.revocation_due_on or p.revoked_on)
+    payload.update(revoked_on=p.revoked_on, revoke_approval=data.revoke_approval,
+                   revoke_land_quota=data.revoke_land_quota, reason=data.reason)
+    await pipeline.emit(session, "project.revoked", payload, key=str(p.id))
+    return p
+
+
+async def run_daily(session: AsyncSession, on: date | None = None) -> dict[str, Any]:
+    on = on or today()
+    result: dict[str, Any] = await check_revocations(session, on)
+    result["missing_reports"] = await flag_missing_reports(session, on)
+    return result

@@ -1,0 +1,164 @@
+"""Projects: identity (R14), bands (R3), libraries (R1, R2), lifecycle (R8), PATCH with ETag."""
+
+from __future__ import annotations
+
+from services.registry.codes import credit_code_problem, make_project_code, project_code_problem
+from tests.registry.conftest import body, credit_code, new_code
+
+
+def test_project_code_forms():
+    # policy R14: the GB/T 40058-2021 24-character form with its check character, and the older form
+    code = make_project_code(2023, 5, "140521", "44", "01", "A1B2C3D")
+    assert len(code) == 24 and project_code_problem(code) is None
+    wrong = code[:23] + ("0" if code[23] != "0" else "1")
+    assert "校验码" in project_code_problem(wrong)
+    assert project_code_problem("2019-140000-44-01-000001") is None
+    assert project_code_problem("2019-140000-44-01-00001") is not None
+    assert project_code_problem("2023131405214401A1B2C3D0") is not None  # month 13
+
+
+def test_credit_code_check_character():
+    # policy R14: the carrying unit's unified social credit code (GB 32100-2015)
+    assert credit_code_problem("91140000MA0C1XY832") is None
+    assert "校验位" in credit_code_problem("91140000MA0C1XY833")
+    assert credit_code_problem("91140000MA0C1XY8O2") is not None  # letter O is not allowed
+
+
+async def test_create_full_project_and_read_back(platform, uniq):
+    # policy R14, R1, R2, R3: identity, four ones, libraries with dates, derived band
+    cc = credit_code(uniq)
+    async with await platform.as_user("chengguan") as c:
+        r = await c.post("/api/v1/projects", json=body(
+            uniq, carrying_unit_name="晋能新材料有限公司", carrying_unit_credit_code=cc,
+            contact_leader="韩振东", team="城关镇项目专班", work_plan="一期2023年底竣工",
+            follow_owner="马文斌", government_investment=True, total_investment="5000",
+            libraries=[{"library": "annual", "kind": "new", "since": "2023-01-10"},
+                       {"library": "key", "level": "county", "since": "2023-02-01"}],
+            tags=["园区", "新材料"], planned_start="2023-03-01", planned_finish="2024-06-30"))
+        assert r.status_code == 201, r.text
+        p = r.json()
+        assert p["scale_band"] == "medium"  # 5,000万 exactly is in the 3,000–5,000 band
+        assert p["carrying_unit_credit_code"] == cc and p["contact_leader"] == "韩振东"
+        key = next(m for m in p["libraries"] if m["library"] == "key")
+        assert key == {"library": "key", "kind": "new", "level": "county", "since": "2023-02-01",
+                       "until": None}
+        assert p["stage"] == "signed" and p["version"] == 1
+        r = await c.get(f"/api/v1/projects/{p['id']}")
+        assert r.status_code == 200 and r.headers["etag"] == '"1"'
+
+
+async def test_scale_band_boundaries(make_project, uniq):
+    # policy R3: < 3,000 small; 3,000 .. 5,000 medium (both ends); > 5,000 large
+    bands = {}
+    for i, amount in enumerate(["2999.9999", "3000", "5000.0001"]):
+        p = await make_project(f"{uniq[:6]}{i}0", total_investment=amount)
+        bands[amount] = p["scale_band"]
+    assert bands == {"2999.9999": "small", "3000": "medium", "5000.0001": "large"}
+
+
+async def test_bad_codes_and_money_are_422_naming_the_field(platform, uniq):
+    # policy R14, R3: bad project code, bad credit code, bad money → 422 naming the field and why
+    async with await platform.as_user("zdb") as c:
+        cases = [
+            ({"project_code": "2023-14-44-01-1"}, "project_code"),
+            ({"carrying_unit_credit_code": "91140000MA0C1XY833"}, "carrying_unit_credit_code"),
+            ({"total_investment": "1e3"}, "total_investment"),
+            ({"total_investment": "-5"}, "total_investment"),
+            ({"total_investment": "1.23456"}, "total_investment"),
+        ]
+        for over, field in cases:
+            r = await c.post("/api/v1/projects", json=body(uniq, **over))
+            assert r.status_code == 422, (over, r.text)
+            fields = {f["field"].split(".")[-1]: f["message"] for f in r.json()["fields"]}
+            assert field in fields and fields[field], r.json()
+
+
+async def test_unknown_unit_and_duplicate_code(platform, make_project, uniq):
+    # policy R14: the unit in charge is in the directory; a code is registered once
+    async with await platform.as_user("zdb") as c:
+        r = await c.post("/api/v1/projects", json=body(uniq, unit_id="town-nowhere"))
+        assert r.status_code == 422 and r.json()["code"] == "unit.unknown"
+    await make_project(uniq)
+    async with await platform.as_user("zdb") as c:
+        r = await c.post("/api/v1/projects", json=body(uniq))
+        assert r.status_code == 409 and r.json()["code"] == "project.duplicate_code"
+
+
+async def test_key_project_must_be_annual(platform, uniq):
+    # policy R1: a key project is also an annual construction project
+    async with await platform.as_user("zdb") as c:
+        r = await c.post("/api/v1/projects", json=body(
+            uniq, libraries=[{"library": "key", "level": "county"}]))
+        assert r.status_code == 422
+
+
+async def test_patch_needs_if_match_and_refuses_stale(platform, make_project, uniq):
+    # architecture: optimistic concurrency; policy R8: dated, audited stage history
+    p = await make_project(uniq, user="chengguan")
+    url = f"/api/v1/projects/{p['id']}"
+    async with await platform.as_user("chengguan") as c:
+        r = await c.patch(url, json={"name": "改名后的项目"})
+        assert r.status_code == 428 and r.json()["code"] == "project.if_match_required"
+        r = await c.patch(url, json={"stage": "landed", "stage_on": "2023-04-01",
+                                     "reason": "土地摘牌"}, headers={"If-Match": '"1"'})
+        assert r.status_code == 200, r.text
+        assert r.headers["etag"] == '"2"' and r.json()["stage_dates"]["landed"] == "2023-04-01"
+        r = await c.patch(url, json={"name": "再次改名"}, headers={"If-Match": '"1"'})
+        assert r.status_code == 412 and r.json()["code"] == "project.stale"
+        r = await c.patch(url, json={"stage": "signed"}, headers={"If-Match": '"2"'})
+        assert r.status_code == 422 and r.json()["code"] == "project.stage_backwards"
+        r = await c.patch(url, json={"stage": "started", "stage_on": "2023-05-08"},
+                          headers={"If-Match": '"2"'})
+        assert r.status_code == 200 and r.json()["actual_start"] == "2023-05-08"
+        r = await c.get(f"{url}/dossier")
+        stages = [(s["from_stage"], s["to_stage"], s["on"]) for s in r.json()["stage_history"]]
+        assert stages[1:] == [("signed", "landed", "2023-04-01"), ("landed", "started", "2023-05-08")]
+        actions = [h["action"] for h in r.json()["history"]]
+        assert actions.count("stage_change") == 2
+
+
+async def test_membership_change_keeps_dated_history(platform, make_project, uniq):
+    # policy R1, R2: memberships with the date each began and ended
+    p = await make_project(uniq, libraries=[{"library": "reserve", "since": "2022-06-01"}])
+    async with await platform.as_user("zdb") as c:
+        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'}, json={
+            "libraries": [{"library": "annual", "kind": "new", "since": "2023-01-05"},
+                          {"library": "key", "level": "municipal", "since": "2023-01-05"}]})
+        assert r.status_code == 200, r.text
+        libs = {(m["library"], m["until"] is None) for m in r.json()["libraries"]}
+        assert libs == {("reserve", False), ("annual", True), ("key", True)}
+
+
+async def test_township_writes_only_its_own(platform, make_project, uniq):
+    # architecture: a township edits its own projects; others' are not even visible
+    p = await make_project(uniq, unit_id="town-donghe")
+    async with await platform.as_user("chengguan") as c:
+        r = await c.get(f"/api/v1/projects/{p['id']}")
+        assert r.status_code == 404
+        r = await c.patch(f"/api/v1/projects/{p['id']}", json={"name": "越权"},
+                          headers={"If-Match": '"1"'})
+        assert r.status_code == 404
+    async with await platform.as_user("leader") as c:
+        assert (await c.get(f"/api/v1/projects/{p['id']}")).status_code == 200
+        r = await c.patch(f"/api/v1/projects/{p['id']}", json={"name": "领导改名"},
+                          headers={"If-Match": '"1"'})
+        assert r.status_code == 403
+
+
+async def test_enterprise_reads_its_own_projects(platform, make_project, uniq):
+    # architecture: an enterprise sees the projects it carries (org_code = credit code)
+    mine = await make_project(uniq, carrying_unit_credit_code="91140000MA0C1XY832",
+                              carrying_unit_name="枝柯新材料有限公司")
+    other = await make_project(uniq[::-1])
+    async with await platform.as_user("qiye") as c:
+        assert (await c.get(f"/api/v1/projects/{mine['id']}")).status_code == 200
+        assert (await c.get(f"/api/v1/projects/{other['id']}")).status_code == 404
+        r = await c.get("/api/v1/projects", params={"q": uniq})
+        assert [i["id"] for i in r.json()["items"]] == [mine["id"]]
+
+
+async def test_spine_code_form_still_accepted(make_project, uniq):
+    # policy R14: older dashed codes stay valid
+    p = await make_project(uniq, project_code=f"2023-140000-44-01-{int(uniq, 16) % 10**6:06d}")
+    assert p["code_form"] == "legacy"
+    assert new_code(uniq) != p["project_code"]

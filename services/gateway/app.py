@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.routing import Route
 
+from services.gateway.admin import admin
+from services.gateway.audit import GatewayMiddleware, audit_writer
+from services.gateway.guard import close_redis
+from services.gateway.openapi import DOWNSTREAM, merged_openapi
 from services.gateway.router import internal, proxy, router
 from shared.app import create_app
 from shared.http import service_client
-
-DOWNSTREAM = ("registry", "approvals", "issues", "scoring")
 
 
 def _service_ready(service: str):
@@ -20,7 +25,13 @@ def _service_ready(service: str):
     return check
 
 
-async def _close_client(app: FastAPI) -> None:
+async def _start(app: FastAPI) -> None:
+    audit_writer.start()
+
+
+async def _stop(app: FastAPI) -> None:
+    await audit_writer.stop()
+    await close_redis()
     await service_client.close()
 
 
@@ -28,7 +39,21 @@ app = create_app(
     "gateway",
     title="KPP 重点项目建设管理平台 API",
     description="政务平台与工作人员访问重点项目平台的唯一入口。",
-    routers=[router, internal, proxy],
-    on_shutdown=[_close_client],
+    routers=[router, admin, internal, proxy],
+    on_startup=[_start],
+    on_shutdown=[_stop],
     readiness={name: _service_ready(name) for name in DOWNSTREAM},
 )
+
+
+async def openapi_json() -> JSONResponse:
+    """The merged document: the gateway's paths and every service's public paths."""
+    return JSONResponse(await merged_openapi.document(app))
+
+
+# the merged document replaces FastAPI's own at the same URL (/docs reads it)
+app.router.routes[:] = [r for r in app.router.routes
+                        if not (isinstance(r, Route) and not isinstance(r, APIRoute)
+                                and r.path == app.openapi_url)]
+app.router.routes.insert(0, Route(app.openapi_url, openapi_json, include_in_schema=False))
+app.add_middleware(GatewayMiddleware)

@@ -75,6 +75,10 @@ def verify_staff_token(token: str, *, kind: str = "access") -> Principal:
     return principal
 
 
+def is_locked(user: User) -> bool:
+    return bool(user.locked_until and user.locked_until > datetime.now(UTC))
+
+
 async def authenticate(session: AsyncSession, username: str, password: str) -> User:
     """Check a login; repeated failures lock the account for a while."""
     user = await session.scalar(select(User).where(User.username == username))

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import aiohttp
 from fastapi import Request, Response
+from yarl import URL
 
+from services.gateway import idempotency
+from services.gateway.config import gateway_settings
+from services.gateway.guard import check_scope
 from services.gateway.routes import owner_of
-from shared.errors import NotFound, PayloadTooLarge, ServiceUnavailable
+from services.gateway.scopes import required_scope
+from shared.errors import NotFound, ServiceUnavailable
 from shared.http import SERVICE_NAMES_ZH, service_client
 from shared.identity import IDENTITY_HEADER, Principal, token_cache
 from shared.logging import REQUEST_ID_HEADER, request_id_var
 from shared.settings import get_settings
 
-MAX_BODY_BYTES = 20 * 1024 * 1024  # an xlsx of 10k+ rows with photos referenced, not embedded
 FORWARD_REQUEST_HEADERS = ("content-type", "accept", "if-match", "if-none-match", "idempotency-key")
 FORWARD_RESPONSE_HEADERS = (
     "content-type",
@@ -22,16 +26,62 @@ FORWARD_RESPONSE_HEADERS = (
     "content-disposition",
     "cache-control",
 )
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_timeout: aiohttp.ClientTimeout | None = None
+
+
+def _upstream_timeout() -> aiohttp.ClientTimeout:
+    global _timeout
+    if _timeout is None:
+        _timeout = aiohttp.ClientTimeout(total=gateway_settings().upstream_timeout_s, connect=2)
+    return _timeout
+
+
+def reset_timeout() -> None:
+    """Forget the cached timeout (after the setting changed)."""
+    global _timeout
+    _timeout = None
+
+
+def unavailable(service: str, *, timeout: bool = False) -> ServiceUnavailable:
+    name = f"{SERVICE_NAMES_ZH[service]}（{service}）"
+    if timeout:
+        err = ServiceUnavailable(f"{name}响应超时，请稍后重试", code="service.timeout", service=service)
+        err.status, err.title = 504, "Gateway timeout"
+        return err
+    return ServiceUnavailable(f"{name}暂不可用，请稍后重试", code="service.unavailable",
+                              service=service)
 
 
 async def forward(request: Request, principal: Principal) -> Response:
-    path = request.url.path
+    path = request.scope["path"]
     service = owner_of(path)
     if service is None:
         raise NotFound(f"路径 {path} 不存在", code="route.not_found")
+    method = request.method
+    check_scope(principal, required_scope(method, path, service))
     body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"请求体超过 {MAX_BODY_BYTES // (1024 * 1024)} MB 上限")
+    idem_key = request.headers.get(idempotency.HEADER) if method in WRITE_METHODS else None
+    if idem_key is None:
+        status, headers, content = await _send(request, service, path, body, principal)
+        return Response(content, status_code=status, headers=headers)
+    query = request.scope["query_string"].decode("latin-1")
+    fp = idempotency.fingerprint(method, path, query, body)
+    rkey, stored = await idempotency.begin(principal, idem_key, fp)
+    if stored is not None:
+        return Response(stored.body, status_code=stored.status,
+                        headers=stored.headers | {"Idempotent-Replayed": "true"})
+    try:
+        status, headers, content = await _send(request, service, path, body, principal)
+    except BaseException:
+        await idempotency.release(rkey)
+        raise
+    await idempotency.finish(rkey, fp, status, headers, content)
+    return Response(content, status_code=status, headers=headers)
+
+
+async def _send(request: Request, service: str, path: str, body: bytes,
+                principal: Principal) -> tuple[int, dict[str, str], bytes]:
     headers = {IDENTITY_HEADER: token_cache.token_for(principal)}
     for name in FORWARD_REQUEST_HEADERS:
         value = request.headers.get(name)
@@ -41,17 +91,18 @@ async def forward(request: Request, principal: Principal) -> Response:
     if rid:
         headers[REQUEST_ID_HEADER] = rid
     url = get_settings().service_url(service) + path
+    query = request.scope["query_string"]
+    if query:
+        url += "?" + query.decode("latin-1")
     try:
         async with service_client.session.request(
-            request.method, url, params=list(request.query_params.multi_items()),
-            data=body or None, headers=headers,
+            request.method, URL(url, encoded=True), data=body or None, headers=headers,
+            timeout=_upstream_timeout(),
         ) as resp:
             content = await resp.read()
-            out_headers = {k: resp.headers[k] for k in FORWARD_RESPONSE_HEADERS if k in resp.headers}
-            return Response(content, status_code=resp.status, headers=out_headers)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise ServiceUnavailable(
-            f"{SERVICE_NAMES_ZH[service]}（{service}）暂不可用，请稍后重试",
-            code="service.unavailable",
-            service=service,
-        ) from exc
+            out = {k: resp.headers[k] for k in FORWARD_RESPONSE_HEADERS if k in resp.headers}
+            return resp.status, out, content
+    except TimeoutError as exc:
+        raise unavailable(service, timeout=True) from exc
+    except aiohttp.ClientError as exc:
+        raise unavailable(service) from exc

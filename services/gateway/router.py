@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from sqlalchemy import select
 
 from services.gateway import auth
-from services.gateway.models import Unit
+from services.gateway.guard import OutsidePrincipal, require_scope
+from services.gateway.models import Unit, User
 from services.gateway.proxy import forward
 from services.gateway.schemas import MeOut, TokenOut, UnitOut
 from shared.db import DbSession, UnitOfWorkRoute
@@ -16,26 +17,14 @@ from shared.errors import NotFound, Unauthorized
 from shared.identity import CurrentPrincipal, Principal
 
 router = APIRouter(prefix="/api/v1", route_class=UnitOfWorkRoute)
-
-
-async def outside_principal(request: Request) -> Principal:
-    """The staff member behind a bearer token (platform app keys: the gateway issue)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("请先登录：缺少 Bearer 访问令牌", code="auth.token_missing",
-                           headers={"WWW-Authenticate": "Bearer"})
-    return auth.verify_staff_token(token)
-
-
-OutsidePrincipal = Annotated[Principal, Depends(outside_principal)]
+UnitReader = Annotated[Principal, require_scope("units:read")]
 
 
 @router.post("/auth/token", response_model=TokenOut, tags=["auth"], summary="登录获取令牌")
 async def login(
     session: DbSession,
-    username: Annotated[str, Form(description="用户名")],
-    password: Annotated[str, Form(description="密码")],
+    username: Annotated[str, Form(max_length=60, description="用户名")],
+    password: Annotated[str, Form(max_length=200, description="密码")],
 ) -> TokenOut:
     user = await auth.authenticate(session, username, password)
     principal = auth.principal_of(user)
@@ -45,20 +34,30 @@ async def login(
 
 
 @router.post("/auth/refresh", response_model=TokenOut, tags=["auth"], summary="刷新令牌")
-async def refresh(refresh_token: Annotated[str, Form(description="刷新令牌")]) -> TokenOut:
-    principal = auth.verify_staff_token(refresh_token, kind="refresh")
+async def refresh(
+    session: DbSession,
+    refresh_token: Annotated[str, Form(max_length=4000, description="刷新令牌")],
+) -> TokenOut:
+    """A new access token (and refresh token) while the account is still active and unlocked."""
+    claimed = auth.verify_staff_token(refresh_token, kind="refresh")
+    username = claimed.subject.removeprefix("user:")
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or auth.is_locked(user):
+        raise Unauthorized("账号已停用或被锁定，请重新登录", code="auth.token_invalid")
+    principal = auth.principal_of(user)  # role and unit as they are now
     access, ttl = auth.issue_staff_token(principal)
-    return TokenOut(access_token=access, expires_in=ttl)
+    new_refresh, _ = auth.issue_staff_token(principal, kind="refresh")
+    return TokenOut(access_token=access, expires_in=ttl, refresh_token=new_refresh)
 
 
-@router.get("/auth/me", response_model=MeOut, tags=["auth"], summary="当前用户")
+@router.get("/auth/me", response_model=MeOut, tags=["auth"], summary="当前用户或平台")
 async def me(principal: OutsidePrincipal) -> MeOut:
-    return MeOut(subject=principal.subject, role=str(principal.role),
-                 unit_id=principal.unit_id, name=principal.name)
+    return MeOut(subject=principal.subject, role=str(principal.role), unit_id=principal.unit_id,
+                 name=principal.name, scopes=sorted(principal.scopes), app_key=principal.app_key)
 
 
 @router.get("/units", response_model=list[UnitOut], tags=["units"], summary="单位名录")
-async def list_units(session: DbSession, principal: OutsidePrincipal,
+async def list_units(session: DbSession, principal: UnitReader,
                      kind: str | None = None) -> list[Unit]:
     query = select(Unit).order_by(Unit.kind, Unit.id)
     if kind:
@@ -67,7 +66,7 @@ async def list_units(session: DbSession, principal: OutsidePrincipal,
 
 
 @router.get("/units/{unit_id}", response_model=UnitOut, tags=["units"], summary="单位详情")
-async def get_unit(unit_id: str, session: DbSession, principal: OutsidePrincipal) -> Unit:
+async def get_unit(unit_id: str, session: DbSession, principal: UnitReader) -> Unit:
     unit = await session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"单位 {unit_id} 不存在", code="unit.not_found")

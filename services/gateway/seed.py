@@ -1,12 +1,16 @@
-"""Demo units and users, loaded on first `make up` (idempotent)."""
+"""Demo units, users and platform app keys, loaded on `make up` (idempotent: what is
+missing is added, what is there is left alone)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.gateway.appkeys import create_app_key
 from services.gateway.auth import hash_password
-from services.gateway.models import Unit, User
+from services.gateway.crypto import derive_secret
+from services.gateway.models import AppKey, Unit, User
+from shared.identity import SYSTEM_PRINCIPAL
 
 # (id, name, kind, leader, title, deputy county head in charge)
 DEMO_UNITS = [
@@ -41,16 +45,46 @@ DEMO_USERS = [
 ]
 
 
+# Demo platforms (key, salt, name, platform, scopes). Their secrets are derived from
+# KPP_SECRET_KEY and the fixed demo salt, so with the development secret they are the
+# ones printed in docs/gateway.md; a deployment with its own secret gets its own.
+_DEMO_KEYS = [
+    ("kpp-demo-hall", "demo-hall-2026", "县政务服务大厅（演示）", "service_hall",
+     ["approvals.events:write", "approvals:read", "registry:read", "units:read", "webhooks:manage"]),
+    ("kpp-demo-finance", "demo-finance-2026", "县财政一体化平台（演示）", "finance",
+     ["registry:read", "units:read"]),
+    ("kpp-demo-province", "demo-province-2026", "省重点项目平台（演示）", "province",
+     ["registry:read", "approvals:read", "issues:read", "scoring:read", "units:read",
+      "webhooks:manage"]),
+]
+# what `make up` prints: (key, secret, name, scopes)
+DEMO_APP_KEYS = [(key, derive_secret(key, salt), name, scopes)
+                 for key, salt, name, _, scopes in _DEMO_KEYS]
+
+
 async def seed_demo(session: AsyncSession) -> bool:
-    """Insert the demo directory and users if the directory is empty; True if it did."""
-    if await session.scalar(select(Unit.id).limit(1)) is not None:
-        return False
+    """Add whatever of the demo directory, users and app keys is missing; True if anything was."""
+    added = False
+    units = set(await session.scalars(select(Unit.id)))
     for uid, name, kind, leader, title, deputy in DEMO_UNITS:
-        session.add(Unit(id=uid, name=name, kind=kind, leader_name=leader, leader_title=title,
-                         deputy_head=deputy, active=True))
+        if uid not in units:
+            session.add(Unit(id=uid, name=name, kind=kind, leader_name=leader, leader_title=title,
+                             deputy_head=deputy, active=True))
+            added = True
     await session.flush()
-    hashed = hash_password(DEMO_PASSWORD)
-    for username, name, role, unit, org in DEMO_USERS:
-        session.add(User(username=username, password_hash=hashed, name=name, role=role,
-                         unit_id=unit, org_code=org))
-    return True
+    users = set(await session.scalars(select(User.username)))
+    missing = [u for u in DEMO_USERS if u[0] not in users]
+    if missing:
+        hashed = hash_password(DEMO_PASSWORD)
+        for username, name, role, unit, org in missing:
+            session.add(User(username=username, password_hash=hashed, name=name, role=role,
+                             unit_id=unit, org_code=org))
+        added = True
+    keys = set(await session.scalars(select(AppKey.key)))
+    for key, salt, name, platform, scopes in _DEMO_KEYS:
+        if key not in keys:
+            await create_app_key(session, principal=SYSTEM_PRINCIPAL, name=name, platform=platform,
+                                 scopes=scopes, key=key, salt=salt)
+            added = True
+    await session.flush()
+    return added

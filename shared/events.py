@@ -42,36 +42,37 @@ log = logging.getLogger("kpp.events")
 
 # Which services consume which event types. The relay copies each outbox event to the
 # queue of every subscriber; types without subscribers are only marked published.
+# "gateway" turns each event into webhook deliveries for the platforms subscribed to it.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     # registry
-    "project.created": ("scoring",),
-    "project.updated": ("scoring",),
-    "project.stage_changed": ("scoring",),
-    "project.progress_reported": ("scoring",),
-    "project.report_missing": ("scoring",),
-    "project.revocation_warning": ("scoring",),
-    "project.revocation_due": ("scoring",),
-    "project.revoked": ("scoring",),
+    "project.created": ("scoring", "gateway"),
+    "project.updated": ("scoring", "gateway"),
+    "project.stage_changed": ("scoring", "gateway"),
+    "project.progress_reported": ("scoring", "gateway"),
+    "project.report_missing": ("scoring", "gateway"),
+    "project.revocation_warning": ("scoring", "gateway"),
+    "project.revocation_due": ("scoring", "gateway"),
+    "project.revoked": ("scoring", "gateway"),
     # approvals
-    "approval.case_opened": ("scoring",),
-    "approval.step_completed": ("scoring",),
-    "approval.warning": ("scoring",),
-    "approval.overdue": ("issues", "scoring"),
-    "approval.completed": ("scoring",),
-    "approval.rejected": ("scoring",),
-    "approval.deadline_changed": ("scoring",),
-    "approval.missing_items_overdue": ("scoring",),
+    "approval.case_opened": ("scoring", "gateway"),
+    "approval.step_completed": ("scoring", "gateway"),
+    "approval.warning": ("scoring", "gateway"),
+    "approval.overdue": ("issues", "scoring", "gateway"),
+    "approval.completed": ("scoring", "gateway"),
+    "approval.rejected": ("scoring", "gateway"),
+    "approval.deadline_changed": ("scoring", "gateway"),
+    "approval.missing_items_overdue": ("scoring", "gateway"),
     # issues
-    "issue.created": ("scoring",),
-    "issue.assigned": ("scoring",),
-    "issue.overdue": ("scoring",),
-    "issue.closure_requested": ("scoring",),
-    "issue.closed": ("scoring",),
-    "issue.reopened": ("scoring",),
-    # scoring (no KPP consumer; platforms subscribe by webhook)
-    "notice.issued": (),
-    "summons.issued": (),
-    "assessment.published": (),
+    "issue.created": ("scoring", "gateway"),
+    "issue.assigned": ("scoring", "gateway"),
+    "issue.overdue": ("scoring", "gateway"),
+    "issue.closure_requested": ("scoring", "gateway"),
+    "issue.closed": ("scoring", "gateway"),
+    "issue.reopened": ("scoring", "gateway"),
+    # scoring (no KPP consumer besides the gateway's webhooks)
+    "notice.issued": ("gateway",),
+    "summons.issued": ("gateway",),
+    "assessment.published": ("gateway",),
 }
 
 

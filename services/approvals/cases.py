@@ -1,0 +1,249 @@
+"""Approval cases (R16–R21): opening, reading (the live clock), listing, the fast track."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.approvals.calendar_store import current_calendar
+from services.approvals.clock import STATUTORY_PAUSES, ClockResult, segment_json
+from services.approvals.config import approvals_settings
+from services.approvals.kinds import check_limits, get_kind
+from services.approvals.models import ApprovalCase, pipeline
+from services.approvals.recompute import apply_clock, compute_clock, load_log
+from services.approvals.schemas import CaseIn, FastTrackIn
+from services.approvals.thresholds import business_date
+from shared.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from shared.http import service_client
+from shared.identity import SYSTEM_PRINCIPAL, Principal, Role
+
+INTAKE_UNIT = "dept-xzsp"  # 县行政审批服务局: the service hall's intake
+
+
+def may_open(principal: Principal) -> bool:
+    return principal.is_office or principal.role == Role.platform or (
+        principal.role == Role.department and principal.unit_id == INTAKE_UNIT)
+
+
+def may_read(principal: Principal, case: ApprovalCase) -> bool:
+    if principal.reads_all or may_open(principal):
+        return True
+    return principal.unit_id is not None and (
+        principal.unit_id == case.unit_id or principal.unit_id in case.agency_unit_ids)
+
+
+def pct(part: int, whole: int) -> str:
+    if whole <= 0:
+        return "0.0"
+    return str((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def case_summary(case: ApprovalCase) -> dict[str, Any]:
+    return {
+        "id": case.id, "project_id": case.project_id, "project_code": case.project_code,
+        "project_name": case.project_name, "unit_id": case.unit_id, "kind": case.kind,
+        "kind_name": case.kind_name, "state": case.state, "phase": case.phase,
+        "current_step": case.current_step, "received_on": case.received_on,
+        "accepted_on": case.accepted_on, "due_date": case.due_date,
+        "step_due_date": case.step_due_date, "due_provisional": case.due_provisional,
+        "completed_on": case.completed_on, "total_limit_days": case.total_limit_days,
+        "project_type": case.project_type, "acceptance_mode": case.acceptance_mode,
+        "missing_items": case.missing_items, "missing_items_due": case.missing_items_due,
+        "missing_items_supplied_on": case.missing_items_supplied_on,
+        "missing_items_overdue": case.missing_items_overdue, "fast_track": case.fast_track,
+        "assistant": case.assistant, "next_threshold_at": case.next_threshold_at,
+        "version": case.version,
+    }
+
+
+def budget(result: ClockResult, total: int) -> dict[str, Any]:
+    """R16/R17: which step and agency used how much of the chain's budget."""
+    by_step = [{"step_code": s.code, "step_name": s.name, "agency_unit_id": s.agency_unit_id,
+                "limit_days": s.limit_days, "used_days": s.used_days,
+                "share_of_chain_pct": pct(s.used_days, total),
+                "over_limit_days": max(0, s.used_days - s.limit_days)} for s in result.steps]
+    agencies: dict[str, dict[str, Any]] = {}
+    for s in result.steps:
+        a = agencies.setdefault(s.agency_unit_id or "", {
+            "agency_unit_id": s.agency_unit_id, "limit_days": 0, "used_days": 0, "steps": []})
+        a["limit_days"] += s.limit_days
+        a["used_days"] += s.used_days
+        a["steps"].append(s.code)
+    for a in agencies.values():
+        a["share_of_chain_pct"] = pct(a["used_days"], total)
+    return {"chain_limit_days": total, "chain_used_days": result.chain.used_days,
+            "by_step": by_step, "by_agency": list(agencies.values())}
+
+
+def clock_view(case: ApprovalCase, result: ClockResult, as_of) -> dict[str, Any]:
+    return case_summary(case) | {
+        "as_of": as_of, "state": result.state, "phase": result.phase,
+        "deemed_accepted": result.deemed_accepted,
+        "chain": segment_json(result.chain), "steps": [segment_json(s) for s in result.steps],
+        "pauses": [{"reason": p.reason,
+                    "reason_name": STATUTORY_PAUSES.get(p.reason, "补正材料"),
+                    "step_code": p.step_code, "from": p.start, "until": p.end,
+                    "evidence_ref": p.evidence_ref} for p in result.pauses],
+        "budget": budget(result, case.total_limit_days),
+    }
+
+
+async def _project(project_id: uuid.UUID) -> dict[str, Any]:
+    """The project from the registry.  Read as the system: the 审批局 window opens cases for
+    every project (the approvals service authorised the caller already), while the registry
+    shows a department only its own projects."""
+    resp = await service_client.get_json("registry", f"/api/v1/projects/{project_id}",
+                                         principal=SYSTEM_PRINCIPAL)
+    if resp.status == 404:
+        raise InvalidInput(f"项目 {project_id} 不在项目库中", code="approval_case.project_unknown",
+                           fields=[{"field": "project_id", "message": "项目不存在"}])
+    if resp.status == 403:
+        raise Forbidden("无权为该项目办理审批", code="approval_case.project_forbidden")
+    if not resp.ok:
+        raise ServiceUnavailable("项目库服务（registry）暂不可用，请稍后重试",
+                                 code="service.unavailable", service="registry")
+    return resp.json()
+
+
+async def create_case(session: AsyncSession, *, principal: Principal, data: CaseIn) -> ApprovalCase:
+    if not may_open(principal):
+        raise Forbidden("仅审批局窗口、重点办或政务服务平台可开立审批案件",
+                        code="approval_case.intake_only")
+    kind = await get_kind(session, data.kind)
+    s = approvals_settings()
+    steps = [dict(st) for st in kind.steps]
+    if data.step_limits:
+        unknown = sorted(set(data.step_limits) - {st["code"] for st in steps})
+        if unknown:
+            raise InvalidInput(f"审批类型 {kind.code} 没有环节 {'、'.join(unknown)}",
+                               code="approval_case.unknown_step",
+                               fields=[{"field": "step_limits", "message": "未知环节"}])
+        for st in steps:
+            st["limit_days"] = int(data.step_limits.get(st["code"], st["limit_days"]))
+        if any(st["limit_days"] < 1 for st in steps):
+            raise InvalidInput("环节时限至少 1 个工作日", code="approval_case.step_limit_invalid",
+                               fields=[{"field": "step_limits", "message": "须 ≥ 1"}])
+        check_limits(steps, kind.total_limit_days, kind.max_total_days, field="step_limits")
+    if data.acceptance_mode != "standard":  # policy R19
+        if data.project_type not in s.tolerance_project_types:
+            raise InvalidInput("容缺受理、信用承诺仅适用于园区工业项目和交通基础设施项目",
+                               code="approval_case.tolerance_not_eligible",
+                               fields=[{"field": "project_type", "message": "该类项目不适用"}])
+        if not data.missing_items or data.missing_items_due is None:
+            raise InvalidInput("容缺受理、信用承诺须列明后补材料及其承诺期限",
+                               code="approval_case.missing_items_required",
+                               fields=[{"field": "missing_items", "message": "必填"},
+                                       {"field": "missing_items_due", "message": "必填"}])
+    elif data.missing_items or data.missing_items_due:
+        raise InvalidInput("常规受理不登记后补材料；请选择容缺受理或信用承诺",
+                           code="approval_case.missing_items_without_tolerance",
+                           fields=[{"field": "acceptance_mode", "message": "须为容缺或信用承诺"}])
+    if data.fast_track and data.assistant is None:  # policy R20
+        raise InvalidInput("进入绿色通道须指定专人协助", code="approval_case.assistant_required",
+                           fields=[{"field": "assistant", "message": "必填"}])
+    project = await _project(data.project_id)
+    if data.project_code and data.project_code != project.get("project_code"):
+        raise InvalidInput("项目代码与项目库不一致", code="approval_case.project_code_mismatch",
+                           fields=[{"field": "project_code",
+                                    "message": f"项目库为 {project.get('project_code')}"}])
+    now = datetime.now(UTC)
+    case = ApprovalCase(
+        id=uuid.uuid4(), project_id=data.project_id, project_code=project["project_code"],
+        project_name=project.get("name"), unit_id=project.get("unit_id"), kind=kind.code,
+        kind_name=kind.name, steps=steps, total_limit_days=kind.total_limit_days,
+        warn_share=kind.warn_share, warn_days_left=kind.warn_days_left,
+        supplement_window_days=kind.supplement_window_days,
+        agency_unit_ids=list(dict.fromkeys(st["agency_unit_id"] for st in steps)),
+        project_type=data.project_type, acceptance_mode=data.acceptance_mode,
+        missing_items=list(data.missing_items), missing_items_due=data.missing_items_due,
+        missing_items_overdue=False, fast_track=data.fast_track,
+        assistant=data.assistant.model_dump() if data.assistant else None,
+        phase="new", state="new", thresholds=[], fired=[], version=0,
+        created_by=principal.subject, created_at=now, updated_at=now)
+    session.add(case)
+    cal = await current_calendar(session)
+    result, clock = compute_clock(case, [], cal, business_date(now))
+    await apply_clock(session, case, result, clock, now=now, principal=principal)
+    await session.flush()
+    await pipeline.audit(session, principal, entity="approval_case", entity_id=case.id,
+                         action="create", after=case_summary(case))
+    await pipeline.emit(session, "approval.case_opened", {
+        "case_id": case.id, "project_id": case.project_id, "project_code": case.project_code,
+        "kind": case.kind, "unit_id": case.unit_id, "fast_track": case.fast_track,
+        "acceptance_mode": case.acceptance_mode, "agency_unit_ids": case.agency_unit_ids,
+    }, key=str(case.id))
+    return case
+
+
+async def load_case(session: AsyncSession, case_id: uuid.UUID, *, lock: bool = False
+                    ) -> ApprovalCase:
+    q = select(ApprovalCase).where(ApprovalCase.id == case_id)
+    case = (await session.scalars(q.with_for_update() if lock else q)).first()
+    if case is None:
+        raise NotFound(f"审批案件 {case_id} 不存在", code="approval_case.not_found")
+    return case
+
+
+async def get_case_view(session: AsyncSession, *, principal: Principal, case_id: uuid.UUID
+                        ) -> dict[str, Any]:
+    case = await load_case(session, case_id)
+    if not may_read(principal, case):
+        raise Forbidden("无权查看该审批案件", code="approval_case.forbidden")
+    cal = await current_calendar(session)
+    as_of = business_date(datetime.now(UTC))
+    result, _ = compute_clock(case, await load_log(session, case.id), cal, as_of)
+    view = clock_view(case, result, as_of)
+    view["history"] = await pipeline.history(session, "approval_case", case.id)
+    return view
+
+
+async def list_cases(session: AsyncSession, *, principal: Principal, state: str | None,
+                     project_id: uuid.UUID | None, kind: str | None, unit_id: str | None,
+                     fast_track: bool | None, page: int, page_size: int) -> dict[str, Any]:
+    q = select(ApprovalCase)
+    if not (principal.reads_all or may_open(principal)):
+        if principal.unit_id is None:
+            raise Forbidden("无权查看审批案件", code="approval_case.forbidden")
+        q = q.where(or_(ApprovalCase.unit_id == principal.unit_id,
+                        ApprovalCase.agency_unit_ids.any(principal.unit_id)))
+    if state:
+        q = q.where(ApprovalCase.state == state)
+    if project_id:
+        q = q.where(ApprovalCase.project_id == project_id)
+    if kind:
+        q = q.where(ApprovalCase.kind == kind)
+    if unit_id:
+        q = q.where(ApprovalCase.unit_id == unit_id)
+    if fast_track is not None:
+        q = q.where(ApprovalCase.fast_track == fast_track)
+    total = await session.scalar(select(func.count()).select_from(q.subquery()))
+    rows = await session.scalars(q.order_by(ApprovalCase.created_at.desc(), ApprovalCase.id)
+                                 .offset((page - 1) * page_size).limit(page_size))
+    return {"items": [case_summary(c) for c in rows], "total": total or 0, "page": page,
+            "page_size": page_size}
+
+
+async def set_fast_track(session: AsyncSession, *, principal: Principal, case_id: uuid.UUID,
+                         data: FastTrackIn) -> ApprovalCase:
+    """R20: flag a key project's case for the fast track with a designated assistant."""
+    principal.require_office()
+    if data.fast_track and data.assistant is None:
+        raise InvalidInput("进入绿色通道须指定专人协助", code="approval_case.assistant_required",
+                           fields=[{"field": "assistant", "message": "必填"}])
+    case = await load_case(session, case_id, lock=True)
+    before = {"fast_track": case.fast_track, "assistant": case.assistant}
+    case.fast_track = data.fast_track
+    case.assistant = data.assistant.model_dump() if data.assistant else None
+    case.version += 1
+    case.updated_at = datetime.now(UTC)
+    await session.flush()
+    await pipeline.audit(session, principal, entity="approval_case", entity_id=case.id,
+                         action="fast_track.set", before=before,
+                         after={"fast_track": case.fast_track, "assistant": case.assistant},
+                         reason=data.reason)
+    return case

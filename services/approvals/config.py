@@ -1,0 +1,40 @@
+"""The approvals service's own settings (``KPP_APPROVALS_*``); defaults are the policy's."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import get_settings
+
+
+class ApprovalsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KPP_APPROVALS_", env_file=".env", extra="ignore")
+
+    # R17: warning at this share of a limit and at N working days left
+    warn_share: float = Field(0.8, gt=0, lt=1)
+    warn_days_left: int = Field(3, ge=0, le=30)
+    # R18: a 补正 request later than this many working days after receipt is refused and the
+    # application counts as accepted (Administrative Licensing Law art. 32)
+    supplement_window_days: int = Field(5, ge=1, le=30)
+    # R19: project types that may be accepted with missing documents / on credit commitment
+    tolerance_project_types: list[str] = ["park_industrial", "transport_infrastructure"]
+    # R16: the policy ceiling of the low-risk small project chain
+    low_risk_small_total_days: int = 20
+    # the sweeper schedules exact deferred jobs for thresholds this far ahead
+    schedule_horizon_s: int = Field(900, ge=60)
+    sweep_batch: int = Field(20000, ge=100)
+    # recompute the deadlines of at most this many open cases per calendar change per batch
+    recompute_batch: int = Field(2000, ge=100)
+
+
+@lru_cache
+def approvals_settings() -> ApprovalsSettings:
+    return ApprovalsSettings()
+
+
+def business_tz() -> ZoneInfo:
+    return ZoneInfo(get_settings().business_tz)

@@ -1,0 +1,136 @@
+"""Service-hall event intake (R16–R19): idempotent by ``event_id``, ordered by
+``occurred_at``, refused with 409 when the case's state does not allow it.
+
+The event is inserted into the case's log and the whole log replayed (``clock.py``): an
+event arriving late but fitting its place in time is accepted; one that makes the history
+impossible is refused, naming the state and the allowed events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.approvals.calendar_store import current_calendar
+from services.approvals.cases import case_summary, load_case, may_open
+from services.approvals.clock import ImpossibleEvent, LogEvent
+from services.approvals.models import ApprovalCase, CaseEvent, pipeline
+from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot, load_log
+from services.approvals.schemas import EventIn
+from services.approvals.thresholds import business_date
+from shared.errors import Conflict, Forbidden, InvalidInput
+from shared.identity import Principal, Role
+from shared.jsonutil import dumps, to_jsonable
+from shared.settings import get_settings
+
+
+def payload_hash(data: EventIn) -> str:
+    body = data.model_dump(mode="json")
+    body["occurred_at"] = data.occurred_at.astimezone(UTC).isoformat()
+    return hashlib.sha256(dumps(body).encode()).hexdigest()
+
+
+def may_post(principal: Principal, case: ApprovalCase) -> bool:
+    return may_open(principal) or (
+        principal.role == Role.department and principal.unit_id in case.agency_unit_ids)
+
+
+def _check_fields(data: EventIn) -> None:
+    if data.type == "paused" and (data.reason is None or not data.evidence_ref):
+        raise InvalidInput("暂停计时须注明法定事由及依据文书编号",
+                           code="approval_event.pause_reason_required",
+                           fields=[{"field": "reason", "message": "必填"},
+                                   {"field": "evidence_ref", "message": "必填"}])
+    if data.type == "supplement_requested" and not data.evidence_ref:
+        raise InvalidInput("补正告知须注明补正告知书编号", code="approval_event.evidence_required",
+                           fields=[{"field": "evidence_ref", "message": "必填"}])
+    if data.reason is not None and data.type != "paused":
+        raise InvalidInput("只有 paused 事件可填写暂停事由", code="approval_event.reason_not_allowed",
+                           fields=[{"field": "reason", "message": "仅 paused 可用"}])
+
+
+def event_json(row: CaseEvent) -> dict[str, Any]:
+    return {"seq": row.id, "event_id": row.event_id, "type": row.type,
+            "occurred_at": row.occurred_at, "step_code": row.step_code, "reason": row.reason,
+            "evidence_ref": row.evidence_ref, "note": row.note}
+
+
+async def post_event(session: AsyncSession, *, principal: Principal, case_id: uuid.UUID,
+                     data: EventIn) -> tuple[int, dict[str, Any]]:
+    """Returns (status, body): 201 first time, 200 with the first result on a replay."""
+    now = datetime.now(UTC)
+    case = await load_case(session, case_id, lock=True)
+    if not may_post(principal, case):
+        raise Forbidden("无权登记该案件的办件事件", code="approval_event.forbidden")
+    digest = payload_hash(data)
+    seen = (await session.execute(
+        select(CaseEvent.case_id, CaseEvent.payload_hash, CaseEvent.result)
+        .where(CaseEvent.event_id == data.event_id))).first()
+    if seen is not None:
+        if seen.case_id != case.id or seen.payload_hash != digest:
+            raise Conflict(f"事件 id {data.event_id} 已用于另一内容的事件",
+                           code="approval_event.id_reused", event_id=data.event_id)
+        return 200, seen.result
+    skew = timedelta(seconds=get_settings().max_clock_skew_s)
+    if data.occurred_at > now + skew:
+        raise InvalidInput("事件发生时间晚于当前时间", code="approval_event.in_future",
+                           fields=[{"field": "occurred_at", "message": "不得晚于当前时间"}])
+    _check_fields(data)
+    log = await load_log(session, case.id)
+    new = LogEvent(seq=(max((e.seq for e in log), default=0) + 1) or 1, event_id=data.event_id,
+                   type=data.type, on=business_date(data.occurred_at), at=data.occurred_at,
+                   step_code=data.step_code, reason=data.reason, evidence_ref=data.evidence_ref)
+    cal = await current_calendar(session)
+    try:
+        result, clock = compute_clock(case, [*log, new], cal, business_date(now))
+    except ImpossibleEvent as exc:
+        raise Conflict(exc.detail, code=exc.code, state=exc.state, allowed_events=exc.allowed,
+                       event_type=exc.event.type, event_id=exc.event.event_id) from None
+    row = CaseEvent(case_id=case.id, event_id=data.event_id, type=data.type,
+                    occurred_at=data.occurred_at, step_code=data.step_code, reason=data.reason,
+                    evidence_ref=data.evidence_ref, note=data.note, payload_hash=digest,
+                    result={}, actor=principal.subject)
+    session.add(row)
+    await session.flush()
+    before = deadline_snapshot(case)
+    old_phase, old_step = case.phase, case.current_step
+    await apply_clock(session, case, result, clock, now=now, principal=principal)
+    await _emit_transitions(session, case, result, old_phase, old_step)
+    body = to_jsonable({"event": event_json(row), "case": case_summary(case)})
+    row.result = body
+    await pipeline.audit(session, principal, entity="approval_case", entity_id=case.id,
+                         action=f"event.{data.type}", before=before,
+                         after=deadline_snapshot(case) | {"event_id": data.event_id,
+                                                          "occurred_at": data.occurred_at,
+                                                          "evidence_ref": data.evidence_ref},
+                         reason=data.note)
+    return 201, body
+
+
+async def _emit_transitions(session: AsyncSession, case: ApprovalCase, result, old_phase: str,
+                            old_step: str | None) -> None:
+    base = {"case_id": case.id, "project_id": case.project_id,
+            "project_code": case.project_code, "kind": case.kind, "unit_id": case.unit_id}
+    finished = [s for s in result.steps if s.end is not None and s.state == "done"]
+    newly = [s for s in finished if old_step == s.code and case.current_step != s.code]
+    for s in newly:
+        await pipeline.emit(session, "approval.step_completed", base | {
+            "step_code": s.code, "step_name": s.name, "agency_unit_id": s.agency_unit_id,
+            "completed_on": s.end, "used_days": s.used_days, "limit_days": s.limit_days,
+            "on_time": s.on_time}, key=str(case.id))
+    if result.phase == "done" and old_phase != "done":
+        await pipeline.emit(session, "approval.completed", base | {
+            "completed_on": result.completed_on, "working_days_used": result.chain.used_days,
+            "limit_days": result.chain.limit_days, "on_time": bool(result.chain.on_time),
+            "agency_unit_ids": case.agency_unit_ids,
+            "steps": [{"step_code": s.code, "used_days": s.used_days, "limit_days": s.limit_days,
+                       "agency_unit_id": s.agency_unit_id, "on_time": s.on_time}
+                      for s in result.steps]}, key=str(case.id))
+    if result.phase == "rejected" and old_phase != "rejected":
+        await pipeline.emit(session, "approval.rejected", base | {
+            "rejected_on": result.rejected_on, "step_code": old_step}, key=str(case.id))

@@ -1,0 +1,86 @@
+"""HTTP: approval kinds, cases, service-hall events."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from services.approvals import cases, events_intake, kinds
+from services.approvals.schemas import CaseIn, CaseList, EventIn, FastTrackIn, KindIn, KindUpdate
+from shared.db import DbSession, UnitOfWorkRoute
+from shared.identity import CurrentPrincipal
+from shared.jsonutil import to_jsonable
+
+kind_router = APIRouter(prefix="/api/v1/approval-kinds", tags=["approval-kinds"],
+                        route_class=UnitOfWorkRoute)
+router = APIRouter(prefix="/api/v1/approval-cases", tags=["approval-cases"],
+                   route_class=UnitOfWorkRoute)
+
+STATES = "new|submitted|awaiting_supplement|running|paused|warning|overdue|done|rejected"
+
+
+@kind_router.get("", summary="审批类型列表")
+async def list_kinds(session: DbSession, principal: CurrentPrincipal):
+    return {"items": [kinds.kind_json(k) for k in await kinds.list_kinds(session)]}
+
+
+@kind_router.get("/{code}", summary="审批类型")
+async def get_kind(code: str, session: DbSession, principal: CurrentPrincipal):
+    return kinds.kind_json(await kinds.get_kind(session, code, missing="not_found"))
+
+
+@kind_router.post("", status_code=201, summary="新增审批类型（管理员、重点办）")
+async def create_kind(data: KindIn, session: DbSession, principal: CurrentPrincipal):
+    return kinds.kind_json(await kinds.create_kind(session, principal=principal, data=data))
+
+
+@kind_router.put("/{code}", summary="调整审批类型（各环节时限等；全链条合计受控）")
+async def update_kind(code: str, data: KindUpdate, session: DbSession,
+                      principal: CurrentPrincipal):
+    return kinds.kind_json(await kinds.update_kind(session, principal=principal, code=code,
+                                                   data=data))
+
+
+@router.post("", status_code=201, summary="为项目开立审批案件")
+async def create_case(data: CaseIn, session: DbSession, principal: CurrentPrincipal,
+                      response: Response):
+    case = await cases.create_case(session, principal=principal, data=data)
+    response.headers["Location"] = f"/api/v1/approval-cases/{case.id}"
+    return cases.case_summary(case)
+
+
+@router.get("", response_model=CaseList, summary="审批案件列表（按状态、项目、类型筛选）")
+async def list_cases(session: DbSession, principal: CurrentPrincipal,
+                     state: str | None = Query(None, description="状态", pattern=f"^({STATES})$"),
+                     project_id: uuid.UUID | None = Query(None, description="项目 id"),
+                     kind: str | None = Query(None, description="审批类型", max_length=60),
+                     unit_id: str | None = Query(None, description="项目所属乡镇/部门", max_length=40),
+                     fast_track: bool | None = Query(None, description="是否绿色通道"),
+                     page: int = Query(1, ge=1, description="页码"),
+                     page_size: int = Query(50, ge=1, le=500, description="每页条数")):
+    return await cases.list_cases(session, principal=principal, state=state,
+                                  project_id=project_id, kind=kind, unit_id=unit_id,
+                                  fast_track=fast_track, page=page, page_size=page_size)
+
+
+@router.get("/{case_id}", summary="案件计时：全链条及各环节已用、剩余、到期日、状态")
+async def get_case(case_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal):
+    return await cases.get_case_view(session, principal=principal, case_id=case_id)
+
+
+@router.post("/{case_id}/events", status_code=201, summary="政务服务大厅办件事件（按 event_id 幂等）")
+async def post_event(case_id: uuid.UUID, data: EventIn, session: DbSession,
+                     principal: CurrentPrincipal):
+    status, body = await events_intake.post_event(session, principal=principal, case_id=case_id,
+                                                  data=data)
+    headers = {"Idempotent-Replayed": "true"} if status == 200 else {}
+    return JSONResponse(to_jsonable(body), status_code=status, headers=headers)
+
+
+@router.post("/{case_id}/fast-track", summary="绿色通道及专人协助（管理员、重点办）")
+async def set_fast_track(case_id: uuid.UUID, data: FastTrackIn, session: DbSession,
+                         principal: CurrentPrincipal):
+    case = await cases.set_fast_track(session, principal=principal, case_id=case_id, data=data)
+    return cases.case_summary(case)

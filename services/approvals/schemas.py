@@ -1,0 +1,123 @@
+"""Request and response models of the approvals service (every field described in Chinese)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+CODE_PATTERN = r"^[a-z][a-z0-9_]{1,59}$"
+EventType = Literal[
+    "submitted", "accepted", "supplement_requested", "supplement_received", "paused", "resumed",
+    "step_completed", "completed", "rejected", "missing_items_supplied",
+]
+PauseReason = Literal[
+    "hearing", "expert_review", "inspection", "testing", "appraisal", "public_notice"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CalendarYearIn(Strict):
+    off_days: list[date] = Field(description="休息日（法定节假日，含假期内的周末）", max_length=366)
+    working_days: list[date] = Field(description="调休上班日（周末补班）", max_length=366)
+    official: bool = Field(True, description="是否为国务院办公厅公布的正式安排")
+    source: str = Field(description="数据来源，如“国办发明电〔2026〕X号”", min_length=1, max_length=200)
+    reason: str | None = Field(None, description="更正原因（记入审计）", max_length=500)
+
+
+class StepIn(Strict):
+    code: str = Field(description="环节代码", pattern=CODE_PATTERN)
+    name: str = Field(description="环节名称", min_length=1, max_length=100)
+    limit_days: int = Field(description="办理时限（工作日）", ge=1, le=365)
+    agency_unit_id: str = Field(description="责任部门（单位名录中的单位 id）", min_length=1, max_length=40)
+
+
+class KindIn(Strict):
+    code: str = Field(description="审批类型代码", pattern=CODE_PATTERN)
+    name: str = Field(description="审批类型名称", min_length=1, max_length=200)
+    category: Literal["chain", "three_zeros"] = Field(
+        "chain", description="类别：chain 审批链条；three_zeros 水电气“三零”接入服务")
+    steps: list[StepIn] = Field(description="按顺序的办理环节", min_length=1, max_length=20)
+    total_limit_days: int | None = Field(
+        None, description="全链条时限（工作日），缺省为各环节时限之和", ge=1, le=730)
+    warn_share: float | None = Field(None, description="预警比例（已用时限占比），缺省 0.8", gt=0, lt=1)
+    warn_days_left: int | None = Field(None, description="剩余 N 个工作日时提醒，缺省 3", ge=0, le=30)
+    supplement_window_days: int | None = Field(
+        None, description="补正告知期限（收件后工作日），缺省 5", ge=1, le=30)
+
+
+class KindUpdate(Strict):
+    name: str | None = Field(None, description="审批类型名称", min_length=1, max_length=200)
+    steps: list[StepIn] | None = Field(None, description="按顺序的办理环节", min_length=1, max_length=20)
+    total_limit_days: int | None = Field(None, description="全链条时限（工作日）", ge=1, le=730)
+    warn_share: float | None = Field(None, description="预警比例", gt=0, lt=1)
+    warn_days_left: int | None = Field(None, description="剩余 N 个工作日提醒", ge=0, le=30)
+    supplement_window_days: int | None = Field(None, description="补正告知期限", ge=1, le=30)
+    reason: str | None = Field(None, description="修改原因（记入审计）", max_length=500)
+
+
+class AssistantIn(Strict):
+    name: str = Field(description="专人协助：帮办代办员姓名", min_length=1, max_length=60)
+    phone: str | None = Field(None, description="联系电话", max_length=30)
+    unit_id: str | None = Field(None, description="所在单位", max_length=40)
+
+
+class CaseIn(Strict):
+    project_id: uuid.UUID = Field(description="项目 id（项目库）")
+    project_code: str | None = Field(None, description="全国投资项目代码（须与项目库一致）", max_length=40)
+    kind: str = Field(description="审批类型代码，如 low_risk_small", max_length=60)
+    step_limits: dict[str, int] | None = Field(
+        None, description="本案各环节时限调整（环节代码 → 工作日），合计不得超过全链条时限")
+    project_type: Literal["park_industrial", "transport_infrastructure", "other"] = Field(
+        "other", description="项目类型：园区工业、交通基础设施、其他（决定能否容缺受理/信用承诺）")
+    acceptance_mode: Literal["standard", "tolerance", "credit_commitment"] = Field(
+        "standard", description="受理方式：常规、容缺受理、信用承诺")
+    missing_items: list[str] = Field(
+        default_factory=list, description="容缺或承诺后补的材料", max_length=50)
+    missing_items_due: date | None = Field(None, description="后补材料的承诺期限")
+    fast_track: bool = Field(False, description="是否进入绿色通道（快速通道）")
+    assistant: AssistantIn | None = Field(None, description="绿色通道的专人协助")
+
+
+class FastTrackIn(Strict):
+    fast_track: bool = Field(description="是否进入绿色通道")
+    assistant: AssistantIn | None = Field(None, description="专人协助")
+    reason: str | None = Field(None, description="原因（记入审计）", max_length=500)
+
+
+class EventIn(Strict):
+    event_id: str = Field(description="事件 id（政务服务大厅生成，幂等键）", min_length=1, max_length=100)
+    type: EventType = Field(description="事件类型")
+    occurred_at: AwareDatetime = Field(description="发生时间（带时区）")
+    step_code: str | None = Field(None, description="环节代码（办结环节时）", max_length=60)
+    reason: PauseReason | None = Field(None, description="暂停的法定事由（paused 时必填）")
+    evidence_ref: str | None = Field(
+        None, description="依据文书编号（补正告知书、听证通知等；暂停/补正时必填）", max_length=200)
+    note: str | None = Field(None, description="备注", max_length=1000)
+
+
+class CaseList(BaseModel):
+    items: list[dict[str, Any]] = Field(description="案件")
+    total: int = Field(description="总数")
+    page: int = Field(description="页码")
+    page_size: int = Field(description="每页条数")
+
+
+class AddWorkingDaysOut(BaseModel):
+    start: dt.date = Field(description="起算日（不计入）")
+    days: int = Field(description="工作日数")
+    date: dt.date = Field(description="第 N 个工作日")
+    provisional: bool = Field(description="是否落在尚无正式放假安排的年份（暂定）")
+    convention: str = Field(description="计数规则说明")
+
+
+class EventOut(BaseModel):
+    event: dict[str, Any] = Field(description="已登记的事件")
+    case: dict[str, Any] = Field(description="登记后的案件与计时")
+
+

@@ -1,0 +1,137 @@
+"""Warning / overdue / missing-items thresholds of a clock, and firing them once (R17, R19).
+
+The clock (``clock.py``) gives dates; here they become moments (00:00 Asia/Shanghai of the
+warning day, of the day after the due date, of the day after the missing items' due date)
+stored on the case as ``thresholds`` with ``next_threshold_at`` indexed for the sweeper.
+A threshold fires once: its key goes into ``fired`` and it emits its event in the same
+transaction as the state change (the sweeper and the exact deferred job share this code).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import insert
+
+from services.approvals.clock import ClockResult, Segment
+from services.approvals.config import business_tz
+from services.approvals.models import pipeline
+from shared.jsonutil import to_jsonable
+from shared.logging import request_id_var
+
+EVENT_OF = {"warning": "approval.warning", "overdue": "approval.overdue",
+            "missing_items_overdue": "approval.missing_items_overdue"}
+LEVEL = {"running": 0, "warning": 1, "overdue": 2}
+
+
+def moment(d: date) -> datetime:
+    """00:00 of business date ``d`` in the business time zone."""
+    return datetime.combine(d, time(0), tzinfo=business_tz())
+
+
+def business_date(ts: datetime) -> date:
+    return ts.astimezone(business_tz()).date()
+
+
+def _segment_thresholds(seg: Segment, scope: str, agency: str | None, warn_at: dict[str, int]
+                        ) -> list[dict[str, Any]]:
+    out = []
+    base = {"step_code": seg.code, "step_name": seg.name, "agency_unit_id": agency,
+            "due_date": seg.due_date.isoformat() if seg.due_date else None,
+            "limit_days": seg.limit_days}
+    if seg.due_date is None:
+        return out
+    for reason, d in seg.warn_dates.items():
+        out.append(base | {"key": f"{scope}:warning:{reason}", "type": "warning",
+                           "at": moment(d).isoformat(), "reason": reason,
+                           "days_left": seg.limit_days - warn_at[reason]})
+    since = seg.due_date + timedelta(days=1)
+    out.append(base | {"key": f"{scope}:overdue", "type": "overdue",
+                       "at": moment(since).isoformat(), "overdue_since": since.isoformat()})
+    return out
+
+
+def thresholds_of(clock: ClockResult, *, warn_at: dict[str, dict[str, int]],
+                  missing_items: list[str], missing_items_due: date | None) -> list[dict]:
+    """Every threshold of the clock as it stands (fired or not)."""
+    out: list[dict] = []
+    if clock.phase in ("running", "paused"):
+        cur = next(s for s in clock.steps if s.code == clock.current_step)
+        if clock.phase == "running" or clock.chain.state == "overdue":
+            out += _segment_thresholds(clock.chain, "chain", cur.agency_unit_id, warn_at["chain"])
+        if clock.phase == "running" or cur.state == "overdue":
+            out += _segment_thresholds(cur, f"step:{cur.code}", cur.agency_unit_id,
+                                       warn_at["step"][cur.code])
+        if clock.phase == "paused":  # a stopped clock only keeps an overdue already reached
+            out = [t for t in out if t["type"] == "overdue"]
+    if missing_items_due is not None and clock.missing_items_supplied_on is None \
+            and clock.phase != "rejected":
+        out.append({"key": "missing_items", "type": "missing_items_overdue",
+                    "at": moment(missing_items_due + timedelta(days=1)).isoformat(),
+                    "items": list(missing_items), "due_date": missing_items_due.isoformat()})
+    return sorted(out, key=lambda t: t["at"])
+
+
+def payload_of(case: Any, t: dict[str, Any]) -> dict[str, Any]:
+    if t["type"] == "missing_items_overdue":
+        return {"case_id": str(case.id), "project_id": str(case.project_id),
+                "project_code": case.project_code, "kind": case.kind,
+                "items": t["items"], "due_date": t["due_date"]}
+    body = {"case_id": str(case.id), "project_id": str(case.project_id),
+            "project_code": case.project_code, "kind": case.kind, "unit_id": case.unit_id,
+            "step_code": t["step_code"], "step_name": t["step_name"],
+            "agency_unit_id": t["agency_unit_id"], "due_date": t["due_date"],
+            "limit_days": t["limit_days"]}
+    if t["type"] == "warning":
+        body |= {"days_left": t["days_left"], "warning_reason": t["reason"]}
+    else:
+        body["overdue_since"] = t["overdue_since"]
+    return body
+
+
+def split_due(pending: list[dict], fired: list[str], now: datetime) -> tuple[list[dict], list[dict]]:
+    """(thresholds to fire now, thresholds still ahead), skipping those fired before."""
+    done = set(fired)
+    due, ahead = [], []
+    for t in pending:
+        if t["key"] in done:
+            continue
+        (due if datetime.fromisoformat(t["at"]) <= now else ahead).append(t)
+    # an overdue firing now makes a warning of the same clock that never fired moot
+    overdue_scopes = {t["key"].rsplit(":", 1)[0] for t in due if t["type"] == "overdue"}
+    due = [t for t in due if not (t["type"] == "warning"
+                                  and t["key"].split(":warning:")[0] in overdue_scopes)]
+    return due, ahead
+
+
+def moved_state(state: str, fired_now: list[dict]) -> str:
+    for t in fired_now:
+        if t["type"] in LEVEL and state in LEVEL and LEVEL[t["type"]] > LEVEL[state]:
+            state = t["type"]
+    return state
+
+
+def event_rows(case: Any, fired_now: list[dict]) -> list[dict]:
+    rid = request_id_var.get()
+    return [{"id": uuid.uuid4(), "type": EVENT_OF[t["type"]], "key": str(case.id),
+             "payload": to_jsonable(payload_of(case, t)), "request_id": rid} for t in fired_now]
+
+
+def audit_rows(case: Any, principal: Any, fired_now: list[dict], before: str, after: str
+               ) -> list[dict]:
+    rid = request_id_var.get()
+    return [{"actor": principal.subject, "actor_role": str(principal.role),
+             "actor_unit": principal.unit_id, "entity": "approval_case", "entity_id": str(case.id),
+             "action": f"clock.{t['type']}", "before": {"state": before},
+             "after": {"state": after, "threshold": t["key"], "at": t["at"]},
+             "reason": "时限阈值到达（系统计时）", "request_id": rid} for t in fired_now]
+
+
+async def write_rows(session, events: list[dict], audits: list[dict]) -> None:
+    """Bulk outbox and audit inserts (same tables and columns as pipeline.emit / audit)."""
+    if events:
+        await session.execute(insert(pipeline.tables.outbox), events)
+    if audits:
+        await session.execute(insert(pipeline.tables.audit), audits)

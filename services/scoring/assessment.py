@@ -31,30 +31,56 @@ async def create_rubric(session: AsyncSession, *, principal: Principal, data: Ru
     items = validate_items([i.model_dump(mode="json") for i in data.items])
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"rubric:{data.kind}"})
     latest = await session.scalar(select(func.max(Rubric.version)).where(Rubric.kind == data.kind))
-    rubric = Rubric(id=uuid.uuid4(), kind=data.kind, version=int(latest or 0) + 1, items=items,
-                    note=data.note, created_by=principal.subject)
+    rubric = Rubric(
+        id=uuid.uuid4(),
+        kind=data.kind,
+        version=int(latest or 0) + 1,
+        items=items,
+        note=data.note,
+        created_by=principal.subject,
+    )
     session.add(rubric)
     await session.flush()
     after = RubricOut.model_validate(rubric).model_dump(mode="json")
-    await pipeline.audit(session, principal, entity="rubric", entity_id=rubric.id, action="create",
-                         after=after, reason=data.note)
+    await pipeline.audit(
+        session,
+        principal,
+        entity="rubric",
+        entity_id=rubric.id,
+        action="create",
+        after=after,
+        reason=data.note,
+    )
     return rubric
 
 
 async def current_rubric(session: AsyncSession, kind: str) -> Rubric:
     """The newest rubric of a kind; version 1 is the documented default, made on first use."""
-    rubric = await session.scalar(select(Rubric).where(Rubric.kind == kind)
-                                  .order_by(Rubric.version.desc()).limit(1))
+    rubric = await session.scalar(
+        select(Rubric).where(Rubric.kind == kind).order_by(Rubric.version.desc()).limit(1)
+    )
     if rubric is None:
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"rubric:{kind}"})
         rubric = await session.scalar(select(Rubric).where(Rubric.kind == kind, Rubric.version == 1))
         if rubric is None:
-            rubric = Rubric(id=uuid.uuid4(), kind=kind, version=1, items=DEFAULT_ITEMS[kind],
-                            note="默认评分细则（docs/scoring.md）", created_by=SYSTEM_PRINCIPAL.subject)
+            rubric = Rubric(
+                id=uuid.uuid4(),
+                kind=kind,
+                version=1,
+                items=DEFAULT_ITEMS[kind],
+                note="默认评分细则（docs/scoring.md）",
+                created_by=SYSTEM_PRINCIPAL.subject,
+            )
             session.add(rubric)
             await session.flush()
-            await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="rubric", entity_id=rubric.id,
-                                 action="create", after={"kind": kind, "version": 1, "items": rubric.items})
+            await pipeline.audit(
+                session,
+                SYSTEM_PRINCIPAL,
+                entity="rubric",
+                entity_id=rubric.id,
+                action="create",
+                after={"kind": kind, "version": 1, "items": rubric.items},
+            )
     return rubric
 
 
@@ -76,8 +102,9 @@ async def _rubrics_by_id(session: AsyncSession, ids: dict[str, str]) -> dict[str
     return out
 
 
-async def run_month(session: AsyncSession, *, principal: Principal, month: str,
-                    units: dict[str, dict[str, Any]]) -> tuple[AssessmentRun, dict[str, Any]]:
+async def run_month(
+    session: AsyncSession, *, principal: Principal, month: str, units: dict[str, dict[str, Any]]
+) -> tuple[AssessmentRun, dict[str, Any]]:
     """Run (or re-run) a month; returns the run and what happened."""
     parse_month(month)
     ensure_month_ended(month)
@@ -95,12 +122,21 @@ async def run_month(session: AsyncSession, *, principal: Principal, month: str,
     inputs_digest = digest(inputs)
     info = {"notices_issued": len(issued), "reproduced": None}
     if run is None:
-        run = AssessmentRun(month=month, status="draft", revision=1, rubric_ids=rubric_ids, inputs=inputs,
-                            inputs_digest=inputs_digest, result=result, run_by=principal.subject)
+        run = AssessmentRun(
+            month=month,
+            status="draft",
+            revision=1,
+            rubric_ids=rubric_ids,
+            inputs=inputs,
+            inputs_digest=inputs_digest,
+            result=result,
+            run_by=principal.subject,
+        )
         session.add(run)
         await session.flush()
-        await pipeline.audit(session, principal, entity="assessment", entity_id=month, action="run",
-                             after=_summary(run))
+        await pipeline.audit(
+            session, principal, entity="assessment", entity_id=month, action="run", after=_summary(run)
+        )
         await pipeline.emit(session, "assessment.drafted", _summary(run), key=month)
         return run, info | {"action": "created"}
     if run.inputs_digest == inputs_digest and run.rubric_ids == rubric_ids:
@@ -110,15 +146,27 @@ async def run_month(session: AsyncSession, *, principal: Principal, month: str,
     run.rubric_ids, run.inputs, run.inputs_digest, run.result = rubric_ids, inputs, inputs_digest, result
     run.run_at, run.run_by = datetime.now(UTC), principal.subject
     await session.flush()
-    await pipeline.audit(session, principal, entity="assessment", entity_id=month, action="rerun",
-                         before=before, after=_summary(run))
+    await pipeline.audit(
+        session,
+        principal,
+        entity="assessment",
+        entity_id=month,
+        action="rerun",
+        before=before,
+        after=_summary(run),
+    )
     return run, info | {"action": "updated"}
 
 
 def _summary(run: AssessmentRun) -> dict[str, Any]:
-    return {"month": run.month, "status": run.status, "revision": run.revision,
-            "rubric_ids": run.rubric_ids, "inputs_digest": run.inputs_digest,
-            "scores": {u["unit_id"]: u["score"] for u in run.result["units"]}}
+    return {
+        "month": run.month,
+        "status": run.status,
+        "revision": run.revision,
+        "rubric_ids": run.rubric_ids,
+        "inputs_digest": run.inputs_digest,
+        "scores": {u["unit_id"]: u["score"] for u in run.result["units"]},
+    }
 
 
 async def get_run(session: AsyncSession, month: str, *, lock: bool = False) -> AssessmentRun:
@@ -135,24 +183,43 @@ async def publish(session: AsyncSession, *, principal: Principal, month: str) ->
     run = await get_run(session, month, lock=True)
     if run.status == "published":
         raise Conflict(f"{month} 考核结果已发布", code="assessment.already_published")
-    open_ids = (await session.scalars(select(Objection.id).where(
-        Objection.month == month, Objection.status == "open"))).all()
+    open_ids = (
+        await session.scalars(
+            select(Objection.id).where(Objection.month == month, Objection.status == "open")
+        )
+    ).all()
     if open_ids:
-        raise Conflict(f"{month} 尚有 {len(open_ids)} 条异议未处理，不能发布",
-                       code="assessment.open_objections", objection_ids=[str(i) for i in open_ids])
+        raise Conflict(
+            f"{month} 尚有 {len(open_ids)} 条异议未处理，不能发布",
+            code="assessment.open_objections",
+            objection_ids=[str(i) for i in open_ids],
+        )
     before = _summary(run)
     run.status, run.published_at, run.published_by = "published", datetime.now(UTC), principal.subject
     await session.flush()
     after = _summary(run)
-    await pipeline.audit(session, principal, entity="assessment", entity_id=month, action="publish",
-                         before=before, after=after)
-    await pipeline.emit(session, "assessment.published", after | {"units": [
-        {k: u[k] for k in ("unit_id", "kind", "score", "rank")} for u in run.result["units"]]}, key=month)
+    await pipeline.audit(
+        session, principal, entity="assessment", entity_id=month, action="publish", before=before, after=after
+    )
+    await pipeline.emit(
+        session,
+        "assessment.published",
+        after
+        | {"units": [{k: u[k] for k in ("unit_id", "kind", "score", "rank")} for u in run.result["units"]]},
+        key=month,
+    )
     return run
 
 
-async def raise_objection(session: AsyncSession, *, principal: Principal, month: str,
-                          unit_id: str | None, item: str | None, reason: str) -> Objection:
+async def raise_objection(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    month: str,
+    unit_id: str | None,
+    item: str | None,
+    reason: str,
+) -> Objection:
     unit_id = unit_id or principal.unit_id
     principal.require_unit(unit_id)
     run = await get_run(session, month, lock=True)
@@ -160,20 +227,41 @@ async def raise_objection(session: AsyncSession, *, principal: Principal, month:
         raise Conflict(f"{month} 考核结果已发布，不再受理异议", code="assessment.not_draft")
     if unit_id not in run.inputs["units"]:
         raise NotFound(f"单位 {unit_id} 不在 {month} 的考核范围内", code="assessment.unit_not_assessed")
-    o = Objection(id=uuid.uuid4(), month=month, unit_id=unit_id, item=item, reason=reason,
-                  status="open", raised_by=principal.subject)
+    o = Objection(
+        id=uuid.uuid4(),
+        month=month,
+        unit_id=unit_id,
+        item=item,
+        reason=reason,
+        status="open",
+        raised_by=principal.subject,
+    )
     session.add(o)
     await session.flush()
-    await pipeline.audit(session, principal, entity="objection", entity_id=o.id, action="raise",
-                         after={"month": month, "unit_id": unit_id, "item": item, "reason": reason})
+    await pipeline.audit(
+        session,
+        principal,
+        entity="objection",
+        entity_id=o.id,
+        action="raise",
+        after={"month": month, "unit_id": unit_id, "item": item, "reason": reason},
+    )
     return o
 
 
-async def resolve_objection(session: AsyncSession, *, principal: Principal, month: str,
-                            objection_id: uuid.UUID, accepted: bool, resolution: str) -> Objection:
+async def resolve_objection(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    month: str,
+    objection_id: uuid.UUID,
+    accepted: bool,
+    resolution: str,
+) -> Objection:
     principal.require_office()
-    o = await session.scalar(select(Objection).where(Objection.id == objection_id, Objection.month == month)
-                             .with_for_update())
+    o = await session.scalar(
+        select(Objection).where(Objection.id == objection_id, Objection.month == month).with_for_update()
+    )
     if o is None:
         raise NotFound(f"异议 {objection_id} 不存在", code="objection.not_found")
     if o.status != "open":
@@ -182,9 +270,16 @@ async def resolve_objection(session: AsyncSession, *, principal: Principal, mont
     o.status = "accepted" if accepted else "rejected"
     o.resolution, o.resolved_by, o.resolved_at = resolution, principal.subject, datetime.now(UTC)
     await session.flush()
-    await pipeline.audit(session, principal, entity="objection", entity_id=o.id, action="resolve",
-                         before=before, after={"status": o.status, "resolution": resolution},
-                         reason=resolution)
+    await pipeline.audit(
+        session,
+        principal,
+        entity="objection",
+        entity_id=o.id,
+        action="resolve",
+        before=before,
+        after={"status": o.status, "resolution": resolution},
+        reason=resolution,
+    )
     return o
 
 

@@ -25,29 +25,43 @@ async def create_assignment(session: AsyncSession, *, principal: Principal, data
     principal.require_office()
     unit = await require_unit(data.unit_id)
     if unit.get("kind") not in ("township", "department"):
-        raise InvalidInput(f"单位 {data.unit_id} 不是乡镇或部门，不能作为责任单位",
-                           code="assignment.unit_not_assessable",
-                           fields=[{"field": "unit_id", "message": "应为乡镇或部门"}])
+        raise InvalidInput(
+            f"单位 {data.unit_id} 不是乡镇或部门，不能作为责任单位",
+            code="assignment.unit_not_assessable",
+            fields=[{"field": "unit_id", "message": "应为乡镇或部门"}],
+        )
     issued_on = data.issued_on or today()
     if data.deadline < issued_on:
-        raise InvalidInput(f"办结期限 {data.deadline} 早于交办日期 {issued_on}",
-                           code="assignment.deadline_before_letter",
-                           fields=[{"field": "deadline", "message": "不得早于交办日期"}])
-    a = Assignment(id=uuid.uuid4(), task=data.task, unit_id=data.unit_id, issued_on=issued_on,
-                   deadline=data.deadline, source=data.source, source_ref=data.source_ref,
-                   letter_no=data.letter_no, project_id=data.project_id, status="open",
-                   created_by=principal.subject, version=1)
+        raise InvalidInput(
+            f"办结期限 {data.deadline} 早于交办日期 {issued_on}",
+            code="assignment.deadline_before_letter",
+            fields=[{"field": "deadline", "message": "不得早于交办日期"}],
+        )
+    a = Assignment(
+        id=uuid.uuid4(),
+        task=data.task,
+        unit_id=data.unit_id,
+        issued_on=issued_on,
+        deadline=data.deadline,
+        source=data.source,
+        source_ref=data.source_ref,
+        letter_no=data.letter_no,
+        project_id=data.project_id,
+        status="open",
+        created_by=principal.subject,
+        version=1,
+    )
     session.add(a)
     await session.flush()
     after = snapshot(a)
-    await pipeline.audit(session, principal, entity="assignment", entity_id=a.id, action="issue",
-                         after=after)
+    await pipeline.audit(session, principal, entity="assignment", entity_id=a.id, action="issue", after=after)
     await pipeline.emit(session, "assignment.issued", after, key=str(a.id))
     return a
 
 
-async def get_assignment(session: AsyncSession, *, principal: Principal, assignment_id: uuid.UUID,
-                         lock: bool = False) -> Assignment:
+async def get_assignment(
+    session: AsyncSession, *, principal: Principal, assignment_id: uuid.UUID, lock: bool = False
+) -> Assignment:
     stmt = select(Assignment).where(Assignment.id == assignment_id)
     a = await session.scalar(stmt.with_for_update() if lock else stmt)
     if a is None or not (principal.reads_all or principal.may_act_for_unit(a.unit_id)):
@@ -55,8 +69,9 @@ async def get_assignment(session: AsyncSession, *, principal: Principal, assignm
     return a
 
 
-async def list_assignments(session: AsyncSession, *, principal: Principal, unit_id: str | None,
-                           status: str | None) -> list[Assignment]:
+async def list_assignments(
+    session: AsyncSession, *, principal: Principal, unit_id: str | None, status: str | None
+) -> list[Assignment]:
     stmt = select(Assignment).order_by(Assignment.issued_on.desc(), Assignment.id)
     if not principal.reads_all:
         unit_id = principal.unit_id or "-"
@@ -67,48 +82,65 @@ async def list_assignments(session: AsyncSession, *, principal: Principal, unit_
     return list((await session.scalars(stmt.limit(1000))).all())
 
 
-async def report_completion(session: AsyncSession, *, principal: Principal, assignment_id: uuid.UUID,
-                            data: CompletionIn) -> Assignment:
+async def report_completion(
+    session: AsyncSession, *, principal: Principal, assignment_id: uuid.UUID, data: CompletionIn
+) -> Assignment:
     """The responsible unit reports the task done (again, after a badly-done judgement)."""
     a = await get_assignment(session, principal=principal, assignment_id=assignment_id, lock=True)
     principal.require_unit(a.unit_id)
     if a.status not in ("open", "badly_done"):
-        raise Conflict("该交办事项已报办结，等待或已完成评定", code="assignment.already_completed",
-                       status_now=a.status)
+        raise Conflict(
+            "该交办事项已报办结，等待或已完成评定", code="assignment.already_completed", status_now=a.status
+        )
     on = data.completed_on or today()
     if on < a.issued_on or on > today():
-        raise InvalidInput("办结日期应在交办日期与今天之间", code="assignment.completed_on_invalid",
-                           fields=[{"field": "completed_on", "message": "日期不合理"}])
+        raise InvalidInput(
+            "办结日期应在交办日期与今天之间",
+            code="assignment.completed_on_invalid",
+            fields=[{"field": "completed_on", "message": "日期不合理"}],
+        )
     before = snapshot(a)
     a.status, a.completed_on, a.completion_note = "completed", on, data.note
     a.judged_on = a.judgement_reason = None
     a.version += 1
     await session.flush()
     after = snapshot(a)
-    await pipeline.audit(session, principal, entity="assignment", entity_id=a.id, action="complete",
-                         before=before, after=after)
+    await pipeline.audit(
+        session, principal, entity="assignment", entity_id=a.id, action="complete", before=before, after=after
+    )
     await pipeline.emit(session, "assignment.completed", after, key=str(a.id))
     return a
 
 
-async def judge_completion(session: AsyncSession, *, principal: Principal, assignment_id: uuid.UUID,
-                           data: JudgementIn) -> Assignment:
+async def judge_completion(
+    session: AsyncSession, *, principal: Principal, assignment_id: uuid.UUID, data: JudgementIn
+) -> Assignment:
     """The key office accepts a completion or judges it badly done (R28: 办理不力 → 通报)."""
     principal.require_office()
     a = await get_assignment(session, principal=principal, assignment_id=assignment_id, lock=True)
     if a.status != "completed":
-        raise Conflict("只有已报办结的交办事项才能评定", code="assignment.not_completed",
-                       status_now=a.status)
+        raise Conflict("只有已报办结的交办事项才能评定", code="assignment.not_completed", status_now=a.status)
     if data.verdict == "badly_done" and not (data.reason and data.reason.strip()):
-        raise InvalidInput("评定为办理不力须说明理由", code="assignment.reason_required",
-                           fields=[{"field": "reason", "message": "必填"}])
+        raise InvalidInput(
+            "评定为办理不力须说明理由",
+            code="assignment.reason_required",
+            fields=[{"field": "reason", "message": "必填"}],
+        )
     before = snapshot(a)
     a.status = "accepted" if data.verdict == "accepted" else "badly_done"
     a.judged_on, a.judgement_reason = today(), data.reason
     a.version += 1
     await session.flush()
     after = snapshot(a)
-    await pipeline.audit(session, principal, entity="assignment", entity_id=a.id, action="judge",
-                         before=before, after=after, reason=data.reason)
+    await pipeline.audit(
+        session,
+        principal,
+        entity="assignment",
+        entity_id=a.id,
+        action="judge",
+        before=before,
+        after=after,
+        reason=data.reason,
+    )
     await pipeline.emit(session, "assignment.judged", after, key=str(a.id))
     return a

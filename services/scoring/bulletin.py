@@ -41,29 +41,63 @@ def bulletin_xlsx(run: AssessmentRun, notices: list[dict[str, Any]], summons: li
     wb.remove(wb.active)
     metrics = sorted({m for u in run.result["units"] for m in u["points"]}, key=list(METRICS).index)
     header = ["类别", "名次", "单位", "总分", "被通报次数"] + [METRICS[m][0] for m in metrics]
-    rows = [[KIND_ZH[u["kind"]], u["rank"], u["unit_name"], float(u["score"]), u["notices"]]
-            + [float(u["points"][m]) if m in u["points"] else "—" for m in metrics]
-            for u in run.result["units"]]
+    rows = [
+        [KIND_ZH[u["kind"]], u["rank"], u["unit_name"], float(u["score"]), u["notices"]]
+        + [float(u["points"][m]) if m in u["points"] else "—" for m in metrics]
+        for u in run.result["units"]
+    ]
     versions = "，".join(f"{KIND_ZH[k]}第 {v} 版" for k, v in run.result["rubric_versions"].items())
-    _sheet(wb, "综合排名", f"{month} 重点项目建设月度考核排名（{status}；评分细则：{versions}）",
-           header, rows)
+    _sheet(
+        wb, "综合排名", f"{month} 重点项目建设月度考核排名（{status}；评分细则：{versions}）", header, rows
+    )
     comp_rows = []
     for table in run.result["comparisons"].values():
         for kind in ("township", "department"):
             for r in table[kind]:
-                comp_rows.append([table["name"], KIND_ZH[kind], r["rank"], r["unit_name"],
-                                  r["value"], r["secondary"]])
-    _sheet(wb, "五晒五比", f"{month} 五晒五比排名",
-           ["比拼项目", "类别", "名次", "单位", "主要指标", "辅助指标"], comp_rows)
-    _sheet(wb, "通报", f"{month} 交办事项通报",
-           ["单位", "交办任务", "办结期限", "第几次通报", "原因", "处理"],
-           [[n["unit_id"], n["task"], n["deadline"], n["ordinal"],
-             "逾期未办结" if n["reason"] == "unfinished" else "办理不力", n["level_name"]] for n in notices])
-    _sheet(wb, "约谈", f"{month} 约谈安排",
-           ["被约谈单位及负责人", "约谈人", "级别", "应约谈日期前", "约谈日期", "结果"],
-           [[s.summoned, s.summoner, "分管县领导约谈" if s.level == "deputy" else "主要领导约谈",
-             s.due_by.isoformat(), s.held_on.isoformat() if s.held_on else "", s.outcome or ""]
-            for s in summons])
+                comp_rows.append(
+                    [table["name"], KIND_ZH[kind], r["rank"], r["unit_name"], r["value"], r["secondary"]]
+                )
+    _sheet(
+        wb,
+        "五晒五比",
+        f"{month} 五晒五比排名",
+        ["比拼项目", "类别", "名次", "单位", "主要指标", "辅助指标"],
+        comp_rows,
+    )
+    _sheet(
+        wb,
+        "通报",
+        f"{month} 交办事项通报",
+        ["单位", "交办任务", "办结期限", "第几次通报", "原因", "处理"],
+        [
+            [
+                n["unit_id"],
+                n["task"],
+                n["deadline"],
+                n["ordinal"],
+                "逾期未办结" if n["reason"] == "unfinished" else "办理不力",
+                n["level_name"],
+            ]
+            for n in notices
+        ],
+    )
+    _sheet(
+        wb,
+        "约谈",
+        f"{month} 约谈安排",
+        ["被约谈单位及负责人", "约谈人", "级别", "应约谈日期前", "约谈日期", "结果"],
+        [
+            [
+                s.summoned,
+                s.summoner,
+                "分管县领导约谈" if s.level == "deputy" else "主要领导约谈",
+                s.due_by.isoformat(),
+                s.held_on.isoformat() if s.held_on else "",
+                s.outcome or "",
+            ]
+            for s in summons
+        ],
+    )
     buf = BytesIO()
     wb.save(buf)
     return buf.getvalue()

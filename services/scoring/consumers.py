@@ -53,8 +53,11 @@ def _event_date(event: Event) -> date:
 
 
 def _reserve_since(libraries: Any) -> date | None:
-    dates = [business_date(lib.get("since")) for lib in libraries or []
-             if isinstance(lib, dict) and lib.get("library") == "reserve"]
+    dates = [
+        business_date(lib.get("since"))
+        for lib in libraries or []
+        if isinstance(lib, dict) and lib.get("library") == "reserve"
+    ]
     dates = [d for d in dates if d]
     return min(dates) if dates else None
 
@@ -81,11 +84,15 @@ async def _upsert_project(session: AsyncSession, event: Event, *, created: bool)
     stmt = insert(ProjectFact).values(**values)
     if created:
         # the creation facts are always taken; the rest only if not older than what we hold
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=[ProjectFact.project_id],
-            set_={"created_event_id": stmt.excluded.created_event_id,
-                  "entered_on": stmt.excluded.entered_on},
-        ))
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[ProjectFact.project_id],
+                set_={
+                    "created_event_id": stmt.excluded.created_event_id,
+                    "entered_on": stmt.excluded.entered_on,
+                },
+            )
+        )
     else:
         await session.execute(stmt.on_conflict_do_nothing())
     await session.execute(
@@ -110,44 +117,79 @@ async def on_stage_changed(session: AsyncSession, event: Event) -> None:
     to_stage = str(p.get("to_stage") or "")
     pid = uuid.UUID(str(p["id"]))
     if to_stage in START_STAGES:
-        await session.execute(update(ProjectFact).where(
-            ProjectFact.project_id == pid, ProjectFact.actual_start.is_(None)).values(actual_start=on))
+        await session.execute(
+            update(ProjectFact)
+            .where(ProjectFact.project_id == pid, ProjectFact.actual_start.is_(None))
+            .values(actual_start=on)
+        )
     if to_stage in DONE_STAGES:
-        await session.execute(update(ProjectFact).where(
-            ProjectFact.project_id == pid, ProjectFact.completed_on.is_(None)).values(completed_on=on))
+        await session.execute(
+            update(ProjectFact)
+            .where(ProjectFact.project_id == pid, ProjectFact.completed_on.is_(None))
+            .values(completed_on=on)
+        )
 
 
 async def on_progress_reported(session: AsyncSession, event: Event) -> None:
     p = event["payload"]
     values = {
-        "project_id": uuid.UUID(str(p["project_id"])), "month": p["month"],
-        "unit_id": p.get("unit_id") or "", "reported": True, "on_time": bool(p.get("on_time")),
+        "project_id": uuid.UUID(str(p["project_id"])),
+        "month": p["month"],
+        "unit_id": p.get("unit_id") or "",
+        "reported": True,
+        "on_time": bool(p.get("on_time")),
         "investment_month": _money(p.get("investment_month")),
         "cumulative_investment": _money(p.get("cumulative_investment")),
     }
     stmt = insert(ProgressFact).values(**values)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=[ProgressFact.project_id, ProgressFact.month],
-        set_={k: stmt.excluded[k] for k in values if k not in ("project_id", "month")},
-    ))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ProgressFact.project_id, ProgressFact.month],
+            set_={k: stmt.excluded[k] for k in values if k not in ("project_id", "month")},
+        )
+    )
 
 
-async def _matter(session: AsyncSession, kind: str, ref: str, unit_id: str | None, on: date,
-                  *, overdue: bool) -> None:
-    await session.execute(insert(MatterFact).values(
-        kind=kind, ref=ref[:120], unit_id=unit_id, month=month_of(on), on_date=on, overdue=overdue,
-    ).on_conflict_do_nothing())
+async def _matter(
+    session: AsyncSession, kind: str, ref: str, unit_id: str | None, on: date, *, overdue: bool
+) -> None:
+    await session.execute(
+        insert(MatterFact)
+        .values(
+            kind=kind,
+            ref=ref[:120],
+            unit_id=unit_id,
+            month=month_of(on),
+            on_date=on,
+            overdue=overdue,
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 async def on_report_missing(session: AsyncSession, event: Event) -> None:
     p = event["payload"]
-    await session.execute(insert(ProgressFact).values(
-        project_id=uuid.UUID(str(p["project_id"])), month=p["month"], unit_id=p.get("unit_id") or "",
-        reported=False, on_time=False, investment_month=Decimal(0),
-    ).on_conflict_do_nothing())
+    await session.execute(
+        insert(ProgressFact)
+        .values(
+            project_id=uuid.UUID(str(p["project_id"])),
+            month=p["month"],
+            unit_id=p.get("unit_id") or "",
+            reported=False,
+            on_time=False,
+            investment_month=Decimal(0),
+        )
+        .on_conflict_do_nothing()
+    )
     # the matter is overdue at the end of the month the report was for
-    await _matter(session, event["type"], f"{p['project_id']}:{p['month']}", p.get("unit_id"),
-                  month_bounds(p["month"])[1], overdue=True)
+    await _matter(
+        session,
+        event["type"],
+        f"{p['project_id']}:{p['month']}",
+        p.get("unit_id"),
+        month_bounds(p["month"])[1],
+        overdue=True,
+    )
 
 
 async def on_revocation(session: AsyncSession, event: Event) -> None:
@@ -156,9 +198,11 @@ async def on_revocation(session: AsyncSession, event: Event) -> None:
     overdue = event["type"] != "project.revocation_warning"
     await _matter(session, event["type"], str(p["project_id"]), p.get("unit_id"), on, overdue=overdue)
     if event["type"] == "project.revoked":
-        await session.execute(update(ProjectFact).where(
-            ProjectFact.project_id == _uuid(p["project_id"])).values(
-            stage="revoked", revoked_on=_event_date(event)))
+        await session.execute(
+            update(ProjectFact)
+            .where(ProjectFact.project_id == _uuid(p["project_id"]))
+            .values(stage="revoked", revoked_on=_event_date(event))
+        )
 
 
 async def _upsert_case(session: AsyncSession, case_id: uuid.UUID, **values: Any) -> None:
@@ -177,23 +221,33 @@ async def on_approval(session: AsyncSession, event: Event) -> None:
         return
     base = {k: v for k, v in {"project_id": _uuid(p.get("project_id")), "kind": p.get("kind")}.items() if v}
     if kind == "approval.case_opened":
-        await _upsert_case(session, case_id, **base, unit_id=p.get("unit_id"),
-                           opened_on=_event_date(event))
+        await _upsert_case(session, case_id, **base, unit_id=p.get("unit_id"), opened_on=_event_date(event))
     elif kind == "approval.completed":
-        await _upsert_case(session, case_id, **base,
-                           completed_on=business_date(p.get("completed_on")) or _event_date(event),
-                           on_time=bool(p.get("on_time")),
-                           agency_unit_ids=[str(u) for u in p.get("agency_unit_ids") or []])
+        await _upsert_case(
+            session,
+            case_id,
+            **base,
+            completed_on=business_date(p.get("completed_on")) or _event_date(event),
+            on_time=bool(p.get("on_time")),
+            agency_unit_ids=[str(u) for u in p.get("agency_unit_ids") or []],
+        )
     elif kind == "approval.rejected":
         await _upsert_case(session, case_id, **base, rejected=True)
     elif kind == "approval.deadline_changed":
         await _upsert_case(session, case_id, **base, due_date=business_date(p.get("new_due_date")))
     elif kind in ("approval.warning", "approval.overdue"):
         await _upsert_case(session, case_id, **base)
-        on = (business_date(p.get("overdue_since")) if kind == "approval.overdue" else None) \
-            or _event_date(event)
-        await _matter(session, kind, f"{case_id}:{p.get('step_code') or 'chain'}:{p.get('due_date')}",
-                      p.get("agency_unit_id"), on, overdue=kind == "approval.overdue")
+        on = (business_date(p.get("overdue_since")) if kind == "approval.overdue" else None) or _event_date(
+            event
+        )
+        await _matter(
+            session,
+            kind,
+            f"{case_id}:{p.get('step_code') or 'chain'}:{p.get('due_date')}",
+            p.get("agency_unit_id"),
+            on,
+            overdue=kind == "approval.overdue",
+        )
     elif kind == "approval.missing_items_overdue":
         await _upsert_case(session, case_id, **base)
         unit_id = await session.scalar(select(ApprovalFact.unit_id).where(ApprovalFact.case_id == case_id))
@@ -210,27 +264,35 @@ async def on_issue(session: AsyncSession, event: Event) -> None:
         return
     at = business_date(p.get("occurred_at")) or _event_date(event)
     values: dict[str, Any] = {
-        "project_id": _uuid(p.get("project_id")), "unit_id": p.get("unit_id"),
-        "kind": p.get("kind"), "source": p.get("source"), "step": p.get("step"),
-        "deadline": business_date(p.get("deadline")), "overdue": bool(p.get("overdue")),
-        "redo_count": int(p.get("redo_count") or 0), "satisfied": p.get("satisfied"),
+        "project_id": _uuid(p.get("project_id")),
+        "unit_id": p.get("unit_id"),
+        "kind": p.get("kind"),
+        "source": p.get("source"),
+        "step": p.get("step"),
+        "deadline": business_date(p.get("deadline")),
+        "overdue": bool(p.get("overdue")),
+        "redo_count": int(p.get("redo_count") or 0),
+        "satisfied": p.get("satisfied"),
         "last_event_at": _timestamp(p.get("occurred_at") or event.get("created_at")),
     }
     if kind == "issue.closed":
         values["closed_on"] = at
         values["closed_on_time"] = not values["overdue"] and (
-            values["deadline"] is None or at <= values["deadline"])
+            values["deadline"] is None or at <= values["deadline"]
+        )
     elif kind == "issue.reopened":
         values["closed_on"] = values["closed_on_time"] = None
     stmt = insert(IssueFact).values(issue_id=issue_id, **values)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=[IssueFact.issue_id],
-        set_={k: stmt.excluded[k] for k in values},
-        where=IssueFact.last_event_at.is_(None) | (IssueFact.last_event_at <= stmt.excluded.last_event_at),
-    ))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[IssueFact.issue_id],
+            set_={k: stmt.excluded[k] for k in values},
+            where=IssueFact.last_event_at.is_(None)
+            | (IssueFact.last_event_at <= stmt.excluded.last_event_at),
+        )
+    )
     if kind == "issue.overdue":
-        await _matter(session, kind, f"{issue_id}:{values['deadline']}", values["unit_id"], at,
-                      overdue=True)
+        await _matter(session, kind, f"{issue_id}:{values['deadline']}", values["unit_id"], at, overdue=True)
 
 
 HANDLERS = {
@@ -242,11 +304,28 @@ HANDLERS = {
     "project.revocation_warning": on_revocation,
     "project.revocation_due": on_revocation,
     "project.revoked": on_revocation,
-    **{t: on_approval for t in (
-        "approval.case_opened", "approval.step_completed", "approval.warning", "approval.overdue",
-        "approval.completed", "approval.rejected", "approval.deadline_changed",
-        "approval.missing_items_overdue")},
-    **{t: on_issue for t in (
-        "issue.created", "issue.assigned", "issue.overdue", "issue.closure_requested",
-        "issue.closed", "issue.reopened")},
+    **{
+        t: on_approval
+        for t in (
+            "approval.case_opened",
+            "approval.step_completed",
+            "approval.warning",
+            "approval.overdue",
+            "approval.completed",
+            "approval.rejected",
+            "approval.deadline_changed",
+            "approval.missing_items_overdue",
+        )
+    },
+    **{
+        t: on_issue
+        for t in (
+            "issue.created",
+            "issue.assigned",
+            "issue.overdue",
+            "issue.closure_requested",
+            "issue.closed",
+            "issue.reopened",
+        )
+    },
 }

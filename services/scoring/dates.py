@@ -16,8 +16,11 @@ MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 def parse_month(month: str, *, field: str = "month") -> tuple[int, int]:
     m = MONTH_RE.match(month or "")
     if not m:
-        raise InvalidInput(f"月份 {month!r} 格式应为 YYYY-MM", code="month.invalid",
-                           fields=[{"field": field, "message": "应为 YYYY-MM"}])
+        raise InvalidInput(
+            f"月份 {month!r} 格式应为 YYYY-MM",
+            code="month.invalid",
+            fields=[{"field": field, "message": "应为 YYYY-MM"}],
+        )
     return int(m.group(1)), int(m.group(2))
 
 
@@ -67,5 +70,8 @@ def ensure_month_ended(month: str) -> None:
     """A month can be assessed only once it is over (its last day is before today)."""
     _, last = month_bounds(month)
     if last >= today():
-        raise InvalidInput(f"{month} 尚未结束，不能进行月度考核", code="assessment.month_not_ended",
-                           fields=[{"field": "month", "message": "月份尚未结束"}])
+        raise InvalidInput(
+            f"{month} 尚未结束，不能进行月度考核",
+            code="assessment.month_not_ended",
+            fields=[{"field": "month", "message": "月份尚未结束"}],
+        )

@@ -62,10 +62,25 @@ _QUERIES: dict[str, str] = {
         SELECT unit_id, count(*) AS notices FROM scoring.notices WHERE month = :month GROUP BY unit_id""",
 }
 
-COUNTS = ("starts", "start_planned", "start_done", "reserve_added", "signed_count", "completions",
-          "reports_due", "reports_on_time", "approvals_done", "approvals_on_time",
-          "approvals_completed", "problems_closed", "problems_on_time", "satisfaction_rated",
-          "satisfied", "overdue_matters", "notices")
+COUNTS = (
+    "starts",
+    "start_planned",
+    "start_done",
+    "reserve_added",
+    "signed_count",
+    "completions",
+    "reports_due",
+    "reports_on_time",
+    "approvals_done",
+    "approvals_on_time",
+    "approvals_completed",
+    "problems_closed",
+    "problems_on_time",
+    "satisfaction_rated",
+    "satisfied",
+    "overdue_matters",
+    "notices",
+)
 AMOUNTS = ("signed_investment", "investment_completed", "investment_ytd")
 
 
@@ -82,20 +97,30 @@ def derive(m: dict[str, Any]) -> dict[str, Any]:
     m["approval_on_time_rate"] = _rate(m["approvals_on_time"], m["approvals_done"])
     m["problem_on_time_rate"] = _rate(m["problems_on_time"], m["problems_closed"])
     m["satisfaction_rate"] = _rate(m["satisfied"], m["satisfaction_rated"])
-    rates = [Decimal(m[k]) for k in ("approval_on_time_rate", "problem_on_time_rate",
-                                     "satisfaction_rate", "report_on_time_rate") if m[k] is not None]
-    m["service_index"] = (str((sum(rates, Decimal(0)) / len(rates)).quantize(RATE_Q, ROUND_HALF_UP))
-                          if rates else None)
+    rates = [
+        Decimal(m[k])
+        for k in ("approval_on_time_rate", "problem_on_time_rate", "satisfaction_rate", "report_on_time_rate")
+        if m[k] is not None
+    ]
+    m["service_index"] = (
+        str((sum(rates, Decimal(0)) / len(rates)).quantize(RATE_Q, ROUND_HALF_UP)) if rates else None
+    )
     m["overdue_matters_neg"] = -m["overdue_matters"]
     return m
 
 
-async def collect_inputs(session: AsyncSession, *, month: str,
-                         units: dict[str, dict[str, Any]]) -> dict[str, Any]:
+async def collect_inputs(
+    session: AsyncSession, *, month: str, units: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     """Per township and department of the directory: the month's raw figures and rates."""
     first, last = month_bounds(month)
-    params = {"first": first, "last": last, "month": month, "year_first": first.replace(month=1),
-              "year_month": f"{first.year:04d}-01"}
+    params = {
+        "first": first,
+        "last": last,
+        "month": month,
+        "year_first": first.replace(month=1),
+        "year_month": f"{first.year:04d}-01",
+    }
     raw: dict[str, dict[str, Any]] = {}
     for sql in _QUERIES.values():
         for row in (await session.execute(text(sql), params)).mappings():
@@ -113,5 +138,6 @@ async def collect_inputs(session: AsyncSession, *, month: str,
 
 
 def digest(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False,
-                                     separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    ).hexdigest()

@@ -26,5 +26,13 @@ async def monthly_assessment(ctx: dict[str, Any], month: str | None = None) -> d
 
 # unique=True: one enqueue per schedule time across every worker replica (arq cron job id);
 # the run itself also takes a per-month advisory lock and is idempotent.
-MONTHLY_CRON = cron(monthly_assessment, name="scoring_monthly_assessment", day=1, hour=1, minute=30,
-                    unique=True, timeout=900, keep_result=86400)
+MONTHLY_CRON = cron(
+    monthly_assessment,
+    name="scoring_monthly_assessment",
+    day=1,
+    hour=1,
+    minute=30,
+    unique=True,
+    timeout=900,
+    keep_result=86400,
+)

@@ -25,8 +25,11 @@ from shared.calendar import load_calendar
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal
 
-LEVELS = {"notice": "通报", "deputy_summons": "通报并由分管县领导约谈",
-          "principal_summons": "通报并由县主要领导约谈"}
+LEVELS = {
+    "notice": "通报",
+    "deputy_summons": "通报并由分管县领导约谈",
+    "principal_summons": "通报并由县主要领导约谈",
+}
 PRINCIPAL_LEADER = "县委、县政府主要领导"
 SUMMONS_WITHIN_WORKING_DAYS = 5
 
@@ -38,54 +41,90 @@ def level_for(ordinal: int) -> str:
     return "deputy_summons" if ordinal == 2 else "principal_summons"
 
 
-async def review_month(session: AsyncSession, *, principal: Principal, month: str,
-                       units: dict[str, dict[str, Any]]) -> list[Notice]:
+async def review_month(
+    session: AsyncSession, *, principal: Principal, month: str, units: dict[str, dict[str, Any]]
+) -> list[Notice]:
     """Issue the month's missing notices (and summons); returns the ones issued now."""
     _, last = month_bounds(month)
     later_or_same = select(Notice.id).where(Notice.assignment_id == Assignment.id, Notice.month >= month)
-    due = (await session.scalars(
-        select(Assignment).where(
-            Assignment.deadline <= last,
-            or_(Assignment.completed_on.is_(None), Assignment.completed_on > last,
-                Assignment.status == "badly_done"),
-            ~later_or_same.exists(),
-        ).order_by(Assignment.unit_id, Assignment.deadline, Assignment.id).with_for_update()
-    )).all()
+    due = (
+        await session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.deadline <= last,
+                or_(
+                    Assignment.completed_on.is_(None),
+                    Assignment.completed_on > last,
+                    Assignment.status == "badly_done",
+                ),
+                ~later_or_same.exists(),
+            )
+            .order_by(Assignment.unit_id, Assignment.deadline, Assignment.id)
+            .with_for_update()
+        )
+    ).all()
     issued: list[Notice] = []
     calendar = await load_calendar() if due else None
     for a in due:
-        earlier = await session.scalar(select(func.count()).select_from(Notice).where(
-            Notice.assignment_id == a.id, Notice.month < month))
+        earlier = await session.scalar(
+            select(func.count()).select_from(Notice).where(Notice.assignment_id == a.id, Notice.month < month)
+        )
         ordinal = int(earlier or 0) + 1
         badly = a.status == "badly_done" and a.completed_on is not None and a.completed_on <= last
-        notice = Notice(id=uuid.uuid4(), assignment_id=a.id, unit_id=a.unit_id, month=month,
-                        ordinal=ordinal, reason="badly_done" if badly else "unfinished",
-                        level=level_for(ordinal), issued_on=today())
+        notice = Notice(
+            id=uuid.uuid4(),
+            assignment_id=a.id,
+            unit_id=a.unit_id,
+            month=month,
+            ordinal=ordinal,
+            reason="badly_done" if badly else "unfinished",
+            level=level_for(ordinal),
+            issued_on=today(),
+        )
         session.add(notice)
         await session.flush()
         after = NoticeOut.model_validate(notice).model_dump(mode="json")
-        await pipeline.audit(session, principal, entity="notice", entity_id=notice.id,
-                             action="issue", after=after)
-        await pipeline.emit(session, "notice.issued", after | {"task": a.task, "deadline": a.deadline,
-                                                               "level_name": LEVELS[notice.level]},
-                            key=str(a.id))
+        await pipeline.audit(
+            session, principal, entity="notice", entity_id=notice.id, action="issue", after=after
+        )
+        await pipeline.emit(
+            session,
+            "notice.issued",
+            after | {"task": a.task, "deadline": a.deadline, "level_name": LEVELS[notice.level]},
+            key=str(a.id),
+        )
         if notice.level != "notice":
             assert calendar is not None
-            await _summon(session, principal=principal, notice=notice, unit=units.get(a.unit_id, {}),
-                          due_by=calendar.add_working_days(notice.issued_on, SUMMONS_WITHIN_WORKING_DAYS))
+            await _summon(
+                session,
+                principal=principal,
+                notice=notice,
+                unit=units.get(a.unit_id, {}),
+                due_by=calendar.add_working_days(notice.issued_on, SUMMONS_WITHIN_WORKING_DAYS),
+            )
         issued.append(notice)
     return issued
 
 
-async def _summon(session: AsyncSession, *, principal: Principal, notice: Notice,
-                  unit: dict[str, Any], due_by) -> Summons:
+async def _summon(
+    session: AsyncSession, *, principal: Principal, notice: Notice, unit: dict[str, Any], due_by
+) -> Summons:
     deputy = notice.level == "deputy_summons"
     summoner = f"分管县领导 {unit.get('deputy_head') or '（名录未载）'}" if deputy else PRINCIPAL_LEADER
     head = " ".join(x for x in (unit.get("leader_title"), unit.get("leader_name")) if x)
-    s = Summons(id=uuid.uuid4(), notice_id=notice.id, assignment_id=notice.assignment_id,
-                unit_id=notice.unit_id, month=notice.month, level="deputy" if deputy else "principal",
-                summoner=summoner, summoned=f"{unit.get('name') or notice.unit_id} {head}".strip(),
-                issued_on=notice.issued_on, due_by=due_by, status="scheduled")
+    s = Summons(
+        id=uuid.uuid4(),
+        notice_id=notice.id,
+        assignment_id=notice.assignment_id,
+        unit_id=notice.unit_id,
+        month=notice.month,
+        level="deputy" if deputy else "principal",
+        summoner=summoner,
+        summoned=f"{unit.get('name') or notice.unit_id} {head}".strip(),
+        issued_on=notice.issued_on,
+        due_by=due_by,
+        status="scheduled",
+    )
     session.add(s)
     await session.flush()
     after = SummonsOut.model_validate(s).model_dump(mode="json")
@@ -94,8 +133,9 @@ async def _summon(session: AsyncSession, *, principal: Principal, notice: Notice
     return s
 
 
-async def record_outcome(session: AsyncSession, *, principal: Principal, summons_id: uuid.UUID,
-                         data: SummonsOutcomeIn) -> Summons:
+async def record_outcome(
+    session: AsyncSession, *, principal: Principal, summons_id: uuid.UUID, data: SummonsOutcomeIn
+) -> Summons:
     principal.require_office()
     s = await session.scalar(select(Summons).where(Summons.id == summons_id).with_for_update())
     if s is None:
@@ -103,20 +143,31 @@ async def record_outcome(session: AsyncSession, *, principal: Principal, summons
     if s.status == "held":
         raise Conflict("该约谈已记录结果", code="summons.already_held")
     if data.held_on < s.issued_on or data.held_on > today():
-        raise InvalidInput("约谈日期应在约谈决定日期与今天之间", code="summons.held_on_invalid",
-                           fields=[{"field": "held_on", "message": "日期不合理"}])
+        raise InvalidInput(
+            "约谈日期应在约谈决定日期与今天之间",
+            code="summons.held_on_invalid",
+            fields=[{"field": "held_on", "message": "日期不合理"}],
+        )
     before = SummonsOut.model_validate(s).model_dump(mode="json")
     s.held_on, s.outcome, s.status = data.held_on, data.outcome, "held"
     await session.flush()
     after = SummonsOut.model_validate(s).model_dump(mode="json")
-    await pipeline.audit(session, principal, entity="summons", entity_id=s.id, action="record_outcome",
-                         before=before, after=after)
+    await pipeline.audit(
+        session,
+        principal,
+        entity="summons",
+        entity_id=s.id,
+        action="record_outcome",
+        before=before,
+        after=after,
+    )
     await pipeline.emit(session, "summons.held", after, key=str(s.assignment_id))
     return s
 
 
-async def list_summons(session: AsyncSession, *, principal: Principal, unit_id: str | None,
-                       month: str | None) -> list[Summons]:
+async def list_summons(
+    session: AsyncSession, *, principal: Principal, unit_id: str | None, month: str | None
+) -> list[Summons]:
     if not principal.reads_all:
         unit_id = principal.unit_id or "-"
     stmt = select(Summons).order_by(Summons.month, Summons.unit_id, Summons.id)
@@ -130,23 +181,43 @@ async def list_summons(session: AsyncSession, *, principal: Principal, unit_id: 
 async def unit_notices(session: AsyncSession, *, principal: Principal, unit_id: str) -> UnitNotices:
     if not principal.reads_all:
         principal.require_unit(unit_id)
-    rows = (await session.execute(
-        select(Notice, Assignment.task).join(Assignment, Assignment.id == Notice.assignment_id)
-        .where(Notice.unit_id == unit_id).order_by(Notice.month, Notice.assignment_id)
-    )).all()
-    summons = (await session.scalars(select(Summons).where(Summons.unit_id == unit_id)
-                                     .order_by(Summons.month, Summons.id))).all()
+    rows = (
+        await session.execute(
+            select(Notice, Assignment.task)
+            .join(Assignment, Assignment.id == Notice.assignment_id)
+            .where(Notice.unit_id == unit_id)
+            .order_by(Notice.month, Notice.assignment_id)
+        )
+    ).all()
+    summons = (
+        await session.scalars(
+            select(Summons).where(Summons.unit_id == unit_id).order_by(Summons.month, Summons.id)
+        )
+    ).all()
     by_notice = {s.notice_id: SummonsOut.model_validate(s) for s in summons}
-    notices = [NoticeWithSummons(**NoticeOut.model_validate(n).model_dump(), level_name=LEVELS[n.level],
-                                 task=task, summons=by_notice.get(n.id)) for n, task in rows]
+    notices = [
+        NoticeWithSummons(
+            **NoticeOut.model_validate(n).model_dump(),
+            level_name=LEVELS[n.level],
+            task=task,
+            summons=by_notice.get(n.id),
+        )
+        for n, task in rows
+    ]
     return UnitNotices(unit_id=unit_id, notices=notices, summons=list(by_notice.values()))
 
 
 async def month_notices(session: AsyncSession, month: str) -> list[dict[str, Any]]:
-    rows = (await session.execute(
-        select(Notice, Assignment.task, Assignment.deadline)
-        .join(Assignment, Assignment.id == Notice.assignment_id)
-        .where(Notice.month == month).order_by(Notice.unit_id, Notice.assignment_id))).all()
-    return [NoticeOut.model_validate(n).model_dump(mode="json")
-            | {"task": task, "deadline": deadline.isoformat(), "level_name": LEVELS[n.level]}
-            for n, task, deadline in rows]
+    rows = (
+        await session.execute(
+            select(Notice, Assignment.task, Assignment.deadline)
+            .join(Assignment, Assignment.id == Notice.assignment_id)
+            .where(Notice.month == month)
+            .order_by(Notice.unit_id, Notice.assignment_id)
+        )
+    ).all()
+    return [
+        NoticeOut.model_validate(n).model_dump(mode="json")
+        | {"task": task, "deadline": deadline.isoformat(), "level_name": LEVELS[n.level]}
+        for n, task, deadline in rows
+    ]

@@ -36,10 +36,16 @@ async def _assessable_units() -> dict[str, dict[str, Any]]:
 async def _run_body(session, run: AssessmentRun) -> dict[str, Any]:
     figures = run.inputs["units"]
     return {
-        "month": run.month, "status": run.status, "revision": run.revision,
-        "rubric_versions": run.result["rubric_versions"], "rubric_ids": run.rubric_ids,
-        "inputs_digest": run.inputs_digest, "run_at": run.run_at, "run_by": run.run_by,
-        "published_at": run.published_at, "published_by": run.published_by,
+        "month": run.month,
+        "status": run.status,
+        "revision": run.revision,
+        "rubric_versions": run.result["rubric_versions"],
+        "rubric_ids": run.rubric_ids,
+        "inputs_digest": run.inputs_digest,
+        "run_at": run.run_at,
+        "run_by": run.run_by,
+        "published_at": run.published_at,
+        "published_by": run.published_by,
         "units": [u | {"figures": figures[u["unit_id"]]["metrics"]} for u in run.result["units"]],
         "comparisons": run.result["comparisons"],
         "notices": await notices.month_notices(session, run.month),
@@ -52,8 +58,11 @@ async def create_rubric(data: RubricIn, session: DbSession, principal: CurrentPr
 
 
 @router.get("/rubrics", response_model=list[RubricOut], summary="评分细则（各版本）")
-async def list_rubrics(session: DbSession, principal: CurrentPrincipal,
-                       kind: str | None = Query(None, description="township 乡镇 / department 部门")):
+async def list_rubrics(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    kind: str | None = Query(None, description="township 乡镇 / department 部门"),
+):
     _require_reader(principal)
     return await assessment.list_rubrics(session, kind)
 
@@ -85,11 +94,16 @@ async def publish(month: str, session: DbSession, principal: CurrentPrincipal):
     return await _run_body(session, await assessment.publish(session, principal=principal, month=month))
 
 
-@router.post("/assessments/{month}/objections", status_code=201, response_model=ObjectionOut,
-             summary="单位对草稿结果提出异议")
+@router.post(
+    "/assessments/{month}/objections",
+    status_code=201,
+    response_model=ObjectionOut,
+    summary="单位对草稿结果提出异议",
+)
 async def raise_objection(month: str, data: ObjectionIn, session: DbSession, principal: CurrentPrincipal):
-    return await assessment.raise_objection(session, principal=principal, month=month, unit_id=data.unit_id,
-                                            item=data.item, reason=data.reason)
+    return await assessment.raise_objection(
+        session, principal=principal, month=month, unit_id=data.unit_id, item=data.item, reason=data.reason
+    )
 
 
 @router.get("/assessments/{month}/objections", response_model=list[ObjectionOut], summary="异议列表")
@@ -97,21 +111,37 @@ async def list_objections(month: str, session: DbSession, principal: CurrentPrin
     return await assessment.list_objections(session, principal=principal, month=month)
 
 
-@router.post("/assessments/{month}/objections/{objection_id}/resolve", response_model=ObjectionOut,
-             summary="重点办处理异议")
-async def resolve_objection(month: str, objection_id: uuid.UUID, data: ResolutionIn, session: DbSession,
-                            principal: CurrentPrincipal):
-    return await assessment.resolve_objection(session, principal=principal, month=month,
-                                              objection_id=objection_id, accepted=data.accepted,
-                                              resolution=data.resolution)
+@router.post(
+    "/assessments/{month}/objections/{objection_id}/resolve",
+    response_model=ObjectionOut,
+    summary="重点办处理异议",
+)
+async def resolve_objection(
+    month: str, objection_id: uuid.UUID, data: ResolutionIn, session: DbSession, principal: CurrentPrincipal
+):
+    return await assessment.resolve_objection(
+        session,
+        principal=principal,
+        month=month,
+        objection_id=objection_id,
+        accepted=data.accepted,
+        resolution=data.resolution,
+    )
 
 
-@router.get("/bulletins/{month}.xlsx", summary="月度通报（xlsx）：排名、五晒五比、通报、约谈",
-            response_class=Response, responses={200: {"content": {XLSX: {}}}})
+@router.get(
+    "/bulletins/{month}.xlsx",
+    summary="月度通报（xlsx）：排名、五晒五比、通报、约谈",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
 async def bulletin(month: str, session: DbSession, principal: CurrentPrincipal):
     _require_reader(principal)
     run = await assessment.get_run(session, month)
     summons = await notices.list_summons(session, principal=principal, unit_id=None, month=month)
     body = bulletin_xlsx(run, await notices.month_notices(session, month), summons)
-    return Response(body, media_type=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="bulletin-{month}.xlsx"'})
+    return Response(
+        body,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="bulletin-{month}.xlsx"'},
+    )

@@ -23,17 +23,21 @@ router = APIRouter(prefix="/api/v1", tags=["supervision"], route_class=UnitOfWor
 
 
 @router.post("/assignments", status_code=201, response_model=AssignmentOut, summary="发交办函")
-async def create_assignment(data: AssignmentIn, session: DbSession, principal: CurrentPrincipal,
-                            response: Response):
+async def create_assignment(
+    data: AssignmentIn, session: DbSession, principal: CurrentPrincipal, response: Response
+):
     a = await assignments.create_assignment(session, principal=principal, data=data)
     response.headers["Location"] = f"/api/v1/assignments/{a.id}"
     return a
 
 
 @router.get("/assignments", response_model=list[AssignmentOut], summary="交办函列表")
-async def list_assignments(session: DbSession, principal: CurrentPrincipal,
-                           unit_id: str | None = Query(None, description="责任单位"),
-                           status: str | None = Query(None, description="状态")):
+async def list_assignments(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    unit_id: str | None = Query(None, description="责任单位"),
+    status: str | None = Query(None, description="状态"),
+):
     return await assignments.list_assignments(session, principal=principal, unit_id=unit_id, status=status)
 
 
@@ -42,20 +46,29 @@ async def get_assignment(assignment_id: uuid.UUID, session: DbSession, principal
     return await assignments.get_assignment(session, principal=principal, assignment_id=assignment_id)
 
 
-@router.post("/assignments/{assignment_id}/complete", response_model=AssignmentOut,
-             summary="责任单位报办结")
-async def complete_assignment(assignment_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal,
-                              data: CompletionIn | None = None):
-    return await assignments.report_completion(session, principal=principal, assignment_id=assignment_id,
-                                               data=data or CompletionIn())
+@router.post("/assignments/{assignment_id}/complete", response_model=AssignmentOut, summary="责任单位报办结")
+async def complete_assignment(
+    assignment_id: uuid.UUID,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    data: CompletionIn | None = None,
+):
+    return await assignments.report_completion(
+        session, principal=principal, assignment_id=assignment_id, data=data or CompletionIn()
+    )
 
 
-@router.post("/assignments/{assignment_id}/judge", response_model=AssignmentOut,
-             summary="重点办评定办结情况（认可 / 办理不力）")
-async def judge_assignment(assignment_id: uuid.UUID, data: JudgementIn, session: DbSession,
-                           principal: CurrentPrincipal):
-    return await assignments.judge_completion(session, principal=principal, assignment_id=assignment_id,
-                                              data=data)
+@router.post(
+    "/assignments/{assignment_id}/judge",
+    response_model=AssignmentOut,
+    summary="重点办评定办结情况（认可 / 办理不力）",
+)
+async def judge_assignment(
+    assignment_id: uuid.UUID, data: JudgementIn, session: DbSession, principal: CurrentPrincipal
+):
+    return await assignments.judge_completion(
+        session, principal=principal, assignment_id=assignment_id, data=data
+    )
 
 
 @router.get("/units/{unit_id}/notices", response_model=UnitNotices, summary="单位的通报与约谈（含级别）")
@@ -64,13 +77,17 @@ async def unit_notices(unit_id: str, session: DbSession, principal: CurrentPrinc
 
 
 @router.get("/summons", response_model=list[SummonsOut], summary="约谈列表")
-async def list_summons(session: DbSession, principal: CurrentPrincipal,
-                       unit_id: str | None = Query(None, description="单位"),
-                       month: str | None = Query(None, description="考核月份 YYYY-MM")):
+async def list_summons(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    unit_id: str | None = Query(None, description="单位"),
+    month: str | None = Query(None, description="考核月份 YYYY-MM"),
+):
     return await notices.list_summons(session, principal=principal, unit_id=unit_id, month=month)
 
 
 @router.post("/summons/{summons_id}/outcome", response_model=SummonsOut, summary="记录约谈结果")
-async def summons_outcome(summons_id: uuid.UUID, data: SummonsOutcomeIn, session: DbSession,
-                          principal: CurrentPrincipal):
+async def summons_outcome(
+    summons_id: uuid.UUID, data: SummonsOutcomeIn, session: DbSession, principal: CurrentPrincipal
+):
     return await notices.record_outcome(session, principal=principal, summons_id=summons_id, data=data)

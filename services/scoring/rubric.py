@@ -69,32 +69,48 @@ COMPARISONS: list[tuple[str, str, str, str]] = [
 def validate_items(items: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Normalise rubric items; 422 unless metrics are known, unique, and weights sum to 100."""
     if not items:
-        raise InvalidInput("评分细则至少需要一项", code="rubric.empty",
-                           fields=[{"field": "items", "message": "不能为空"}])
+        raise InvalidInput(
+            "评分细则至少需要一项", code="rubric.empty", fields=[{"field": "items", "message": "不能为空"}]
+        )
     seen: set[str] = set()
     out = []
     for i, item in enumerate(items):
         metric, method = item.get("metric"), item.get("method")
         if metric not in METRICS:
-            raise InvalidInput(f"未知的考核指标 {metric!r}", code="rubric.unknown_metric",
-                               fields=[{"field": f"items.{i}.metric", "message": "未知指标"}])
+            raise InvalidInput(
+                f"未知的考核指标 {metric!r}",
+                code="rubric.unknown_metric",
+                fields=[{"field": f"items.{i}.metric", "message": "未知指标"}],
+            )
         if metric in seen:
-            raise InvalidInput(f"考核指标 {metric} 重复", code="rubric.duplicate_metric",
-                               fields=[{"field": f"items.{i}.metric", "message": "指标重复"}])
+            raise InvalidInput(
+                f"考核指标 {metric} 重复",
+                code="rubric.duplicate_metric",
+                fields=[{"field": f"items.{i}.metric", "message": "指标重复"}],
+            )
         if method not in METHODS:
-            raise InvalidInput(f"计分方法 {method!r} 无效（rank 或 ratio_to_top）",
-                               code="rubric.unknown_method",
-                               fields=[{"field": f"items.{i}.method", "message": "方法无效"}])
+            raise InvalidInput(
+                f"计分方法 {method!r} 无效（rank 或 ratio_to_top）",
+                code="rubric.unknown_method",
+                fields=[{"field": f"items.{i}.method", "message": "方法无效"}],
+            )
         weight = Decimal(str(item.get("weight")))
         if weight <= 0:
-            raise InvalidInput("权重必须大于 0", code="rubric.weight_invalid",
-                               fields=[{"field": f"items.{i}.weight", "message": "必须大于 0"}])
+            raise InvalidInput(
+                "权重必须大于 0",
+                code="rubric.weight_invalid",
+                fields=[{"field": f"items.{i}.weight", "message": "必须大于 0"}],
+            )
         seen.add(metric)
         out.append({"metric": metric, "weight": str(weight), "method": method})
     total = sum((Decimal(x["weight"]) for x in out), Decimal(0))
     if total != HUNDRED:
-        raise InvalidInput(f"各项权重之和为 {total}，应为 100", code="rubric.weights_not_100",
-                           fields=[{"field": "items", "message": "权重之和应为 100"}], weight_sum=str(total))
+        raise InvalidInput(
+            f"各项权重之和为 {total}，应为 100",
+            code="rubric.weights_not_100",
+            fields=[{"field": "items", "message": "权重之和应为 100"}],
+            weight_sum=str(total),
+        )
     return out
 
 
@@ -115,8 +131,9 @@ def competition_ranks(values: dict[str, Decimal], *, higher_is_better: bool = Tr
     return ranks
 
 
-def item_points(values: dict[str, Decimal | None], *, weight: Decimal, method: str,
-                higher_is_better: bool) -> dict[str, Decimal]:
+def item_points(
+    values: dict[str, Decimal | None], *, weight: Decimal, method: str, higher_is_better: bool
+) -> dict[str, Decimal]:
     """Points per unit for one rubric item (units without the item get the full weight)."""
     present = {u: v for u, v in values.items() if v is not None}
     points = {u: weight for u, v in values.items() if v is None}  # 不涉及此项工作，不扣分
@@ -143,15 +160,20 @@ def score_kind(units: dict[str, dict[str, Any]], items: Iterable[dict[str, str]]
     totals = {uid: Decimal(0) for uid in units}
     for item in items:
         metric = item["metric"]
-        pts = item_points({uid: dec(u["metrics"].get(metric)) for uid, u in units.items()},
-                          weight=Decimal(item["weight"]), method=item["method"],
-                          higher_is_better=METRICS[metric][1])
+        pts = item_points(
+            {uid: dec(u["metrics"].get(metric)) for uid, u in units.items()},
+            weight=Decimal(item["weight"]),
+            method=item["method"],
+            higher_is_better=METRICS[metric][1],
+        )
         for uid, p in pts.items():
             per_unit[uid][metric] = str(p)
             totals[uid] += p
     ranks = competition_ranks(totals)
-    return {uid: {"score": str(totals[uid].quantize(CENT)), "rank": ranks[uid], "points": per_unit[uid]}
-            for uid in sorted(units)}
+    return {
+        uid: {"score": str(totals[uid].quantize(CENT)), "rank": ranks[uid], "points": per_unit[uid]}
+        for uid in sorted(units)
+    }
 
 
 def comparison_tables(units: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -161,15 +183,27 @@ def comparison_tables(units: dict[str, dict[str, Any]]) -> dict[str, Any]:
         groups: dict[str, list[dict[str, Any]]] = {}
         for kind in KINDS:
             members = {uid: u for uid, u in units.items() if u["kind"] == kind}
-            keyed = {uid: (dec(u["metrics"].get(primary)) or Decimal(0),
-                           dec(u["metrics"].get(secondary)) or Decimal(0)) for uid, u in members.items()}
+            keyed = {
+                uid: (
+                    dec(u["metrics"].get(primary)) or Decimal(0),
+                    dec(u["metrics"].get(secondary)) or Decimal(0),
+                )
+                for uid, u in members.items()
+            }
             ordered = sorted(keyed.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
             rows, prev, rank = [], None, 0
             for i, (uid, pair) in enumerate(ordered, start=1):
                 if pair != prev:
                     rank, prev = i, pair
-                rows.append({"unit_id": uid, "unit_name": members[uid]["name"], "rank": rank,
-                             "value": str(pair[0]), "secondary": str(pair[1])})
+                rows.append(
+                    {
+                        "unit_id": uid,
+                        "unit_name": members[uid]["name"],
+                        "rank": rank,
+                        "value": str(pair[0]),
+                        "secondary": str(pair[1]),
+                    }
+                )
             groups[kind] = rows
         tables[key] = {"name": name, "primary": primary, "secondary": secondary, **groups}
     return tables
@@ -186,7 +220,18 @@ def compute_result(inputs: dict[str, Any], rubrics: dict[str, dict[str, Any]]) -
     rows = []
     for uid in sorted(units, key=lambda x: (units[x]["kind"], scores[x]["rank"], x)):
         u = units[uid]
-        rows.append({"unit_id": uid, "unit_name": u["name"], "kind": u["kind"], **scores[uid],
-                     "notices": int(u["metrics"].get("notices") or 0)})
-    return {"month": inputs["month"], "rubric_versions": {k: rubrics[k]["version"] for k in rubrics},
-            "units": rows, "comparisons": comparison_tables(units)}
+        rows.append(
+            {
+                "unit_id": uid,
+                "unit_name": u["name"],
+                "kind": u["kind"],
+                **scores[uid],
+                "notices": int(u["metrics"].get("notices") or 0),
+            }
+        )
+    return {
+        "month": inputs["month"],
+        "rubric_versions": {k: rubrics[k]["version"] for k in rubrics},
+        "units": rows,
+        "comparisons": comparison_tables(units),
+    }

@@ -20,8 +20,10 @@ class AssignmentIn(BaseModel):
     unit_id: str = Field(max_length=40, description="责任单位（乡镇或部门）ID")
     deadline: date = Field(description="办结期限（日期）")
     issued_on: date | None = Field(None, description="交办函日期；缺省为今天")
-    source: Source = Field(description="交办来源：leaders_meeting 领导调度会 / consultation 会诊 / "
-                                       "problem 问题 / supervision 督查 / other 其他")
+    source: Source = Field(
+        description="交办来源：leaders_meeting 领导调度会 / consultation 会诊 / "
+        "problem 问题 / supervision 督查 / other 其他"
+    )
     source_ref: str | None = Field(None, max_length=120, description="来源编号（会议纪要号、问题 ID 等）")
     letter_no: str | None = Field(None, max_length=60, description="交办函文号")
     project_id: uuid.UUID | None = Field(None, description="相关项目 ID（可选）")
@@ -38,7 +40,8 @@ class JudgementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     verdict: Literal["accepted", "badly_done"] = Field(
-        description="重点办评定：accepted 认可办结 / badly_done 办理不力（计入通报）")
+        description="重点办评定：accepted 认可办结 / badly_done 办理不力（计入通报）"
+    )
     reason: str | None = Field(None, max_length=2000, description="评定理由（办理不力时必填）")
 
 
@@ -54,8 +57,9 @@ class AssignmentOut(BaseModel):
     source: str = Field(description="交办来源")
     source_ref: str | None = Field(description="来源编号")
     project_id: uuid.UUID | None = Field(description="相关项目")
-    status: str = Field(description="状态：open 办理中 / completed 已报办结 / accepted 已认可 / "
-                                    "badly_done 办理不力")
+    status: str = Field(
+        description="状态：open 办理中 / completed 已报办结 / accepted 已认可 / badly_done 办理不力"
+    )
     completed_on: date | None = Field(description="报办结日期")
     completion_note: str | None = Field(description="办结说明")
     judged_on: date | None = Field(description="评定日期")
@@ -90,8 +94,10 @@ class NoticeOut(BaseModel):
     month: str = Field(description="考核月份")
     ordinal: int = Field(description="该交办事项第几次被通报")
     reason: str = Field(description="原因：unfinished 逾期未办结 / badly_done 办理不力")
-    level: str = Field(description="级别：notice 通报 / deputy_summons 通报并分管领导约谈 / "
-                                   "principal_summons 通报并主要领导约谈")
+    level: str = Field(
+        description="级别：notice 通报 / deputy_summons 通报并分管领导约谈 / "
+        "principal_summons 通报并主要领导约谈"
+    )
     issued_on: date = Field(description="通报日期")
 
 
@@ -119,8 +125,9 @@ class RubricItem(BaseModel):
 
     metric: str = Field(description="考核指标键，如 starts、investment_completed、notices")
     weight: Decimal = Field(gt=0, le=100, description="权重（各项之和为 100）")
-    method: Literal["rank", "ratio_to_top"] = Field(description="计分方法：rank 按名次赋分 / "
-                                                                 "ratio_to_top 与最优值之比")
+    method: Literal["rank", "ratio_to_top"] = Field(
+        description="计分方法：rank 按名次赋分 / ratio_to_top 与最优值之比"
+    )
 
 
 class RubricIn(BaseModel):

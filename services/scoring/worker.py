@@ -8,7 +8,9 @@ from services.scoring.models import pipeline
 from shared.queue import worker_settings
 
 WorkerSettings = worker_settings(
-    "scoring", pipeline, handlers=HANDLERS,
+    "scoring",
+    pipeline,
+    handlers=HANDLERS,
     functions=[func(monthly_assessment, name="monthly_assessment")],
     cron_jobs=[MONTHLY_CRON],
 )

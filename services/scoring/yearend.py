@@ -42,42 +42,73 @@ YEAR_ITEMS_SQL = {
           count(*) FILTER (WHERE completed_on <= deadline AND status IN ('completed', 'accepted')) AS num
         FROM scoring.assignments WHERE deadline BETWEEN :first AND :last GROUP BY unit_id""",
 }
-YEAR_ITEM_NAMES = {"start_rate": "年度计划开工率", "report_on_time_rate": "月报按时报送率",
-                   "problem_on_time_rate": "问题按期办结率", "assignment_on_time_rate": "交办事项按期办结率"}
+YEAR_ITEM_NAMES = {
+    "start_rate": "年度计划开工率",
+    "report_on_time_rate": "月报按时报送率",
+    "problem_on_time_rate": "问题按期办结率",
+    "assignment_on_time_rate": "交办事项按期办结率",
+}
 
 
 async def year_result(session: AsyncSession, *, year: int) -> dict[str, Any]:
-    runs = (await session.scalars(select(AssessmentRun).where(
-        AssessmentRun.month.like(f"{year:04d}-%"), AssessmentRun.status == "published")
-        .order_by(AssessmentRun.month))).all()
+    runs = (
+        await session.scalars(
+            select(AssessmentRun)
+            .where(AssessmentRun.month.like(f"{year:04d}-%"), AssessmentRun.status == "published")
+            .order_by(AssessmentRun.month)
+        )
+    ).all()
     units: dict[str, dict[str, Any]] = {}
     for run in runs:
         for row in run.result["units"]:
             u = units.setdefault(row["unit_id"], {"unit_id": row["unit_id"], "monthly": {}})
             u.update(unit_name=row["unit_name"], kind=row["kind"])
             u["monthly"][run.month] = row["score"]
-    params = {"first": date(year, 1, 1), "last": date(year, 12, 31),
-              "m1": f"{year:04d}-01", "m12": f"{year:04d}-12"}
+    params = {
+        "first": date(year, 1, 1),
+        "last": date(year, 12, 31),
+        "m1": f"{year:04d}-01",
+        "m12": f"{year:04d}-12",
+    }
     rates: dict[str, dict[str, str]] = {}
     for key, sql in YEAR_ITEMS_SQL.items():
         for r in (await session.execute(text(sql), params)).mappings():
             if r["den"]:
                 rates.setdefault(r["unit_id"], {})[key] = str(
-                    (Decimal(r["num"]) / Decimal(r["den"])).quantize(RATE_Q, ROUND_HALF_UP))
-    summoned = {r.unit_id: (r.deputy, r.principal) for r in (await session.execute(text(
-        "SELECT unit_id, count(*) FILTER (WHERE level = 'deputy') AS deputy, "
-        "count(*) FILTER (WHERE level = 'principal') AS principal "
-        "FROM scoring.summons WHERE month LIKE :y GROUP BY unit_id"), {"y": f"{year:04d}-%"}))}
+                    (Decimal(r["num"]) / Decimal(r["den"])).quantize(RATE_Q, ROUND_HALF_UP)
+                )
+    summoned = {
+        r.unit_id: (r.deputy, r.principal)
+        for r in (
+            await session.execute(
+                text(
+                    "SELECT unit_id, count(*) FILTER (WHERE level = 'deputy') AS deputy, "
+                    "count(*) FILTER (WHERE level = 'principal') AS principal "
+                    "FROM scoring.summons WHERE month LIKE :y GROUP BY unit_id"
+                ),
+                {"y": f"{year:04d}-%"},
+            )
+        )
+    }
     for uid, u in units.items():
         scores = [Decimal(s) for s in u["monthly"].values()]
         months_avg = (sum(scores, Decimal(0)) / len(scores)).quantize(CENT, ROUND_HALF_UP)
         items = rates.get(uid, {})
-        items_score = (Decimal(100) * sum((Decimal(v) for v in items.values()), Decimal(0)) / len(items)
-                       if items else Decimal(100)).quantize(CENT, ROUND_HALF_UP)
+        items_score = (
+            Decimal(100) * sum((Decimal(v) for v in items.values()), Decimal(0)) / len(items)
+            if items
+            else Decimal(100)
+        ).quantize(CENT, ROUND_HALF_UP)
         deputy, principal = summoned.get(uid, (0, 0))
         total = (months_avg * MONTHS_SHARE + items_score * ITEMS_SHARE).quantize(CENT, ROUND_HALF_UP)
-        u.update(months_average=str(months_avg), year_items=items, year_items_score=str(items_score),
-                 summons_deputy=int(deputy), summons_principal=int(principal), score=str(total))
+        u.update(
+            months_average=str(months_avg),
+            year_items=items,
+            year_items_score=str(items_score),
+            summons_deputy=int(deputy),
+            summons_principal=int(principal),
+            score=str(total),
+        )
     tables: dict[str, list[dict[str, Any]]] = {}
     commended: list[dict[str, Any]] = []
     for kind in KINDS:
@@ -91,12 +122,28 @@ async def year_result(session: AsyncSession, *, year: int) -> dict[str, Any]:
             u.update(rank=ranks[uid], commended=ok, funding_priority=ok)
             rows.append(u)
             if ok:
-                commended.append({"unit_id": uid, "unit_name": u["unit_name"], "kind": kind,
-                                  "rank": ranks[uid], "score": u["score"]})
+                commended.append(
+                    {
+                        "unit_id": uid,
+                        "unit_name": u["unit_name"],
+                        "kind": kind,
+                        "rank": ranks[uid],
+                        "score": u["score"],
+                    }
+                )
         tables[kind] = rows
     months = [r.month for r in runs]
-    return {"year": year, "final": len(months) == 12, "months_published": months,
-            "formula": {"months_share": str(MONTHS_SHARE), "year_items_share": str(ITEMS_SHARE),
-                        "commend_share": str(COMMEND_SHARE), "year_items": YEAR_ITEM_NAMES},
-            **tables, "commendations": commended,
-            "funding_priority": [c["unit_id"] for c in commended]}
+    return {
+        "year": year,
+        "final": len(months) == 12,
+        "months_published": months,
+        "formula": {
+            "months_share": str(MONTHS_SHARE),
+            "year_items_share": str(ITEMS_SHARE),
+            "commend_share": str(COMMEND_SHARE),
+            "year_items": YEAR_ITEM_NAMES,
+        },
+        **tables,
+        "commendations": commended,
+        "funding_priority": [c["unit_id"] for c in commended],
+    }

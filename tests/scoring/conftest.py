@@ -19,26 +19,51 @@ from shared.db import job_session
 async def emit(source: str, type_: str, payload: dict[str, Any]) -> None:
     pipeline = importlib.import_module(f"services.{source}.models").pipeline
     async with job_session() as session:
-        await pipeline.emit(session, type_, payload, key=str(payload.get("id") or payload.get("case_id")
-                                                               or payload.get("issue_id") or ""))
+        await pipeline.emit(
+            session,
+            type_,
+            payload,
+            key=str(payload.get("id") or payload.get("case_id") or payload.get("issue_id") or ""),
+        )
 
 
 def project_payload(uniq: str, unit_id: str, **over: Any) -> dict[str, Any]:
     p = {
-        "id": str(uuid.uuid4()), "project_code": f"2023-140000-44-01-{uuid.uuid4().int % 10**6:06d}",
-        "name": f"测试项目{uniq}", "unit_id": unit_id, "category": "industrial",
-        "total_investment": "5000.0000", "government_investment": False, "scale_band": "gt_5000",
-        "libraries": [], "stage": "signed", "start_conditions_met_on": None, "planned_start": None,
-        "planned_finish": None, "actual_start": None, "tags": [], "version": 1,
+        "id": str(uuid.uuid4()),
+        "project_code": f"2023-140000-44-01-{uuid.uuid4().int % 10**6:06d}",
+        "name": f"测试项目{uniq}",
+        "unit_id": unit_id,
+        "category": "industrial",
+        "total_investment": "5000.0000",
+        "government_investment": False,
+        "scale_band": "gt_5000",
+        "libraries": [],
+        "stage": "signed",
+        "start_conditions_met_on": None,
+        "planned_start": None,
+        "planned_finish": None,
+        "actual_start": None,
+        "tags": [],
+        "version": 1,
     }
     p.update(over)
     return p
 
 
 def issue_payload(unit_id: str, **over: Any) -> dict[str, Any]:
-    p = {"issue_id": str(uuid.uuid4()), "project_id": str(uuid.uuid4()), "unit_id": unit_id,
-         "kind": "land", "source": "report", "step": "closed", "deadline": None, "overdue": False,
-         "redo_count": 0, "satisfied": None, "occurred_at": None}
+    p = {
+        "issue_id": str(uuid.uuid4()),
+        "project_id": str(uuid.uuid4()),
+        "unit_id": unit_id,
+        "kind": "land",
+        "source": "report",
+        "step": "closed",
+        "deadline": None,
+        "overdue": False,
+        "redo_count": 0,
+        "satisfied": None,
+        "occurred_at": None,
+    }
     p.update(over)
     return p
 

@@ -13,46 +13,119 @@ MONTH = "2023-10"
 async def test_month_figures_come_from_project_approval_and_issue_events(platform, uniq):
     # policy R27: starts, investment, reports on time, reserve added, approvals on time,
     # problems resolved on time, satisfaction and overdue matters per unit and month
-    started = project_payload(uniq, "town-qingshi", planned_start="2023-10-05",
-                              libraries=[{"library": "reserve", "kind": None, "level": None,
-                                          "since": "2023-10-02", "until": None}],
-                              created_at="2023-10-02T02:00:00+00:00")
+    started = project_payload(
+        uniq,
+        "town-qingshi",
+        planned_start="2023-10-05",
+        libraries=[{"library": "reserve", "kind": None, "level": None, "since": "2023-10-02", "until": None}],
+        created_at="2023-10-02T02:00:00+00:00",
+    )
     silent = project_payload(uniq, "town-qingshi", planned_start="2023-10-20")
     await emit("registry", "project.created", started)
     await emit("registry", "project.created", silent)
-    await emit("registry", "project.stage_changed", started | {
-        "stage": "started", "version": 2, "actual_start": "2023-10-12",
-        "from_stage": "landed", "to_stage": "started", "on": "2023-10-12"})
-    await emit("registry", "project.progress_reported", {
-        "project_id": started["id"], "project_code": started["project_code"], "unit_id": "town-qingshi",
-        "month": MONTH, "investment_month": "500.2500", "cumulative_investment": "500.2500",
-        "progress_pct": 10, "reported_at": "2023-10-30T08:00:00+08:00", "on_time": True, "version": 3})
-    await emit("registry", "project.report_missing", {
-        "project_id": silent["id"], "unit_id": "town-qingshi", "month": MONTH})
+    await emit(
+        "registry",
+        "project.stage_changed",
+        started
+        | {
+            "stage": "started",
+            "version": 2,
+            "actual_start": "2023-10-12",
+            "from_stage": "landed",
+            "to_stage": "started",
+            "on": "2023-10-12",
+        },
+    )
+    await emit(
+        "registry",
+        "project.progress_reported",
+        {
+            "project_id": started["id"],
+            "project_code": started["project_code"],
+            "unit_id": "town-qingshi",
+            "month": MONTH,
+            "investment_month": "500.2500",
+            "cumulative_investment": "500.2500",
+            "progress_pct": 10,
+            "reported_at": "2023-10-30T08:00:00+08:00",
+            "on_time": True,
+            "version": 3,
+        },
+    )
+    await emit(
+        "registry",
+        "project.report_missing",
+        {"project_id": silent["id"], "unit_id": "town-qingshi", "month": MONTH},
+    )
     case_ok, case_late = str(uuid.uuid4()), str(uuid.uuid4())
     for case in (case_ok, case_late):
-        await emit("approvals", "approval.case_opened", {
-            "case_id": case, "project_id": started["id"], "project_code": started["project_code"],
-            "kind": "low_risk_small", "unit_id": "town-qingshi"})
-    await emit("approvals", "approval.completed", {
-        "case_id": case_ok, "project_id": started["id"], "project_code": started["project_code"],
-        "kind": "low_risk_small", "completed_on": "2023-10-20", "working_days_used": 8, "limit_days": 15,
-        "on_time": True, "agency_unit_ids": ["dept-zjj", "dept-xzsp"]})
-    await emit("approvals", "approval.completed", {
-        "case_id": case_late, "project_id": started["id"], "project_code": started["project_code"],
-        "kind": "low_risk_small", "completed_on": "2023-10-25", "working_days_used": 20,
-        "limit_days": 15, "on_time": False, "agency_unit_ids": ["dept-zjj"]})
-    overdue = {"case_id": case_late, "project_id": started["id"], "project_code": started["project_code"],
-               "kind": "low_risk_small", "step_code": "construction_permit", "step_name": "施工许可",
-               "agency_unit_id": "dept-zjj", "due_date": "2023-10-16", "overdue_since": "2023-10-17"}
+        await emit(
+            "approvals",
+            "approval.case_opened",
+            {
+                "case_id": case,
+                "project_id": started["id"],
+                "project_code": started["project_code"],
+                "kind": "low_risk_small",
+                "unit_id": "town-qingshi",
+            },
+        )
+    await emit(
+        "approvals",
+        "approval.completed",
+        {
+            "case_id": case_ok,
+            "project_id": started["id"],
+            "project_code": started["project_code"],
+            "kind": "low_risk_small",
+            "completed_on": "2023-10-20",
+            "working_days_used": 8,
+            "limit_days": 15,
+            "on_time": True,
+            "agency_unit_ids": ["dept-zjj", "dept-xzsp"],
+        },
+    )
+    await emit(
+        "approvals",
+        "approval.completed",
+        {
+            "case_id": case_late,
+            "project_id": started["id"],
+            "project_code": started["project_code"],
+            "kind": "low_risk_small",
+            "completed_on": "2023-10-25",
+            "working_days_used": 20,
+            "limit_days": 15,
+            "on_time": False,
+            "agency_unit_ids": ["dept-zjj"],
+        },
+    )
+    overdue = {
+        "case_id": case_late,
+        "project_id": started["id"],
+        "project_code": started["project_code"],
+        "kind": "low_risk_small",
+        "step_code": "construction_permit",
+        "step_name": "施工许可",
+        "agency_unit_id": "dept-zjj",
+        "due_date": "2023-10-16",
+        "overdue_since": "2023-10-17",
+    }
     await emit("approvals", "approval.overdue", overdue)
     await emit("approvals", "approval.overdue", overdue)  # the same matter announced twice counts once
-    good = issue_payload("town-qingshi", deadline="2023-10-31", satisfied=True,
-                         occurred_at="2023-10-18T03:00:00+00:00")
-    late = issue_payload("town-qingshi", deadline="2023-10-10", overdue=True, satisfied=False,
-                         occurred_at="2023-10-11T03:00:00+00:00")
-    await emit("issues", "issue.created",
-               good | {"step": "discovered", "occurred_at": "2023-10-03T03:00:00Z"})
+    good = issue_payload(
+        "town-qingshi", deadline="2023-10-31", satisfied=True, occurred_at="2023-10-18T03:00:00+00:00"
+    )
+    late = issue_payload(
+        "town-qingshi",
+        deadline="2023-10-10",
+        overdue=True,
+        satisfied=False,
+        occurred_at="2023-10-11T03:00:00+00:00",
+    )
+    await emit(
+        "issues", "issue.created", good | {"step": "discovered", "occurred_at": "2023-10-03T03:00:00Z"}
+    )
     await emit("issues", "issue.overdue", late | {"step": "assigned"})
     await emit("issues", "issue.closed", good)
     await emit("issues", "issue.closed", late | {"occurred_at": "2023-10-22T03:00:00+00:00"})
@@ -96,8 +169,9 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
 async def test_event_before_creation_and_stale_update_are_ordered_by_version(platform, uniq):
     # architecture: consumers tolerate out-of-order delivery (policy R27 facts stay right)
     p = project_payload(uniq, "town-nanchuan", planned_start="2023-08-01")
-    await emit("registry", "project.updated", p | {"version": 3, "actual_start": "2023-08-09",
-                                                    "stage": "started"})
+    await emit(
+        "registry", "project.updated", p | {"version": 3, "actual_start": "2023-08-09", "stage": "started"}
+    )
     await platform.drain()
     await emit("registry", "project.created", p)  # version 1 arrives last
     await platform.drain()

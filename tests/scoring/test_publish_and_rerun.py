@@ -12,11 +12,22 @@ MONTH = "2023-05"
 
 
 async def _report(project: dict, month: str, amount: str, *, on_time: bool = True) -> None:
-    await emit("registry", "project.progress_reported", {
-        "project_id": project["id"], "project_code": project["project_code"],
-        "unit_id": project["unit_id"], "month": month, "investment_month": amount,
-        "cumulative_investment": amount, "progress_pct": 5, "reported_at": f"{month}-28T08:00:00+08:00",
-        "on_time": on_time, "version": 2})
+    await emit(
+        "registry",
+        "project.progress_reported",
+        {
+            "project_id": project["id"],
+            "project_code": project["project_code"],
+            "unit_id": project["unit_id"],
+            "month": month,
+            "investment_month": amount,
+            "cumulative_investment": amount,
+            "progress_pct": 5,
+            "reported_at": f"{month}-28T08:00:00+08:00",
+            "on_time": on_time,
+            "version": 2,
+        },
+    )
 
 
 async def test_rerun_of_published_month_reproduces_it_exactly(platform, uniq):
@@ -82,11 +93,15 @@ async def test_units_object_while_draft_and_office_publishes(platform, uniq):
     month = "2023-07"
     async with await platform.as_user("zdb") as zdb, await platform.as_user("donghe") as donghe:
         assert (await zdb.post(f"/api/v1/assessments/{month}/run")).status_code == 200
-        r = await donghe.post(f"/api/v1/assessments/{month}/objections",
-                              json={"unit_id": "town-chengguan", "reason": "替别人提异议"})
+        r = await donghe.post(
+            f"/api/v1/assessments/{month}/objections",
+            json={"unit_id": "town-chengguan", "reason": "替别人提异议"},
+        )
         assert r.status_code == 403
-        r = await donghe.post(f"/api/v1/assessments/{month}/objections",
-                              json={"item": "investment_completed", "reason": f"漏计项目投资{uniq}"})
+        r = await donghe.post(
+            f"/api/v1/assessments/{month}/objections",
+            json={"item": "investment_completed", "reason": f"漏计项目投资{uniq}"},
+        )
         assert r.status_code == 201, r.text
         objection = r.json()
         assert objection["unit_id"] == "town-donghe" and objection["status"] == "open"
@@ -95,8 +110,10 @@ async def test_units_object_while_draft_and_office_publishes(platform, uniq):
         r = await zdb.post(f"/api/v1/assessments/{month}/publish")
         assert r.status_code == 409 and r.json()["code"] == "assessment.open_objections"
         assert objection["id"] in r.json()["objection_ids"]
-        r = await zdb.post(f"/api/v1/assessments/{month}/objections/{objection['id']}/resolve",
-                           json={"accepted": False, "resolution": "经核实该项目当月未报送进度"})
+        r = await zdb.post(
+            f"/api/v1/assessments/{month}/objections/{objection['id']}/resolve",
+            json={"accepted": False, "resolution": "经核实该项目当月未报送进度"},
+        )
         assert r.status_code == 200 and r.json()["status"] == "rejected"
         r = await zdb.post(f"/api/v1/assessments/{month}/publish")
         assert r.status_code == 200 and r.json()["status"] == "published"

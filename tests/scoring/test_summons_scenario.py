@@ -12,9 +12,17 @@ async def test_three_months_notice_then_deputy_then_principal_summons(platform, 
     # policy R28: notice in month 1; notice + deputy-head summons in month 2;
     # notice + principal-leader summons in month 3 — counted per assignment
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/assignments", json={
-            "task": f"西山乡征地拆迁清零{uniq}", "unit_id": "town-xishan", "issued_on": "2024-01-05",
-            "deadline": "2024-01-20", "source": "leaders_meeting", "source_ref": f"调度会纪要{uniq}"})
+        r = await c.post(
+            "/api/v1/assignments",
+            json={
+                "task": f"西山乡征地拆迁清零{uniq}",
+                "unit_id": "town-xishan",
+                "issued_on": "2024-01-05",
+                "deadline": "2024-01-20",
+                "source": "leaders_meeting",
+                "source_ref": f"调度会纪要{uniq}",
+            },
+        )
         assert r.status_code == 201, r.text
         aid = r.json()["id"]
         assert r.json()["status"] == "open"
@@ -25,8 +33,11 @@ async def test_three_months_notice_then_deputy_then_principal_summons(platform, 
             mine = [n for n in r.json()["notices"] if n["assignment_id"] == aid]
             assert len(mine) == 1 and mine[0]["month"] == month
             levels.append((mine[0]["ordinal"], mine[0]["level"], mine[0]["reason"]))
-        assert levels == [(1, "notice", "unfinished"), (2, "deputy_summons", "unfinished"),
-                          (3, "principal_summons", "unfinished")]
+        assert levels == [
+            (1, "notice", "unfinished"),
+            (2, "deputy_summons", "unfinished"),
+            (3, "principal_summons", "unfinished"),
+        ]
 
         # running a month again issues nothing twice (one notice per assignment and month)
         r = await c.post("/api/v1/assessments/2024-02/run")
@@ -52,12 +63,16 @@ async def test_three_months_notice_then_deputy_then_principal_summons(platform, 
         assert sorted(e["level"] for e in summons_events) == ["deputy", "principal"]
 
         # the outcome of a summons is recorded once
-        r = await c.post(f"/api/v1/summons/{deputy['id']}/outcome", json={
-            "held_on": today().isoformat(), "outcome": "责令一周内完成清零并书面报告"})
+        r = await c.post(
+            f"/api/v1/summons/{deputy['id']}/outcome",
+            json={"held_on": today().isoformat(), "outcome": "责令一周内完成清零并书面报告"},
+        )
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "held"
-        r = await c.post(f"/api/v1/summons/{deputy['id']}/outcome", json={
-            "held_on": today().isoformat(), "outcome": "重复记录"})
+        r = await c.post(
+            f"/api/v1/summons/{deputy['id']}/outcome",
+            json={"held_on": today().isoformat(), "outcome": "重复记录"},
+        )
         assert r.status_code == 409 and r.json()["code"] == "summons.already_held"
 
     # the unit itself sees its notices; another township does not
@@ -69,14 +84,33 @@ async def test_three_months_notice_then_deputy_then_principal_summons(platform, 
 async def test_completed_in_time_gets_no_notice_and_late_completion_still_counts(platform, uniq):
     # policy R28: only assignments unfinished at the month's end past their deadline are noticed
     async with await platform.as_user("zdb") as zdb, await platform.as_user("donghe") as donghe:
-        on_time = (await zdb.post("/api/v1/assignments", json={
-            "task": f"按期办结{uniq}", "unit_id": "town-donghe", "issued_on": "2024-04-01",
-            "deadline": "2024-04-15", "source": "consultation"})).json()["id"]
-        late = (await zdb.post("/api/v1/assignments", json={
-            "task": f"逾期办结{uniq}", "unit_id": "town-donghe", "issued_on": "2024-04-01",
-            "deadline": "2024-04-15", "source": "problem"})).json()["id"]
-        r = await donghe.post(f"/api/v1/assignments/{on_time}/complete",
-                              json={"completed_on": "2024-04-10", "note": "已完成"})
+        on_time = (
+            await zdb.post(
+                "/api/v1/assignments",
+                json={
+                    "task": f"按期办结{uniq}",
+                    "unit_id": "town-donghe",
+                    "issued_on": "2024-04-01",
+                    "deadline": "2024-04-15",
+                    "source": "consultation",
+                },
+            )
+        ).json()["id"]
+        late = (
+            await zdb.post(
+                "/api/v1/assignments",
+                json={
+                    "task": f"逾期办结{uniq}",
+                    "unit_id": "town-donghe",
+                    "issued_on": "2024-04-01",
+                    "deadline": "2024-04-15",
+                    "source": "problem",
+                },
+            )
+        ).json()["id"]
+        r = await donghe.post(
+            f"/api/v1/assignments/{on_time}/complete", json={"completed_on": "2024-04-10", "note": "已完成"}
+        )
         assert r.status_code == 200 and r.json()["status"] == "completed"
         r = await donghe.post(f"/api/v1/assignments/{late}/complete", json={"completed_on": "2024-05-10"})
         assert r.status_code == 200
@@ -91,9 +125,18 @@ async def test_completed_in_time_gets_no_notice_and_late_completion_still_counts
 async def test_badly_done_completion_is_noticed(platform, uniq):
     # policy R28: a task finished badly, as judged by the key office, gets a notice
     async with await platform.as_user("zdb") as zdb, await platform.as_user("fgj") as fgj:
-        aid = (await zdb.post("/api/v1/assignments", json={
-            "task": f"前期手续办理{uniq}", "unit_id": "dept-fgj", "issued_on": "2024-06-03",
-            "deadline": "2024-06-20", "source": "supervision"})).json()["id"]
+        aid = (
+            await zdb.post(
+                "/api/v1/assignments",
+                json={
+                    "task": f"前期手续办理{uniq}",
+                    "unit_id": "dept-fgj",
+                    "issued_on": "2024-06-03",
+                    "deadline": "2024-06-20",
+                    "source": "supervision",
+                },
+            )
+        ).json()["id"]
         r = await zdb.post(f"/api/v1/assignments/{aid}/judge", json={"verdict": "accepted"})
         assert r.status_code == 409 and r.json()["code"] == "assignment.not_completed"
         r = await fgj.post(f"/api/v1/assignments/{aid}/complete", json={"completed_on": "2024-06-18"})
@@ -102,8 +145,10 @@ async def test_badly_done_completion_is_noticed(platform, uniq):
         assert r.status_code == 403
         r = await zdb.post(f"/api/v1/assignments/{aid}/judge", json={"verdict": "badly_done"})
         assert r.status_code == 422 and r.json()["code"] == "assignment.reason_required"
-        r = await zdb.post(f"/api/v1/assignments/{aid}/judge",
-                           json={"verdict": "badly_done", "reason": "材料不全，未实质解决"})
+        r = await zdb.post(
+            f"/api/v1/assignments/{aid}/judge",
+            json={"verdict": "badly_done", "reason": "材料不全，未实质解决"},
+        )
         assert r.status_code == 200 and r.json()["status"] == "badly_done"
         r = await zdb.post("/api/v1/assessments/2024-06/run")
         mine = [n for n in r.json()["notices"] if n["assignment_id"] == aid]

@@ -12,19 +12,47 @@ async def test_year_end_combines_months_and_excludes_summoned_units(platform, un
     # priority; a unit summoned during the year is not commended
     strong = project_payload(uniq, "town-beiling", planned_start=f"{YEAR}-03-02")
     await emit("registry", "project.created", strong)
-    await emit("registry", "project.stage_changed", strong | {
-        "version": 2, "stage": "started", "from_stage": "landed", "to_stage": "started",
-        "on": f"{YEAR}-03-03"})
+    await emit(
+        "registry",
+        "project.stage_changed",
+        strong
+        | {
+            "version": 2,
+            "stage": "started",
+            "from_stage": "landed",
+            "to_stage": "started",
+            "on": f"{YEAR}-03-03",
+        },
+    )
     for month in (f"{YEAR}-03", f"{YEAR}-04"):
-        await emit("registry", "project.progress_reported", {
-            "project_id": strong["id"], "project_code": strong["project_code"], "unit_id": "town-beiling",
-            "month": month, "investment_month": "9000", "cumulative_investment": "9000",
-            "progress_pct": 30, "reported_at": f"{month}-25T08:00:00+08:00", "on_time": True, "version": 3})
+        await emit(
+            "registry",
+            "project.progress_reported",
+            {
+                "project_id": strong["id"],
+                "project_code": strong["project_code"],
+                "unit_id": "town-beiling",
+                "month": month,
+                "investment_month": "9000",
+                "cumulative_investment": "9000",
+                "progress_pct": 30,
+                "reported_at": f"{month}-25T08:00:00+08:00",
+                "on_time": True,
+                "version": 3,
+            },
+        )
     await platform.drain()
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/assignments", json={
-            "task": f"北岭乡矛盾调处{uniq}", "unit_id": "town-beiling", "issued_on": f"{YEAR}-03-01",
-            "deadline": f"{YEAR}-03-15", "source": "consultation"})
+        r = await c.post(
+            "/api/v1/assignments",
+            json={
+                "task": f"北岭乡矛盾调处{uniq}",
+                "unit_id": "town-beiling",
+                "issued_on": f"{YEAR}-03-01",
+                "deadline": f"{YEAR}-03-15",
+                "source": "consultation",
+            },
+        )
         assert r.status_code == 201
         for month in (f"{YEAR}-03", f"{YEAR}-04"):
             assert (await c.post(f"/api/v1/assessments/{month}/run")).status_code == 200

@@ -94,7 +94,7 @@ async def test_key_project_must_be_annual(platform, uniq):
 
 async def test_patch_needs_if_match_and_refuses_stale(platform, make_project, uniq):
     # architecture: optimistic concurrency; policy R8: dated, audited stage history
-    p = await make_project(uniq, user="chengguan")
+    p = await make_project(uniq, user="chengguan", stage_on="2023-03-01")
     url = f"/api/v1/projects/{p['id']}"
     async with await platform.as_user("chengguan") as c:
         r = await c.patch(url, json={"name": "改名后的项目"})

@@ -80,7 +80,7 @@ async def list_app_keys(session: DbSession, principal: KeyAdmin) -> list[AppKey]
             summary="为政务平台签发应用标识与密钥")
 async def create_app_key(data: AppKeyIn, session: DbSession, principal: KeyAdmin) -> AppKeyCreated:
     row, secret = await appkeys.create_app_key(session, principal=principal, **data.model_dump())
-    return AppKeyCreated.model_validate(row, from_attributes=True).model_copy(update={"secret": secret})
+    return AppKeyCreated(**AppKeyOut.model_validate(row).model_dump(), secret=secret)
 
 
 @admin.patch("/app-keys/{key}", response_model=AppKeyOut, tags=["app-keys"],
@@ -99,7 +99,7 @@ async def rotate_app_key(key: str, data: ReasonIn, session: DbSession,
                          principal: KeyAdmin) -> AppKeyCreated:
     row, secret = await appkeys.rotate_app_key(session, principal=principal, key=key,
                                                reason=data.reason)
-    return AppKeyCreated.model_validate(row, from_attributes=True).model_copy(update={"secret": secret})
+    return AppKeyCreated(**AppKeyOut.model_validate(row).model_dump(), secret=secret)
 
 
 async def _subscriber(session, principal: Principal, app_key: str | None) -> AppKey:
@@ -139,6 +139,7 @@ async def subscribe(data: SubscriptionIn, session: DbSession, principal: HookCal
                               created_by=principal.subject)
     session.add(sub)
     await session.flush()
+    await session.refresh(sub)
     await pipeline.audit(session, principal, entity="webhook_subscription", entity_id=sub.id,
                          action="create", after=data.model_dump() | {"app_key": owner.key})
     response.headers["Location"] = f"/api/v1/webhooks/subscriptions/{sub.id}"

@@ -105,6 +105,7 @@ async def create_app_key(session: AsyncSession, *, principal: Principal, name: s
                  secret_fp=fingerprint(secret), rate_limit_per_min=rate_limit_per_min, active=True)
     session.add(row)
     await session.flush()
+    await session.refresh(row)
     await pipeline.audit(session, principal, entity="app_key", entity_id=key, action="create",
                          after=snapshot(row))
     return row, secret
@@ -127,6 +128,7 @@ async def rotate_app_key(session: AsyncSession, *, principal: Principal, key: st
     row.secret_fp = fingerprint(secret)
     row.rotated_at = datetime.now(UTC)
     await session.flush()
+    await session.refresh(row)
     await pipeline.audit(session, principal, entity="app_key", entity_id=key, action="rotate",
                          before=before, after=snapshot(row), reason=reason)
     app_keys.invalidate(key)

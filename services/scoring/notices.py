@@ -64,12 +64,20 @@ async def review_month(
         )
     ).all()
     issued: list[Notice] = []
-    calendar = await load_calendar() if due else None
+    if not due:
+        return issued
+    calendar = await load_calendar()
+    earlier = dict(
+        (
+            await session.execute(
+                select(Notice.assignment_id, func.count())
+                .where(Notice.assignment_id.in_([a.id for a in due]), Notice.month < month)
+                .group_by(Notice.assignment_id)
+            )
+        ).all()
+    )
     for a in due:
-        earlier = await session.scalar(
-            select(func.count()).select_from(Notice).where(Notice.assignment_id == a.id, Notice.month < month)
-        )
-        ordinal = int(earlier or 0) + 1
+        ordinal = int(earlier.get(a.id, 0)) + 1
         badly = a.status == "badly_done" and a.completed_on is not None and a.completed_on <= last
         notice = Notice(
             id=uuid.uuid4(),
@@ -94,7 +102,6 @@ async def review_month(
             key=str(a.id),
         )
         if notice.level != "notice":
-            assert calendar is not None
             await _summon(
                 session,
                 principal=principal,

@@ -23,7 +23,7 @@ from services.scoring.models import Assignment, Notice, Summons, pipeline
 from services.scoring.schemas import NoticeOut, NoticeWithSummons, SummonsOut, SummonsOutcomeIn, UnitNotices
 from shared.calendar import load_calendar
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.identity import Principal
+from shared.identity import Principal, Role
 
 LEVELS = {
     "notice": "通报",
@@ -143,7 +143,7 @@ async def _summon(
 async def record_outcome(
     session: AsyncSession, *, principal: Principal, summons_id: uuid.UUID, data: SummonsOutcomeIn
 ) -> Summons:
-    principal.require_office()
+    principal.require_role(Role.key_office, Role.leader)  # the office or the summoning leader
     s = await session.scalar(select(Summons).where(Summons.id == summons_id).with_for_update())
     if s is None:
         raise NotFound(f"约谈 {summons_id} 不存在", code="summons.not_found")

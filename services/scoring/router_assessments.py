@@ -13,7 +13,7 @@ from services.scoring.models import AssessmentRun
 from services.scoring.schemas import ObjectionIn, ObjectionOut, ResolutionIn, RubricIn, RubricOut
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.errors import InvalidInput, ServiceUnavailable
-from shared.identity import CurrentPrincipal, Principal, Role
+from shared.identity import SYSTEM_PRINCIPAL, CurrentPrincipal, Principal, Role
 from shared.units import unit_directory
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"], route_class=UnitOfWorkRoute)
@@ -138,7 +138,8 @@ async def resolve_objection(
 async def bulletin(month: str, session: DbSession, principal: CurrentPrincipal):
     _require_reader(principal)
     run = await assessment.get_run(session, month)
-    summons = await notices.list_summons(session, principal=principal, unit_id=None, month=month)
+    # the bulletin is one document for every reader: all units' summons of the month
+    summons = await notices.list_summons(session, principal=SYSTEM_PRINCIPAL, unit_id=None, month=month)
     body = bulletin_xlsx(run, await notices.month_notices(session, month), summons)
     return Response(
         body,

@@ -75,10 +75,22 @@ async def test_three_months_notice_then_deputy_then_principal_summons(platform, 
         )
         assert r.status_code == 409 and r.json()["code"] == "summons.already_held"
 
-    # the unit itself sees its notices; another township does not
+    # the unit itself sees its notices; another township does not, nor records summons
     async with await platform.as_user("chengguan") as c:
         r = await c.get("/api/v1/units/town-xishan/notices")
         assert r.status_code == 403
+        r = await c.post(
+            f"/api/v1/summons/{principal['id']}/outcome",
+            json={"held_on": today().isoformat(), "outcome": "越权记录"},
+        )
+        assert r.status_code == 403
+    # the county leader holding the summons records its outcome
+    async with await platform.as_user("leader") as c:
+        r = await c.post(
+            f"/api/v1/summons/{principal['id']}/outcome",
+            json={"held_on": today().isoformat(), "outcome": "主要领导约谈，限期整改"},
+        )
+        assert r.status_code == 200 and r.json()["status"] == "held"
 
 
 async def test_completed_in_time_gets_no_notice_and_late_completion_still_counts(platform, uniq):

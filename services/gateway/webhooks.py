@@ -48,7 +48,7 @@ async def fan_out(session: AsyncSession, event: dict[str, Any]) -> None:
     """One delivery per active subscription to the event's type (the inbox runs it once)."""
     subs = (await session.scalars(
         select(WebhookSubscription).where(WebhookSubscription.active.is_(True),
-                                          WebhookSubscription.event_types.any(event["type"]))
+                                          WebhookSubscription.event_types.contains([event["type"]]))
     )).all()
     now = datetime.now(UTC)
     envelope = {k: event.get(k) for k in ("id", "type", "source", "payload", "request_id",

@@ -81,11 +81,13 @@ t AS (
   FROM a JOIN registry.projects p ON p.id = a.project_id
   LEFT JOIN lp ON lp.project_id = p.id),
 s AS (
-  SELECT t.*, CASE t.rule WHEN 'basic_completion' THEN :basic WHEN 'new_mid' THEN :new_mid
-              WHEN 'new_large' THEN :new_large ELSE :cont_large END AS target_pct FROM t),
+  SELECT t.*, CASE t.rule WHEN 'basic_completion' THEN CAST(:basic AS numeric)
+              WHEN 'new_mid' THEN CAST(:new_mid AS numeric)
+              WHEN 'new_large' THEN CAST(:new_large AS numeric)
+              ELSE CAST(:cont_large AS numeric) END AS target_pct FROM t),
 r AS (
   SELECT s.*, CASE WHEN actual_pct >= target_pct THEN 'met'
-                   WHEN :closed THEN 'missed' ELSE 'behind' END AS status FROM s)
+                   WHEN CAST(:closed AS boolean) THEN 'missed' ELSE 'behind' END AS status FROM s)
 """
 _COMPLETION = text(_COMPLETION_CTE + """SELECT r.* FROM r
 ORDER BY (status = 'met'), total_investment DESC, project_code LIMIT :limit""")

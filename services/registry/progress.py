@@ -17,6 +17,7 @@ from services.registry.schemas_progress import CorrectionIn, ProgressIn, Progres
 from services.registry.service import get_project
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal
+from shared.money import money_str
 
 
 def month_end(month: str) -> date:
@@ -83,8 +84,10 @@ def _check(project: Project, data: ProgressIn | CorrectionIn, month: str, prev, 
 
 def report_payload(project: Project, r: ProgressReport) -> dict[str, Any]:
     return {"project_id": project.id, "project_code": project.project_code,
-            "unit_id": project.unit_id, "month": r.month, "investment_month": r.investment_month,
-            "cumulative_investment": r.cumulative_investment, "progress_pct": r.progress_pct,
+            "unit_id": project.unit_id, "month": r.month,
+            "investment_month": money_str(r.investment_month),
+            "cumulative_investment": money_str(r.cumulative_investment),
+            "progress_pct": format(r.progress_pct, "f"),
             "reported_at": r.reported_at, "on_time": r.on_time, "version": r.version}
 
 

@@ -46,9 +46,12 @@ class MembershipIn(BaseModel):
     kind: Kind | None = Field(None, description="年度建设类型：new 新开工 / continued 续建（年度库必填）")
     level: Level | None = Field(None, description="重点工程级别：provincial 省级 / municipal 市级 / county 县级")
     since: date | None = Field(None, description="入库日期（缺省为今天）")
+    until: date | None = Field(None, description="出库日期（补录历史成员关系时填写，不得晚于今天）")
 
     @model_validator(mode="after")
     def _shape(self) -> MembershipIn:
+        if self.until is not None and (self.since is None or self.until < self.since):
+            raise ValueError("出库日期须不早于入库日期（且须同时给出入库日期）")
         if self.library == "annual" and self.kind is None:
             raise ValueError("年度建设项目须注明新开工（new）或续建（continued）")
         if self.library == "key" and self.level is None:
@@ -63,10 +66,13 @@ class MembershipIn(BaseModel):
 def check_libraries(libs: list[MembershipIn] | None) -> list[MembershipIn] | None:
     if libs is None:
         return None
-    names = [m.library for m in libs]
+    names = [m.library for m in libs if m.until is None]
     if len(set(names)) != len(names):
         raise ValueError("同一子库只能出现一次")
-    if "key" in names and "annual" not in names:
+    past = [m for m in libs if m.until is not None]
+    if "key" in names and "annual" not in names or \
+            any(m.library == "key" and not any(a.library == "annual" and a.since <= m.since
+                                                  for a in past) for m in past):
         raise ValueError("重点工程同时是年度建设项目：须同时列入年度建设项目库（policy R1）")
     return libs
 

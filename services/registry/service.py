@@ -46,14 +46,20 @@ def new_memberships(libs: list[MembershipIn], on: date) -> list[Membership]:
     out = []
     for m in libs:
         kind = annual_kind if m.library == "key" else m.kind
+        if m.until is not None and m.until > on:
+            raise InvalidInput("出库日期不能晚于今天", code="project.membership_until_future",
+                               fields=[{"field": "libraries", "message": "出库日期晚于今天"}])
         out.append(Membership(id=uuid.uuid4(), library=m.library, kind=kind, level=m.level,
-                              since=m.since or on, until=None))
+                              since=m.since or on, until=m.until))
     return out
 
 
 def apply_memberships(project: Project, libs: list[MembershipIn], on: date) -> list[str]:
     """Replace the current memberships: unchanged ones stay, others close today (R1, R2)."""
-    wanted = {m.library: m for m in new_memberships(libs, on)}
+    fresh = new_memberships(libs, on)
+    for past in (m for m in fresh if m.until is not None):  # a historical record, added as is
+        project.memberships.append(past)
+    wanted = {m.library: m for m in fresh if m.until is None}
     notes = []
     for m in project.memberships:
         if m.until is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 import pytest
@@ -11,7 +12,8 @@ from services.registry.codes import make_project_code, uscc_check_char
 
 def new_code(uniq: str) -> str:
     """A fresh valid GB/T 40058-2021 code (serial from the test's unique hex)."""
-    return make_project_code(2023, 3, "140521", "44", "01", uniq[:7].upper())
+    serial = hashlib.sha256(uniq.encode()).hexdigest()[:7].upper()
+    return make_project_code(2023, 3, "140521", "44", "01", serial)
 
 
 def credit_code(seed: str) -> str:

@@ -32,15 +32,15 @@ async def test_create_full_project_and_read_back(platform, uniq):
             uniq, carrying_unit_name="晋能新材料有限公司", carrying_unit_credit_code=cc,
             contact_leader="韩振东", team="城关镇项目专班", work_plan="一期2023年底竣工",
             follow_owner="马文斌", government_investment=True, total_investment="5000",
-            libraries=[{"library": "annual", "kind": "new", "since": "2023-01-10"},
-                       {"library": "key", "level": "county", "since": "2023-02-01"}],
+            libraries=[{"library": "annual", "kind": "new", "since": "2025-01-10"},
+                       {"library": "key", "level": "county", "since": "2025-02-01"}],
             tags=["园区", "新材料"], planned_start="2023-03-01", planned_finish="2024-06-30"))
         assert r.status_code == 201, r.text
         p = r.json()
         assert p["scale_band"] == "medium"  # 5,000万 exactly is in the 3,000–5,000 band
         assert p["carrying_unit_credit_code"] == cc and p["contact_leader"] == "韩振东"
         key = next(m for m in p["libraries"] if m["library"] == "key")
-        assert key == {"library": "key", "kind": "new", "level": "county", "since": "2023-02-01",
+        assert key == {"library": "key", "kind": "new", "level": "county", "since": "2025-02-01",
                        "until": None}
         assert p["stage"] == "signed" and p["version"] == 1
         r = await c.get(f"/api/v1/projects/{p['id']}")
@@ -119,11 +119,11 @@ async def test_patch_needs_if_match_and_refuses_stale(platform, make_project, un
 
 async def test_membership_change_keeps_dated_history(platform, make_project, uniq):
     # policy R1, R2: memberships with the date each began and ended
-    p = await make_project(uniq, libraries=[{"library": "reserve", "since": "2022-06-01"}])
+    p = await make_project(uniq, libraries=[{"library": "reserve", "since": "2024-06-01"}])
     async with await platform.as_user("zdb") as c:
         r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'}, json={
-            "libraries": [{"library": "annual", "kind": "new", "since": "2023-01-05"},
-                          {"library": "key", "level": "municipal", "since": "2023-01-05"}]})
+            "libraries": [{"library": "annual", "kind": "new", "since": "2025-01-05"},
+                          {"library": "key", "level": "municipal", "since": "2025-01-05"}]})
         assert r.status_code == 200, r.text
         libs = {(m["library"], m["until"] is None) for m in r.json()["libraries"]}
         assert libs == {("reserve", False), ("annual", True), ("key", True)}

@@ -210,7 +210,7 @@ async def list_cases(session: AsyncSession, *, principal: Principal, state: str 
         if principal.unit_id is None:
             raise Forbidden("无权查看审批案件", code="approval_case.forbidden")
         q = q.where(or_(ApprovalCase.unit_id == principal.unit_id,
-                        ApprovalCase.agency_unit_ids.any(principal.unit_id)))
+                        ApprovalCase.agency_unit_ids.contains([principal.unit_id])))
     if state:
         q = q.where(ApprovalCase.state == state)
     if project_id:

@@ -49,10 +49,11 @@ class Hall:
             return r.json()
 
     async def event(self, case_id: str, type_: str, day: str, *, expect: int = 201,
-                    user: str = "xzsp", event_id: str | None = None, **extra: Any):
+                    user: str = "xzsp", event_id: str | None = None, hour: int = 10,
+                    **extra: Any):
         self.n += 1
         body = {"event_id": event_id or f"hall-{self.uniq}-{self.n}", "type": type_,
-                "occurred_at": at(day), **extra}
+                "occurred_at": at(day, hour), **extra}
         async with await self.platform.as_user(user) as c:
             r = await c.post(f"/api/v1/approval-cases/{case_id}/events", json=body)
         assert r.status_code == expect, r.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from services.scoring.dates import month_of, today
@@ -51,6 +52,17 @@ async def test_deadline_before_letter_date_is_refused(platform, uniq):
             },
         )
         assert r.status_code == 422 and r.json()["code"] == "assignment.unit_not_assessable"
+        r = await c.post(
+            "/api/v1/assignments",
+            json={
+                "task": f"未知项目{uniq}",
+                "unit_id": "town-beiling",
+                "deadline": "2030-01-01",
+                "source": "problem",
+                "project_id": str(uuid.uuid4()),
+            },
+        )
+        assert r.status_code == 422 and r.json()["code"] == "assignment.project_unknown"
         r = await c.get("/api/v1/assignments", params={"unit_id": "town-beiling"})
         assert all(uniq not in a["task"] for a in r.json())
     async with await platform.as_user("chengguan") as c:

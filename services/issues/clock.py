@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -21,8 +23,21 @@ def today() -> date:
     return datetime.now(ZoneInfo(get_settings().business_tz)).date()
 
 
+_cached: tuple[float, WorkingCalendar] | None = None
+_lock = asyncio.Lock()
+CALENDAR_TTL_S = 30.0
+
+
 async def calendar() -> WorkingCalendar:
-    return await load_calendar()
+    """The shared calendar, kept 30 s here too: ``load_calendar`` caches only a successful
+    fetch, so without this an unreachable approvals service would cost every request its
+    connection retries."""
+    global _cached
+    if _cached is None or time.monotonic() - _cached[0] > CALENDAR_TTL_S:
+        async with _lock:  # one refresh at a time, not one per concurrent request
+            if _cached is None or time.monotonic() - _cached[0] > CALENDAR_TTL_S:
+                _cached = (time.monotonic(), await load_calendar())
+    return _cached[1]
 
 
 def days_left(cal: WorkingCalendar, on: date, deadline: date | None) -> int | None:

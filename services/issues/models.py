@@ -95,8 +95,10 @@ class Issue(Base):
         Index("uq_issues_source_ref", "source", "source_ref", unique=True,
               postgresql_where=text("source_ref IS NOT NULL")),
         # the overdue / supervision lists: open, assigned problems by deadline
-        Index("ix_issues_open_deadline", "deadline",
+        Index("ix_issues_open_deadline", "deadline", "id",
               postgresql_where=text("step = 'assigned'")),
+        # a unit sees the problems it assists with (帮办)
+        Index("ix_issues_assisting_units", "assisting_unit_ids", postgresql_using="gin"),
         Index("ix_issues_unit_deadline", "responsible_unit_id", "deadline"),
         Index("ix_issues_step_created", "step", "created_at"),
     )

@@ -1,8 +1,8 @@
 """initial issues schema
 
-Revision ID: c80108fe2f41
+Revision ID: 9a80727b9032
 Revises: 
-Create Date: 2026-11-26 15:22:13.625755
+Create Date: 2026-11-26 15:29:57.952803
 
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision: str = 'c80108fe2f41'
+revision: str = '9a80727b9032'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -90,8 +90,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_issues')),
     schema='issues'
     )
+    op.create_index('ix_issues_assisting_units', 'issues', ['assisting_unit_ids'], unique=False, schema='issues', postgresql_using='gin')
     op.create_index(op.f('ix_issues_enterprise_code'), 'issues', ['enterprise_code'], unique=False, schema='issues')
-    op.create_index('ix_issues_open_deadline', 'issues', ['deadline'], unique=False, schema='issues', postgresql_where=sa.text("step = 'assigned'"))
+    op.create_index('ix_issues_open_deadline', 'issues', ['deadline', 'id'], unique=False, schema='issues', postgresql_where=sa.text("step = 'assigned'"))
     op.create_index(op.f('ix_issues_project_id'), 'issues', ['project_id'], unique=False, schema='issues')
     op.create_index(op.f('ix_issues_project_unit_id'), 'issues', ['project_unit_id'], unique=False, schema='issues')
     op.create_index('ix_issues_step_created', 'issues', ['step', 'created_at'], unique=False, schema='issues')
@@ -206,6 +207,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_issues_project_id'), table_name='issues', schema='issues')
     op.drop_index('ix_issues_open_deadline', table_name='issues', schema='issues', postgresql_where=sa.text("step = 'assigned'"))
     op.drop_index(op.f('ix_issues_enterprise_code'), table_name='issues', schema='issues')
+    op.drop_index('ix_issues_assisting_units', table_name='issues', schema='issues', postgresql_using='gin')
     op.drop_table('issues', schema='issues')
     op.drop_table('inbox', schema='issues')
     op.drop_index('ix_audit_log_entity', table_name='audit_log', schema='issues')

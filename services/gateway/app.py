@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.routing import Route
@@ -46,7 +46,7 @@ app = create_app(
 )
 
 
-async def openapi_json() -> JSONResponse:
+async def openapi_json(request: Request) -> JSONResponse:
     """The merged document: the gateway's paths and every service's public paths."""
     return JSONResponse(await merged_openapi.document(app))
 

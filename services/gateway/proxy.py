@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import aiohttp
 from fastapi import Request, Response
 from yarl import URL
@@ -11,7 +13,7 @@ from services.gateway.config import gateway_settings
 from services.gateway.guard import check_scope
 from services.gateway.routes import owner_of
 from services.gateway.scopes import required_scope
-from shared.errors import NotFound, ServiceUnavailable
+from shared.errors import InvalidInput, NotFound, ServiceUnavailable
 from shared.http import SERVICE_NAMES_ZH, service_client
 from shared.identity import IDENTITY_HEADER, Principal, token_cache
 from shared.logging import REQUEST_ID_HEADER, request_id_var
@@ -86,11 +88,17 @@ async def _send(request: Request, service: str, path: str, body: bytes,
     for name in FORWARD_REQUEST_HEADERS:
         value = request.headers.get(name)
         if value is not None:
+            if not value.isprintable():  # CR, LF, NUL …: never passed on (header injection)
+                raise InvalidInput(f"请求头 {name} 含有控制字符", code="request.header_invalid",
+                                   fields=[{"field": name, "message": "含有控制字符"}])
             headers[name] = value
     rid = request_id_var.get()
     if rid:
         headers[REQUEST_ID_HEADER] = rid
-    url = get_settings().service_url(service) + path
+    # the path as it came, still percent-encoded (decoded text may hold control characters)
+    raw_path = request.scope.get("raw_path")
+    url = get_settings().service_url(service) + (raw_path.decode("latin-1") if raw_path
+                                                 else quote(path))
     query = request.scope["query_string"]
     if query:
         url += "?" + query.decode("latin-1")

@@ -26,6 +26,8 @@ from shared.errors import PayloadTooLarge
 
 log = logging.getLogger("kpp.gateway.audit")
 AUDITED_PREFIXES = ("/api/", "/internal/")
+_TABLE = RequestLog.__table__
+_CHUNK = 1000  # × 16 columns stays under PostgreSQL's 32767 bind parameters
 
 
 class AuditContext:
@@ -58,7 +60,8 @@ class AuditWriter:
                 return 0
             try:
                 async with sessionmaker()() as session:
-                    await session.execute(insert(RequestLog), rows)
+                    for i in range(0, len(rows), _CHUNK):  # one multi-row INSERT per 1000 rows
+                        await session.execute(insert(_TABLE).values(rows[i:i + _CHUNK]))
                     await session.commit()
             except Exception as exc:  # keep them for the next round
                 log.warning("audit flush of %d rows failed: %r", len(rows), exc)

@@ -66,10 +66,6 @@ WITH a AS (
   SELECT DISTINCT ON (project_id) project_id, kind FROM registry.memberships
   WHERE library = 'annual' AND since <= :end AND (until IS NULL OR until >= :start)
   ORDER BY project_id, since DESC),
-lp AS (
-  SELECT DISTINCT ON (r.project_id) r.project_id, r.progress_pct FROM registry.progress_reports r
-  JOIN a ON a.project_id = r.project_id
-  WHERE r.current AND r.month <= :ym ORDER BY r.project_id, r.month DESC),
 t AS (
   SELECT p.id, p.project_code, p.name, p.unit_id, a.kind, p.total_investment,
     CASE WHEN a.kind = 'new' AND p.total_investment <= 1000 THEN 'basic_completion'
@@ -77,9 +73,12 @@ t AS (
          WHEN a.kind = 'new' AND p.total_investment <= 3000 THEN 'new_mid'
          WHEN a.kind = 'new' THEN 'new_large' ELSE 'continued_large' END AS rule,
     CASE WHEN (p.stage_dates ->> 'completed')::date <= :end THEN 100
-         ELSE coalesce(lp.progress_pct, 0) END AS actual_pct
-  FROM a JOIN registry.projects p ON p.id = a.project_id
-  LEFT JOIN lp ON lp.project_id = p.id),
+         WHEN p.last_report_month IS NULL THEN 0
+         WHEN p.last_report_month <= :ym THEN p.last_progress_pct
+         ELSE coalesce((SELECT r.progress_pct FROM registry.progress_reports r
+                        WHERE r.project_id = p.id AND r.current AND r.month <= :ym
+                        ORDER BY r.month DESC LIMIT 1), 0) END AS actual_pct
+  FROM a JOIN registry.projects p ON p.id = a.project_id),
 s AS (
   SELECT t.*, CASE t.rule WHEN 'basic_completion' THEN CAST(:basic AS numeric)
               WHEN 'new_mid' THEN CAST(:new_mid AS numeric)
@@ -89,7 +88,8 @@ r AS (
   SELECT s.*, CASE WHEN actual_pct >= target_pct THEN 'met'
                    WHEN CAST(:closed AS boolean) THEN 'missed' ELSE 'behind' END AS status FROM s)
 """
-_COMPLETION = text(_COMPLETION_CTE + """SELECT r.* FROM r
+_COMPLETION = text(_COMPLETION_CTE + """SELECT r.*, (SELECT jsonb_object_agg(status, n) FROM
+  (SELECT status, count(*) AS n FROM r GROUP BY status) c) AS counts FROM r
 ORDER BY (status = 'met'), total_investment DESC, project_code LIMIT :limit""")
 _COMPLETION_COUNTS = text(_COMPLETION_CTE + "SELECT status, count(*) AS n FROM r GROUP BY status")
 
@@ -183,8 +183,10 @@ async def _completion(session: AsyncSession, params: dict, year: int, limit: int
             "basic": s.r9_basic_completion_pct, "new_mid": s.r9_new_mid_pct,
             "new_large": s.r9_new_large_pct, "cont_large": s.r9_continued_large_pct}
     counts = {"met": 0, "behind": 0, "missed": 0}
-    counts.update({r.status: r.n for r in (await session.execute(_COMPLETION_COUNTS, bind)).all()})
-    rows = (await session.execute(_COMPLETION, {**bind, "limit": limit})).all()
+    rows = (await session.execute(_COMPLETION, {**bind, "limit": max(limit, 1)})).all()
+    if rows:  # the status counts ride on every row (one pass over the annual projects)
+        counts.update(rows[0].counts)
+    rows = rows[:limit]
     items = [{"project_id": r.id, "project_code": r.project_code, "name": r.name,
               "unit_id": r.unit_id, "kind": r.kind, "total_investment": r.total_investment,
               "rule": r.rule, "target_pct": r.target_pct, "actual_pct": r.actual_pct,

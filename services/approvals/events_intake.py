@@ -14,16 +14,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.approvals.calendar_store import current_calendar
-from services.approvals.cases import case_summary, load_case, may_open
+from services.approvals.calendar_store import current_calendar, revision_subquery
+from services.approvals.cases import case_summary, may_open
 from services.approvals.clock import ImpossibleEvent, LogEvent
 from services.approvals.models import ApprovalCase, CaseEvent, pipeline
 from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot, load_log
 from services.approvals.schemas import EventIn
 from services.approvals.thresholds import business_date
-from shared.errors import Conflict, Forbidden, InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.identity import Principal, Role
 from shared.jsonutil import dumps, to_jsonable
 from shared.settings import get_settings
@@ -54,55 +55,58 @@ def _check_fields(data: EventIn) -> None:
                            fields=[{"field": "reason", "message": "仅 paused 可用"}])
 
 
-def event_json(row: CaseEvent) -> dict[str, Any]:
-    return {"seq": row.id, "event_id": row.event_id, "type": row.type,
-            "occurred_at": row.occurred_at, "step_code": row.step_code, "reason": row.reason,
-            "evidence_ref": row.evidence_ref, "note": row.note}
-
-
 async def post_event(session: AsyncSession, *, principal: Principal, case_id: uuid.UUID,
                      data: EventIn) -> tuple[int, dict[str, Any]]:
     """Returns (status, body): 201 first time, 200 with the first result on a replay."""
     now = datetime.now(UTC)
-    case = await load_case(session, case_id, lock=True)
+    row = (await session.execute(
+        select(ApprovalCase, revision_subquery())
+        .where(ApprovalCase.id == case_id).with_for_update(of=ApprovalCase))).first()
+    if row is None:
+        raise NotFound(f"审批案件 {case_id} 不存在", code="approval_case.not_found")
+    case, revision = row
     if not may_post(principal, case):
         raise Forbidden("无权登记该案件的办件事件", code="approval_event.forbidden")
     digest = payload_hash(data)
-    seen = (await session.execute(
-        select(CaseEvent.case_id, CaseEvent.payload_hash, CaseEvent.result)
-        .where(CaseEvent.event_id == data.event_id))).first()
-    if seen is not None:
-        if seen.case_id != case.id or seen.payload_hash != digest:
+    log, hashes = await load_log(session, case.id, with_hashes=True)
+    if data.event_id in hashes:
+        if hashes[data.event_id] != digest:
             raise Conflict(f"事件 id {data.event_id} 已用于另一内容的事件",
                            code="approval_event.id_reused", event_id=data.event_id)
-        return 200, seen.result
+        return 200, await session.scalar(
+            select(CaseEvent.result).where(CaseEvent.event_id == data.event_id))
     skew = timedelta(seconds=get_settings().max_clock_skew_s)
     if data.occurred_at > now + skew:
         raise InvalidInput("事件发生时间晚于当前时间", code="approval_event.in_future",
                            fields=[{"field": "occurred_at", "message": "不得晚于当前时间"}])
     _check_fields(data)
-    log = await load_log(session, case.id)
-    new = LogEvent(seq=(max((e.seq for e in log), default=0) + 1) or 1, event_id=data.event_id,
+    new = LogEvent(seq=max((e.seq for e in log), default=0) + 1, event_id=data.event_id,
                    type=data.type, on=business_date(data.occurred_at), at=data.occurred_at,
                    step_code=data.step_code, reason=data.reason, evidence_ref=data.evidence_ref)
-    cal = await current_calendar(session)
+    cal = await current_calendar(session, revision=revision)
     try:
         result, clock = compute_clock(case, [*log, new], cal, business_date(now))
     except ImpossibleEvent as exc:
         raise Conflict(exc.detail, code=exc.code, state=exc.state, allowed_events=exc.allowed,
                        event_type=exc.event.type, event_id=exc.event.event_id) from None
-    row = CaseEvent(case_id=case.id, event_id=data.event_id, type=data.type,
-                    occurred_at=data.occurred_at, step_code=data.step_code, reason=data.reason,
-                    evidence_ref=data.evidence_ref, note=data.note, payload_hash=digest,
-                    result={}, actor=principal.subject)
-    session.add(row)
-    await session.flush()
     before = deadline_snapshot(case)
     old_phase, old_step = case.phase, case.current_step
     await apply_clock(session, case, result, clock, now=now, principal=principal)
     await _emit_transitions(session, case, result, old_phase, old_step)
-    body = to_jsonable({"event": event_json(row), "case": case_summary(case)})
-    row.result = body
+    event = {"event_id": data.event_id, "type": data.type, "occurred_at": data.occurred_at,
+             "step_code": data.step_code, "reason": data.reason,
+             "evidence_ref": data.evidence_ref, "note": data.note, "received_at": now}
+    body = to_jsonable({"event": event, "case": case_summary(case)})
+    inserted = await session.execute(
+        pg_insert(CaseEvent).values(
+            case_id=case.id, event_id=data.event_id, type=data.type,
+            occurred_at=data.occurred_at, step_code=data.step_code, reason=data.reason,
+            evidence_ref=data.evidence_ref, note=data.note, payload_hash=digest, result=body,
+            actor=principal.subject, received_at=now)
+        .on_conflict_do_nothing(index_elements=["event_id"]).returning(CaseEvent.id))
+    if inserted.first() is None:  # the id was used for another case's event
+        raise Conflict(f"事件 id {data.event_id} 已用于另一内容的事件",
+                       code="approval_event.id_reused", event_id=data.event_id)
     await pipeline.audit(session, principal, entity="approval_case", entity_id=case.id,
                          action=f"event.{data.type}", before=before,
                          after=deadline_snapshot(case) | {"event_id": data.event_id,

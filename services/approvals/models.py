@@ -80,7 +80,7 @@ class ApprovalCase(Base):
     project_code: Mapped[str] = mapped_column(String(40), nullable=False)
     project_name: Mapped[str | None] = mapped_column(String(300))
     unit_id: Mapped[str | None] = mapped_column(String(40))
-    kind: Mapped[str] = mapped_column(String(60), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(60), nullable=False)
     kind_name: Mapped[str] = mapped_column(String(200), nullable=False)
     # the kind as it was when the case opened (a later change of the kind moves no deadline)
     steps: Mapped[list[dict]] = mapped_column(JSONB, nullable=False)

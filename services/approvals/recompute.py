@@ -39,11 +39,15 @@ def log_event(row: Any) -> LogEvent:
                     step_code=row.step_code, reason=row.reason, evidence_ref=row.evidence_ref)
 
 
-async def load_log(session: AsyncSession, case_id: uuid.UUID) -> list[LogEvent]:
-    rows = await session.execute(
-        select(*LOG_COLUMNS).where(CaseEvent.case_id == case_id)
-        .order_by(CaseEvent.occurred_at, CaseEvent.id))
-    return [log_event(r) for r in rows]
+async def load_log(session: AsyncSession, case_id: uuid.UUID, *, with_hashes: bool = False):
+    """The case's log in time order (and, if asked, event id → payload hash)."""
+    rows = (await session.execute(
+        select(*LOG_COLUMNS, CaseEvent.payload_hash).where(CaseEvent.case_id == case_id)
+        .order_by(CaseEvent.occurred_at, CaseEvent.id))).all()
+    log = [log_event(r) for r in rows]
+    if with_hashes:
+        return log, {r.event_id: r.payload_hash for r in rows}
+    return log
 
 
 async def load_logs(session: AsyncSession, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:

@@ -13,12 +13,11 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import text
 
 from services.approvals.clock import ClockResult, Segment
 from services.approvals.config import business_tz
-from services.approvals.models import pipeline
-from shared.jsonutil import to_jsonable
+from shared.jsonutil import dumps
 from shared.logging import request_id_var
 
 EVENT_OF = {"warning": "approval.warning", "overdue": "approval.overdue",
@@ -45,11 +44,13 @@ def _segment_thresholds(seg: Segment, scope: str, agency: str | None, warn_at: d
         return out
     for reason, d in seg.warn_dates.items():
         out.append(base | {"key": f"{scope}:warning:{reason}", "type": "warning",
-                           "at": moment(d).isoformat(), "reason": reason,
+                           "at": moment(d).isoformat(), "ts": int(moment(d).timestamp()),
+                           "reason": reason,
                            "days_left": seg.limit_days - warn_at[reason]})
     since = seg.due_date + timedelta(days=1)
     out.append(base | {"key": f"{scope}:overdue", "type": "overdue",
-                       "at": moment(since).isoformat(), "overdue_since": since.isoformat()})
+                       "at": moment(since).isoformat(), "ts": int(moment(since).timestamp()),
+                       "overdue_since": since.isoformat()})
     return out
 
 
@@ -68,10 +69,11 @@ def thresholds_of(clock: ClockResult, *, warn_at: dict[str, dict[str, int]],
             out = [t for t in out if t["type"] == "overdue"]
     if missing_items_due is not None and clock.missing_items_supplied_on is None \
             and clock.phase != "rejected":
+        m = moment(missing_items_due + timedelta(days=1))
         out.append({"key": "missing_items", "type": "missing_items_overdue",
-                    "at": moment(missing_items_due + timedelta(days=1)).isoformat(),
+                    "at": m.isoformat(), "ts": int(m.timestamp()),
                     "items": list(missing_items), "due_date": missing_items_due.isoformat()})
-    return sorted(out, key=lambda t: t["at"])
+    return sorted(out, key=lambda t: t["ts"])
 
 
 def payload_of(case: Any, t: dict[str, Any]) -> dict[str, Any]:
@@ -94,11 +96,12 @@ def payload_of(case: Any, t: dict[str, Any]) -> dict[str, Any]:
 def split_due(pending: list[dict], fired: list[str], now: datetime) -> tuple[list[dict], list[dict]]:
     """(thresholds to fire now, thresholds still ahead), skipping those fired before."""
     done = set(fired)
+    cut = now.timestamp()
     due, ahead = [], []
     for t in pending:
         if t["key"] in done:
             continue
-        (due if datetime.fromisoformat(t["at"]) <= now else ahead).append(t)
+        (due if t["ts"] <= cut else ahead).append(t)
     # an overdue firing now makes a warning of the same clock that never fired moot
     overdue_scopes = {t["key"].rsplit(":", 1)[0] for t in due if t["type"] == "overdue"}
     due = [t for t in due if not (t["type"] == "warning"
@@ -116,7 +119,7 @@ def moved_state(state: str, fired_now: list[dict]) -> str:
 def event_rows(case: Any, fired_now: list[dict]) -> list[dict]:
     rid = request_id_var.get()
     return [{"id": uuid.uuid4(), "type": EVENT_OF[t["type"]], "key": str(case.id),
-             "payload": to_jsonable(payload_of(case, t)), "request_id": rid} for t in fired_now]
+             "payload": dumps(payload_of(case, t)), "request_id": rid} for t in fired_now]
 
 
 def audit_rows(case: Any, principal: Any, fired_now: list[dict], before: str, after: str
@@ -124,14 +127,40 @@ def audit_rows(case: Any, principal: Any, fired_now: list[dict], before: str, af
     rid = request_id_var.get()
     return [{"actor": principal.subject, "actor_role": str(principal.role),
              "actor_unit": principal.unit_id, "entity": "approval_case", "entity_id": str(case.id),
-             "action": f"clock.{t['type']}", "before": {"state": before},
-             "after": {"state": after, "threshold": t["key"], "at": t["at"]},
+             "action": f"clock.{t['type']}", "before": dumps({"state": before}),
+             "after": dumps({"state": after, "threshold": t["key"], "at": t["at"]}),
              "reason": "时限阈值到达（系统计时）", "request_id": rid} for t in fired_now]
 
 
+OUTBOX_SQL = text("""
+    INSERT INTO approvals.outbox (id, type, key, payload, request_id)
+    SELECT id, type, key, payload::jsonb, request_id
+      FROM unnest(CAST(:id AS uuid[]), CAST(:type AS text[]), CAST(:key AS text[]),
+                  CAST(:payload AS text[]), CAST(:request_id AS text[]))
+           AS v(id, type, key, payload, request_id)
+""")
+AUDIT_SQL = text("""
+    INSERT INTO approvals.audit_log (actor, actor_role, actor_unit, entity, entity_id, action,
+                                     before, after, reason, request_id)
+    SELECT actor, actor_role, actor_unit, entity, entity_id, action, before::jsonb,
+           after::jsonb, reason, request_id
+      FROM unnest(CAST(:actor AS text[]), CAST(:actor_role AS text[]),
+                  CAST(:actor_unit AS text[]), CAST(:entity AS text[]),
+                  CAST(:entity_id AS text[]), CAST(:action AS text[]), CAST(:before AS text[]),
+                  CAST(:after AS text[]), CAST(:reason AS text[]), CAST(:request_id AS text[]))
+           AS v(actor, actor_role, actor_unit, entity, entity_id, action, before, after, reason,
+                request_id)
+""")
+
+
+def _columns(rows: list[dict]) -> dict[str, list]:
+    return {k: [r[k] for r in rows] for k in rows[0]}
+
+
 async def write_rows(session, events: list[dict], audits: list[dict]) -> None:
-    """Bulk outbox and audit inserts (same tables and columns as pipeline.emit / audit)."""
+    """Bulk outbox and audit inserts (the tables pipeline.emit / pipeline.audit write), one
+    statement each over unnest arrays."""
     if events:
-        await session.execute(insert(pipeline.tables.outbox), events)
+        await session.execute(OUTBOX_SQL, _columns(events))
     if audits:
-        await session.execute(insert(pipeline.tables.audit), audits)
+        await session.execute(AUDIT_SQL, _columns(audits))

@@ -62,7 +62,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_approval_case')),
     schema='approvals'
     )
-    op.create_index(op.f('ix_approval_case_kind'), 'approval_case', ['kind'], unique=False, schema='approvals')
     op.create_index('ix_approval_case_next_threshold_at', 'approval_case', ['next_threshold_at'], unique=False, schema='approvals', postgresql_where=sa.text('next_threshold_at IS NOT NULL'))
     op.create_index(op.f('ix_approval_case_project_id'), 'approval_case', ['project_id'], unique=False, schema='approvals')
     op.create_index(op.f('ix_approval_case_state'), 'approval_case', ['state'], unique=False, schema='approvals')
@@ -172,6 +171,5 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_approval_case_state'), table_name='approval_case', schema='approvals')
     op.drop_index(op.f('ix_approval_case_project_id'), table_name='approval_case', schema='approvals')
     op.drop_index('ix_approval_case_next_threshold_at', table_name='approval_case', schema='approvals', postgresql_where=sa.text('next_threshold_at IS NOT NULL'))
-    op.drop_index(op.f('ix_approval_case_kind'), table_name='approval_case', schema='approvals')
     op.drop_table('approval_case', schema='approvals')
     # ### end Alembic commands ###

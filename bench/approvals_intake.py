@@ -1,0 +1,116 @@
+"""Service-hall event intake at the approvals service (target ≥ 500 events/s).
+
+    .venv/bin/python -m bench.approvals_intake [--cases 1500] [--concurrency 32]
+
+Runs the approvals API with uvicorn on a free port against a scratch database, bulk-opens
+``--cases`` low_risk_small cases, then posts each case's events in order (submitted,
+accepted, step_completed ×3, completed: six per case) with the cases interleaved over
+``--concurrency`` connections (aiohttp), identity header from issue_identity_token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+import uuid
+
+import aiohttp
+
+from bench.harness import bench_env, free_port, scratch_database, service_process
+
+STEPS = ["project_filing", "construction_permit", "completion_acceptance"]
+
+
+def script(case_id: str) -> list[dict]:
+    days = ["2026-11-02", "2026-11-02", "2026-11-04", "2026-11-10", "2026-11-16", "2026-11-19"]
+    types = ["submitted", "accepted", "step_completed", "step_completed", "step_completed",
+             "completed"]
+    out = []
+    for i, (t, d) in enumerate(zip(types, days, strict=True)):
+        ev = {"event_id": f"{case_id}:{i}", "type": t, "occurred_at": f"{d}T{9 + i:02d}:00:00+08:00"}
+        if t == "step_completed":
+            ev["step_code"] = STEPS[i - 2]
+        out.append(ev)
+    return out
+
+
+async def open_cases(n: int) -> list[str]:
+    from datetime import UTC, datetime
+
+    from services.approvals.calendar_store import seed_official_years
+    from services.approvals.kinds import ensure_builtin_kinds, get_kind
+    from services.approvals.models import ApprovalCase
+    from shared.db import dispose_engine, job_session
+
+    ids = []
+    async with job_session() as s:
+        await seed_official_years(s)
+        await ensure_builtin_kinds(s)
+        kind = await get_kind(s, "low_risk_small")
+        now = datetime.now(UTC)
+        for i in range(n):
+            cid = uuid.uuid4()
+            ids.append(str(cid))
+            s.add(ApprovalCase(
+                id=cid, project_id=uuid.uuid4(), project_code=f"2026-140000-44-01-{i:06d}",
+                kind=kind.code, kind_name=kind.name, steps=kind.steps,
+                total_limit_days=kind.total_limit_days, warn_share=kind.warn_share,
+                warn_days_left=kind.warn_days_left,
+                supplement_window_days=kind.supplement_window_days,
+                agency_unit_ids=["dept-fgj", "dept-zjj", "dept-zrzy"], missing_items=[],
+                thresholds=[], fired=[], phase="new", state="new", version=1,
+                created_by="bench", created_at=now, updated_at=now))
+    await dispose_engine()
+    return ids
+
+
+async def main(cases: int, concurrency: int) -> None:
+    async with scratch_database("approvals_intake") as db_url:
+        env = bench_env(db_url, KPP_DB_POOL_SIZE=str(max(10, concurrency // 2)))
+        os.environ.update(env)
+        from shared.identity import Principal, Role, issue_identity_token
+
+        ids = await open_cases(cases)
+        token = issue_identity_token(Principal(subject="bench-hall", role=Role.platform,
+                                               name="政务服务大厅"), ttl_s=900)
+        headers = {"X-KPP-Identity": token}
+        port = free_port()
+        with service_process("approvals", port, env) as url:
+            queue: asyncio.Queue[str] = asyncio.Queue()
+            for cid in ids:
+                queue.put_nowait(cid)
+            latencies: list[float] = []
+            statuses: dict[int, int] = {}
+            connector = aiohttp.TCPConnector(limit=concurrency)
+            async with aiohttp.ClientSession(connector=connector) as http:
+                # warm up one case
+                async def worker() -> None:
+                    while not queue.empty():
+                        cid = queue.get_nowait()
+                        for ev in script(cid):
+                            t = time.perf_counter()
+                            async with http.post(f"{url}/api/v1/approval-cases/{cid}/events",
+                                                 json=ev, headers=headers) as r:
+                                await r.read()
+                                statuses[r.status] = statuses.get(r.status, 0) + 1
+                            latencies.append((time.perf_counter() - t) * 1000)
+
+                started = time.perf_counter()
+                await asyncio.gather(*(worker() for _ in range(concurrency)))
+                elapsed = time.perf_counter() - started
+        n = len(latencies)
+        latencies.sort()
+        print(f"{n:,} events for {cases:,} cases in {elapsed:.2f} s = {n / elapsed:,.0f} events/s "
+              f"(concurrency {concurrency}); p50 {statistics.median(latencies):.1f} ms, "
+              f"p99 {latencies[int(n * 0.99)]:.1f} ms; statuses {statuses}")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=1500)
+    ap.add_argument("--concurrency", type=int, default=32)
+    args = ap.parse_args()
+    asyncio.run(main(args.cases, args.concurrency))

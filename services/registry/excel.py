@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+import zipfile
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -86,7 +87,7 @@ async def export(session: AsyncSession, *, principal: Principal, f: ProjectFilte
 def read_rows(content: bytes) -> list[tuple[int, dict[str, Any]]]:
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise InvalidInput("无法读取该文件：请上传 .xlsx 格式的项目台账", code="import.bad_file",
                            fields=[{"field": "file", "message": "不是有效的 xlsx 文件"}]) from exc
     ws = wb.worksheets[0]

@@ -10,7 +10,7 @@ import sys
 from shared.migrate import SERVICES_WITH_SCHEMA
 from shared.settings import SERVICE_PORTS, get_settings
 
-WORKER_SERVICES = ("registry", "approvals", "issues", "scoring")
+WORKER_SERVICES = ("gateway", "registry", "approvals", "issues", "scoring")
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

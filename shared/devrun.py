@@ -10,7 +10,6 @@ everything it started.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import signal
 import subprocess
@@ -73,7 +72,7 @@ class Platform:
             self.env[f"KPP_{service.upper()}_URL"] = f"http://{host}:{port}"
         for service in SERVICE_PORTS:
             self.spawn(service, "serve", service)
-        for service in worker_services():
+        for service in WORKER_SERVICES:
             self.spawn(f"{service}-worker", "worker", service)
 
     def wait_ready(self, timeout: float = 90) -> bool:
@@ -107,13 +106,6 @@ class Platform:
                 proc.kill()
                 proc.wait()
         self.children.clear()
-
-
-def worker_services() -> list[str]:
-    services = list(WORKER_SERVICES)
-    if importlib.util.find_spec("services.gateway.worker") is not None:
-        services.insert(0, "gateway")
-    return services
 
 
 def banner(env: dict[str, str]) -> str:

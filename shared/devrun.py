@@ -139,12 +139,14 @@ def run_platform() -> int:
     stopping = False
 
     def on_signal(signum: int, frame: object) -> None:
+        # the first Ctrl-C / SIGTERM stops the platform; later ones must not cut the clean-up
         nonlocal stopping
         if not stopping:
             stopping = True
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         platform.start_data_servers()
         print("· 数据库迁移…", flush=True)
@@ -159,7 +161,6 @@ def run_platform() -> int:
             platform.check_children()
             time.sleep(1)
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up
         print("\n· 正在停止…", flush=True)
         return 0
     except PreflightError as exc:

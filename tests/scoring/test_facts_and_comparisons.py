@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from tests.scoring.conftest import emit, issue_payload, project_payload
 
-MONTH = "2023-10"
+# a month no other test (nor the registry demo seed, 2023) writes facts into
+MONTH = "2019-10"
 
 
 async def test_month_figures_come_from_project_approval_and_issue_events(platform, uniq):
@@ -16,11 +17,11 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
     started = project_payload(
         uniq,
         "town-qingshi",
-        planned_start="2023-10-05",
-        libraries=[{"library": "reserve", "kind": None, "level": None, "since": "2023-10-02", "until": None}],
-        created_at="2023-10-02T02:00:00+00:00",
+        planned_start="2019-10-05",
+        libraries=[{"library": "reserve", "kind": None, "level": None, "since": "2019-10-02", "until": None}],
+        created_at="2019-10-02T02:00:00+00:00",
     )
-    silent = project_payload(uniq, "town-qingshi", planned_start="2023-10-20")
+    silent = project_payload(uniq, "town-qingshi", planned_start="2019-10-20")
     await emit("registry", "project.created", started)
     await emit("registry", "project.created", silent)
     await emit(
@@ -30,10 +31,10 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
         | {
             "stage": "started",
             "version": 2,
-            "actual_start": "2023-10-12",
+            "actual_start": "2019-10-12",
             "from_stage": "landed",
             "to_stage": "started",
-            "on": "2023-10-12",
+            "on": "2019-10-12",
         },
     )
     await emit(
@@ -47,7 +48,7 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
             "investment_month": "500.2500",
             "cumulative_investment": "500.2500",
             "progress_pct": 10,
-            "reported_at": "2023-10-30T08:00:00+08:00",
+            "reported_at": "2019-10-30T08:00:00+08:00",
             "on_time": True,
             "version": 3,
         },
@@ -78,7 +79,7 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
             "project_id": started["id"],
             "project_code": started["project_code"],
             "kind": "low_risk_small",
-            "completed_on": "2023-10-20",
+            "completed_on": "2019-10-20",
             "working_days_used": 8,
             "limit_days": 15,
             "on_time": True,
@@ -93,7 +94,7 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
             "project_id": started["id"],
             "project_code": started["project_code"],
             "kind": "low_risk_small",
-            "completed_on": "2023-10-25",
+            "completed_on": "2019-10-25",
             "working_days_used": 20,
             "limit_days": 15,
             "on_time": False,
@@ -108,27 +109,27 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
         "step_code": "construction_permit",
         "step_name": "施工许可",
         "agency_unit_id": "dept-zjj",
-        "due_date": "2023-10-16",
-        "overdue_since": "2023-10-17",
+        "due_date": "2019-10-16",
+        "overdue_since": "2019-10-17",
     }
     await emit("approvals", "approval.overdue", overdue)
     await emit("approvals", "approval.overdue", overdue)  # the same matter announced twice counts once
     good = issue_payload(
-        "town-qingshi", deadline="2023-10-31", satisfied=True, occurred_at="2023-10-18T03:00:00+00:00"
+        "town-qingshi", deadline="2019-10-31", satisfied=True, occurred_at="2019-10-18T03:00:00+00:00"
     )
     late = issue_payload(
         "town-qingshi",
-        deadline="2023-10-10",
+        deadline="2019-10-10",
         overdue=True,
         satisfied=False,
-        occurred_at="2023-10-11T03:00:00+00:00",
+        occurred_at="2019-10-11T03:00:00+00:00",
     )
     await emit(
-        "issues", "issue.created", good | {"step": "discovered", "occurred_at": "2023-10-03T03:00:00Z"}
+        "issues", "issue.created", good | {"step": "discovered", "occurred_at": "2019-10-03T03:00:00Z"}
     )
     await emit("issues", "issue.overdue", late | {"step": "assigned"})
     await emit("issues", "issue.closed", good)
-    await emit("issues", "issue.closed", late | {"occurred_at": "2023-10-22T03:00:00+00:00"})
+    await emit("issues", "issue.closed", late | {"occurred_at": "2019-10-22T03:00:00+00:00"})
     await platform.drain()
 
     async with await platform.as_user("zdb") as c:
@@ -168,9 +169,9 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
 
 async def test_event_before_creation_and_stale_update_are_ordered_by_version(platform, uniq):
     # architecture: consumers tolerate out-of-order delivery (policy R27 facts stay right)
-    p = project_payload(uniq, "town-nanchuan", planned_start="2023-08-01")
+    p = project_payload(uniq, "town-nanchuan", planned_start="2019-08-01")
     await emit(
-        "registry", "project.updated", p | {"version": 3, "actual_start": "2023-08-09", "stage": "started"}
+        "registry", "project.updated", p | {"version": 3, "actual_start": "2019-08-09", "stage": "started"}
     )
     await platform.drain()
     await emit("registry", "project.created", p)  # version 1 arrives last
@@ -181,4 +182,4 @@ async def test_event_before_creation_and_stale_update_are_ordered_by_version(pla
     async with job_session() as session:
         fact = await session.get(ProjectFact, uuid.UUID(p["id"]))
     assert fact is not None and fact.created_event_id is not None
-    assert fact.version == 3 and str(fact.actual_start) == "2023-08-09" and fact.stage == "started"
+    assert fact.version == 3 and str(fact.actual_start) == "2019-08-09" and fact.stage == "started"

@@ -70,8 +70,13 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "issue.closed": ("scoring", "gateway"),
     "issue.reopened": ("scoring", "gateway"),
     # scoring (no KPP consumer besides the gateway's webhooks)
+    "assignment.issued": ("gateway",),
+    "assignment.completed": ("gateway",),
+    "assignment.judged": ("gateway",),
     "notice.issued": ("gateway",),
     "summons.issued": ("gateway",),
+    "summons.held": ("gateway",),
+    "assessment.drafted": ("gateway",),
     "assessment.published": ("gateway",),
 }
 

@@ -50,6 +50,7 @@ EVENT_READ_SCOPE = {
     "project": "registry:read",
     "approval": "approvals:read",
     "issue": "issues:read",
+    "assignment": "scoring:read",
     "notice": "scoring:read",
     "summons": "scoring:read",
     "assessment": "scoring:read",

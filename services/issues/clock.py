@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from shared.calendar import WorkingCalendar, load_calendar
-from shared.settings import get_settings
+from shared.dates import business_today
 
 # reminders go out this many working days before a deadline (and on the day itself)
 REMIND_BEFORE_DAYS = (3, 1, 0)
@@ -18,9 +17,7 @@ VISIT_GRACE_DAYS = 2
 ESCALATE_EVERY_DAYS = 5
 
 
-def today() -> date:
-    """Today's business date (Asia/Shanghai)."""
-    return datetime.now(ZoneInfo(get_settings().business_tz)).date()
+today = business_today
 
 
 _cached: tuple[float, WorkingCalendar] | None = None

@@ -94,9 +94,11 @@ class Issue(Base):
         # one supervision matter per overdue approval case and step, however often told
         Index("uq_issues_source_ref", "source", "source_ref", unique=True,
               postgresql_where=text("source_ref IS NOT NULL")),
-        # the overdue / supervision lists: open, assigned problems by deadline
+        # the overdue / supervision lists: open, assigned problems by deadline; the units
+        # are included so a unit's list and its count are index-only scans
         Index("ix_issues_open_deadline", "deadline", "id",
-              postgresql_where=text("step = 'assigned'")),
+              postgresql_where=text("step = 'assigned'"),
+              postgresql_include=["project_unit_id", "responsible_unit_id", "assisting_unit_ids"]),
         # a unit sees the problems it assists with (帮办)
         Index("ix_issues_assisting_units", "assisting_unit_ids", postgresql_using="gin"),
         Index("ix_issues_unit_deadline", "responsible_unit_id", "deadline"),

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.dates import business_date, month_bounds, month_of
 from services.scoring.models import ApprovalFact, IssueFact, MatterFact, ProgressFact, ProjectFact
+from shared.dates import business_today
 
 # R8 lifecycle 签约→落地→开工→进度→竣工→达效: which stages mean "started" and "completed"
 START_STAGES = frozenset({"started", "under_construction", "construction", "in_progress"})
@@ -49,7 +50,7 @@ def _timestamp(value: Any) -> datetime | None:
 
 
 def _event_date(event: Event) -> date:
-    return business_date(event.get("created_at")) or date.today()
+    return business_date(event.get("created_at")) or business_today()
 
 
 def _reserve_since(libraries: Any) -> date | None:

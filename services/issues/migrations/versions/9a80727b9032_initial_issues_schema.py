@@ -92,7 +92,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_issues_assisting_units', 'issues', ['assisting_unit_ids'], unique=False, schema='issues', postgresql_using='gin')
     op.create_index(op.f('ix_issues_enterprise_code'), 'issues', ['enterprise_code'], unique=False, schema='issues')
-    op.create_index('ix_issues_open_deadline', 'issues', ['deadline', 'id'], unique=False, schema='issues', postgresql_where=sa.text("step = 'assigned'"))
+    op.create_index('ix_issues_open_deadline', 'issues', ['deadline', 'id'], unique=False, schema='issues', postgresql_where=sa.text("step = 'assigned'"), postgresql_include=['project_unit_id', 'responsible_unit_id', 'assisting_unit_ids'])
     op.create_index(op.f('ix_issues_project_id'), 'issues', ['project_id'], unique=False, schema='issues')
     op.create_index(op.f('ix_issues_project_unit_id'), 'issues', ['project_unit_id'], unique=False, schema='issues')
     op.create_index('ix_issues_step_created', 'issues', ['step', 'created_at'], unique=False, schema='issues')

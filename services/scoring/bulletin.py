@@ -1,20 +1,105 @@
-"""The monthly bulletin (月度通报) as xlsx: rankings, the five comparisons, notices, summons."""
+"""The monthly bulletin (月度通报): its content, gathered once, and the xlsx rendering.
+
+`gather_bulletin` reads everything a bulletin says for a month (the stored run: rankings,
+points, the five comparisons; the month's notices and summons) into `BulletinContent`;
+`bulletin_xlsx` here and `bulletin_docx.bulletin_docx` render that same content.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.models import AssessmentRun, Summons
+from services.scoring import assessment, notices
+from services.scoring.dates import business_date
 from services.scoring.rubric import METRICS
+from shared.identity import SYSTEM_PRINCIPAL
 
 KIND_ZH = {"township": "乡镇", "department": "部门"}
+REASON_ZH = {"unfinished": "逾期未办结", "badly_done": "办理不力"}
+SUMMONS_LEVEL_ZH = {"deputy": "分管领导约谈", "principal": "主要领导约谈"}
 HEAD = Font(bold=True)
 FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+@dataclass(frozen=True)
+class BulletinContent:
+    """What the bulletin of a month says, whatever the format."""
+
+    month: str
+    status: str  # draft | published
+    revision: int
+    published_on: date | None
+    rubric_versions: dict[str, int]
+    units: list[dict[str, Any]]  # the run's rows (kind, rank, unit_name, score, points…) + comparison_ranks
+    metrics: list[str]  # rubric items present in the run, in METRICS order
+    comparisons: dict[str, Any]  # R30 tables as stored in the run ({} for a run without them)
+    notices: list[dict[str, Any]]  # month_notices() rows + unit_name, reason_name
+    summons: list[dict[str, Any]]
+
+    @property
+    def published(self) -> bool:
+        return self.status == "published"
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [u for u in self.units if u["kind"] == kind]
+
+
+async def gather_bulletin(session: AsyncSession, month: str) -> BulletinContent:
+    """The month's bulletin content; 422 `month.invalid`, 404 `assessment.not_run`."""
+    run = await assessment.get_run(session, month)
+    names = {uid: u.get("name") or uid for uid, u in run.inputs.get("units", {}).items()}
+    comparisons = run.result.get("comparisons") or {}
+    ranks: dict[str, dict[str, int]] = {}
+    for key, table in comparisons.items():
+        for kind in KIND_ZH:
+            for r in table.get(kind, []):
+                ranks.setdefault(r["unit_id"], {})[key] = r["rank"]
+    units = [u | {"comparison_ranks": ranks.get(u["unit_id"], {})} for u in run.result["units"]]
+    metrics = sorted({m for u in units for m in u["points"]}, key=list(METRICS).index)
+    month_notices = [
+        n
+        | {
+            "unit_name": names.get(n["unit_id"], n["unit_id"]),
+            "reason_name": REASON_ZH.get(n["reason"], n["reason"]),
+        }
+        for n in await notices.month_notices(session, month)
+    ]
+    # the bulletin is one document for every reader: all units' summons of the month
+    summons = [
+        {
+            "unit_id": s.unit_id,
+            "unit_name": names.get(s.unit_id, s.unit_id),
+            "summoned": s.summoned,
+            "summoner": s.summoner,
+            "level": s.level,
+            "level_name": SUMMONS_LEVEL_ZH.get(s.level, s.level),
+            "issued_on": s.issued_on,
+            "due_by": s.due_by,
+            "held_on": s.held_on,
+            "outcome": s.outcome,
+        }
+        for s in await notices.list_summons(session, principal=SYSTEM_PRINCIPAL, unit_id=None, month=month)
+    ]
+    return BulletinContent(
+        month=run.month,
+        status=run.status,
+        revision=run.revision,
+        published_on=business_date(run.published_at),
+        rubric_versions=run.result["rubric_versions"],
+        units=units,
+        metrics=metrics,
+        comparisons=comparisons,
+        notices=month_notices,
+        summons=summons,
+    )
 
 
 def _sheet(wb: Workbook, title: str, caption: str, header: list[str], rows: list[list[Any]]) -> None:
@@ -34,25 +119,24 @@ def _sheet(wb: Workbook, title: str, caption: str, header: list[str], rows: list
     ws.freeze_panes = "A3"
 
 
-def bulletin_xlsx(run: AssessmentRun, notices: list[dict[str, Any]], summons: list[Summons]) -> bytes:
-    month, status = run.month, "正式" if run.status == "published" else "草稿（未发布）"
+def bulletin_xlsx(b: BulletinContent) -> bytes:
+    month, status = b.month, "正式" if b.published else "草稿（未发布）"
     wb = Workbook()
     assert wb.active is not None
     wb.remove(wb.active)
-    metrics = sorted({m for u in run.result["units"] for m in u["points"]}, key=list(METRICS).index)
-    header = ["类别", "名次", "单位", "总分", "被通报次数"] + [METRICS[m][0] for m in metrics]
+    header = ["类别", "名次", "单位", "总分", "被通报次数"] + [METRICS[m][0] for m in b.metrics]
     rows = [
         [KIND_ZH[u["kind"]], u["rank"], u["unit_name"], float(u["score"]), u["notices"]]
-        + [float(u["points"][m]) if m in u["points"] else "—" for m in metrics]
-        for u in run.result["units"]
+        + [float(u["points"][m]) if m in u["points"] else "—" for m in b.metrics]
+        for u in b.units
     ]
-    versions = "，".join(f"{KIND_ZH[k]}第 {v} 版" for k, v in run.result["rubric_versions"].items())
+    versions = "，".join(f"{KIND_ZH[k]}第 {v} 版" for k, v in b.rubric_versions.items())
     _sheet(
         wb, "综合排名", f"{month} 重点项目建设月度考核排名（{status}；评分细则：{versions}）", header, rows
     )
     comp_rows = []
-    for table in run.result["comparisons"].values():
-        for kind in ("township", "department"):
+    for table in b.comparisons.values():
+        for kind in KIND_ZH:
             for r in table[kind]:
                 comp_rows.append(
                     [table["name"], KIND_ZH[kind], r["rank"], r["unit_name"], r["value"], r["secondary"]]
@@ -70,15 +154,8 @@ def bulletin_xlsx(run: AssessmentRun, notices: list[dict[str, Any]], summons: li
         f"{month} 交办事项通报",
         ["单位", "交办任务", "办结期限", "第几次通报", "原因", "处理"],
         [
-            [
-                n["unit_id"],
-                n["task"],
-                n["deadline"],
-                n["ordinal"],
-                "逾期未办结" if n["reason"] == "unfinished" else "办理不力",
-                n["level_name"],
-            ]
-            for n in notices
+            [n["unit_name"], n["task"], n["deadline"], n["ordinal"], n["reason_name"], n["level_name"]]
+            for n in b.notices
         ],
     )
     _sheet(
@@ -88,14 +165,14 @@ def bulletin_xlsx(run: AssessmentRun, notices: list[dict[str, Any]], summons: li
         ["被约谈单位及负责人", "约谈人", "级别", "应约谈日期前", "约谈日期", "结果"],
         [
             [
-                s.summoned,
-                s.summoner,
-                "分管县领导约谈" if s.level == "deputy" else "主要领导约谈",
-                s.due_by.isoformat(),
-                s.held_on.isoformat() if s.held_on else "",
-                s.outcome or "",
+                s["summoned"],
+                s["summoner"],
+                s["level_name"],
+                s["due_by"].isoformat(),
+                s["held_on"].isoformat() if s["held_on"] else "",
+                s["outcome"] or "",
             ]
-            for s in summons
+            for s in b.summons
         ],
     )
     buf = BytesIO()

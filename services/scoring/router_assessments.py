@@ -8,12 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from services.scoring import assessment, notices, yearend
-from services.scoring.bulletin import bulletin_xlsx
+from services.scoring.bulletin import bulletin_xlsx, gather_bulletin
+from services.scoring.bulletin_docx import DOCX, bulletin_docx, issuing_office
 from services.scoring.models import AssessmentRun
 from services.scoring.schemas import ObjectionIn, ObjectionOut, ResolutionIn, RubricIn, RubricOut
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.errors import InvalidInput, ServiceUnavailable
-from shared.identity import SYSTEM_PRINCIPAL, CurrentPrincipal, Principal, Role
+from shared.identity import CurrentPrincipal, Principal, Role
 from shared.units import unit_directory
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"], route_class=UnitOfWorkRoute)
@@ -137,12 +138,25 @@ async def resolve_objection(
 )
 async def bulletin(month: str, session: DbSession, principal: CurrentPrincipal):
     _require_reader(principal)
-    run = await assessment.get_run(session, month)
-    # the bulletin is one document for every reader: all units' summons of the month
-    summons = await notices.list_summons(session, principal=SYSTEM_PRINCIPAL, unit_id=None, month=month)
-    body = bulletin_xlsx(run, await notices.month_notices(session, month), summons)
+    body = bulletin_xlsx(await gather_bulletin(session, month))
     return Response(
         body,
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="bulletin-{month}.xlsx"'},
+    )
+
+
+@router.get(
+    "/bulletins/{month}.docx",
+    summary="月度通报（Word）：标题、发布状态、总体情况、乡镇与部门排名（含五比名次）、通报、约谈",
+    response_class=Response,
+    responses={200: {"content": {DOCX: {}}}},
+)
+async def bulletin_word(month: str, session: DbSession, principal: CurrentPrincipal):
+    _require_reader(principal)
+    body = bulletin_docx(await gather_bulletin(session, month), issuer=await issuing_office())
+    return Response(
+        body,
+        media_type=DOCX,
+        headers={"Content-Disposition": f'attachment; filename="bulletin-{month}.docx"'},
     )

@@ -72,7 +72,7 @@ async def main(rows: int) -> None:
             result = await excel.import_projects(session, principal=office, content=content,
                                                  partial=False)
         t_all = time.perf_counter() - t0
-        print(f"openpyxl read alone: {t_read:.2f} s ({len(parsed)} rows)")
+        print(f"xlsx read alone: {t_read:.2f} s ({len(parsed)} rows)")
         print(f"import (read + validate + write + commit): {t_all:.2f} s, "
               f"created {result['created']}, errors {len(result['errors'])}")
         t0 = time.perf_counter()

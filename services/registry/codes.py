@@ -12,11 +12,15 @@ from decimal import Decimal
 # -- GB 32100-2015 unified social credit code (统一社会信用代码) ------------------------
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_CHARS)}
 _USCC_SHAPE = re.compile(r"^[1-9ANY][0-9A-Z][0-9]{6}[0-9A-HJ-NP-RTUW-Y]{9}[0-9A-HJ-NP-RTUW-Y]$")
 
 
 def uscc_check_char(first17: str) -> str:
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    if len(first17) != 17:
+        raise ValueError("the body of a credit code is 17 characters")
+    value = _USCC_VALUE
+    total = sum(map(int.__mul__, [value[c] for c in first17], _USCC_WEIGHTS))
     return _USCC_CHARS[(31 - total % 31) % 31]
 
 
@@ -38,6 +42,7 @@ def credit_code_problem(code: str) -> str | None:
 #   · CC (project type) · RRRRRRR (random/serial, digits or capitals) · K (check)
 # The check character is ISO/IEC 7064 MOD 37,36 over 0-9A-Z (see docs/registry.md).
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ALNUM_VALUE = {c: i for i, c in enumerate(_ALNUM)}
 _NEW = re.compile(r"^(\d{4})(\d{2})(\d{6})(\d{2})(\d{2})([0-9A-Z]{7})([0-9A-Z])$")
 # Older codes: YYYY-AAAAAA-BB-CC-NNNNNN (e.g. 2019-140000-44-01-000001)
 _OLD = re.compile(r"^(\d{4})-(\d{6})-(\d{2})-(\d{2})-(\d{6})$")
@@ -47,7 +52,7 @@ def mod37_36_check_char(body: str) -> str:
     """ISO/IEC 7064 MOD 37,36 (hybrid system) check character for an alphanumeric string."""
     p = 36
     for ch in body:
-        s = (p % 37 + _ALNUM.index(ch)) % 36 or 36
+        s = (p % 37 + _ALNUM_VALUE[ch]) % 36 or 36
         p = (s * 2) % 37
     return _ALNUM[(37 - p) % 36]
 

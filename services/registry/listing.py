@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Table, and_, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import read_scope, require_read
 from services.registry.codes import project_code_problem
-from services.registry.models import Membership, Project
+from services.registry.models import SCOPE_TAGS, Membership, Project, Target
 from services.registry.present import membership_out
 from shared.errors import InvalidInput, NotFound
 from shared.identity import Principal
@@ -31,6 +33,8 @@ class ProjectFilter:
 
 
 def filter_clause(principal: Principal, f: ProjectFilter) -> ColumnElement[bool]:
+    """The filter as a WHERE clause; library and unit together are one GIN lookup
+    (``models.SCOPE_TAGS``)."""
     conds: list[ColumnElement[bool]] = [read_scope(principal)]
     lib_tags = []
     if f.library and f.year is None:
@@ -39,16 +43,20 @@ def filter_clause(principal: Principal, f: ProjectFilter) -> ColumnElement[bool]
         lib_tags.append(f"key:{f.level}")
     if f.kind and f.year is None:
         lib_tags.append(f"annual:{f.kind}")
-    if lib_tags:
-        conds.append(Project.lib_tags.contains(lib_tags))
+    unit = f.unit
+    if lib_tags and unit:
+        conds.append(SCOPE_TAGS.contains([*lib_tags, f"u:{unit}"]))
+        unit = None
+    elif lib_tags:
+        conds.append(SCOPE_TAGS.contains(lib_tags))
     if f.tags:
         conds.append(Project.tags.contains(f.tags))
     if f.category:
         conds.append(Project.category == f.category)
     if f.scale_band:
         conds.append(Project.scale_band == f.scale_band)
-    if f.unit:
-        conds.append(Project.unit_id == f.unit)
+    if unit:
+        conds.append(Project.unit_id == unit)
     if f.stage:
         conds.append(Project.stage == f.stage)
     if f.year is not None:
@@ -70,15 +78,65 @@ def filter_clause(principal: Principal, f: ProjectFilter) -> ColumnElement[bool]
     return and_(*conds)
 
 
+_M, _T = Membership.__table__, Target.__table__
+
+
+def _children(table: Table, order: ColumnElement) -> ColumnElement:
+    """A project's child rows as an array of the table's composite type (one query, no N+1)."""
+    rows = select(table.table_valued()).where(table.c.project_id == Project.id).order_by(order)
+    return func.array(rows.scalar_subquery())
+
+
+# a project with its memberships and targets, in the order the ORM relationships use
+PROJECT_ROW = [*Project.__table__.columns, _children(_M, _M.c.since).label("memberships"),
+               _children(_T, _T.c.due_on).label("targets")]
+
+
+def project_view(row: Row) -> SimpleNamespace:
+    """A ``PROJECT_ROW`` as the attribute bag ``present.project_dict`` reads."""
+    p = SimpleNamespace(**row._mapping)
+    p.memberships = [SimpleNamespace(**dict(m.items())) for m in p.memberships]
+    p.targets = [SimpleNamespace(**dict(t.items())) for t in p.targets]
+    return p
+
+
+async def read_project(session: AsyncSession, *, principal: Principal,
+                       project_id: uuid.UUID) -> SimpleNamespace:
+    """One project for display: a single statement, no ORM identity map."""
+    row = (await session.execute(select(*PROJECT_ROW).where(Project.id == project_id))).first()
+    return require_read(principal, project_view(row) if row else None,  # type: ignore[arg-type]
+                        project_id)
+
+
+def _broad(principal: Principal, f: ProjectFilter) -> bool:
+    """A list that may match most of the library: no unit, tag, keyword or year narrows it."""
+    return principal.reads_all and not (f.unit or f.tags or f.q or f.year is not None)
+
+
 async def list_projects(session: AsyncSession, *, principal: Principal, f: ProjectFilter,
-                        page: int, page_size: int) -> tuple[list[Project], int]:
+                        page: int, page_size: int) -> tuple[list[SimpleNamespace], int]:
+    """One page and the total, in one statement (a page past the end still has its total).
+
+    A narrow list reads its matches once (count and page share them); a broad one counts and
+    walks the created_at index for the page, which needs no pass over all the matches."""
     where = filter_clause(principal, f)
-    total = await session.scalar(select(func.count()).select_from(Project).where(where))
-    rows = await session.scalars(
-        select(Project).where(where)
-        .order_by(Project.created_at.desc(), Project.id.desc())
-        .limit(page_size).offset((page - 1) * page_size))
-    return list(rows), int(total or 0)
+    order = (Project.created_at.desc(), Project.id.desc())
+    offset = (page - 1) * page_size
+    if _broad(principal, f):
+        counted = select(func.count().label("total")).select_from(Project).where(where)
+        ids = select(Project.id).where(where).order_by(*order).limit(page_size).offset(offset)
+    else:
+        m = (select(Project.id, Project.created_at).where(where)
+             .cte("matches").prefix_with("MATERIALIZED"))
+        counted = select(func.count().label("total")).select_from(m)
+        ids = (select(m.c.id).order_by(m.c.created_at.desc(), m.c.id.desc())
+               .limit(page_size).offset(offset))
+    t, pg = counted.subquery("t"), ids.subquery("page")
+    rows = (await session.execute(
+        select(t.c.total, *PROJECT_ROW)
+        .select_from(t.outerjoin(pg.join(Project, Project.id == pg.c.id), true()))
+        .order_by(*order))).all()
+    return [project_view(r) for r in rows if r.id is not None], int(rows[0].total)
 
 
 async def lookup_by_code(session: AsyncSession, *, principal: Principal, code: str) -> dict:

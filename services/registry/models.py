@@ -17,7 +17,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    cast,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -89,10 +91,22 @@ class Project(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_projects_unit_id_created_at", "unit_id", "created_at"),
-        Index("ix_projects_created_at", "created_at"),
-        Index("ix_projects_lib_tags", "lib_tags", postgresql_using="gin"),
+        # the list's order (created_at DESC, id DESC), read backwards
+        Index("ix_projects_created_at", "created_at", "id"),
         Index("ix_projects_tags", "tags", postgresql_using="gin"),
     )
+
+
+# The current memberships plus "u:<unit>", GIN-indexed: the list's usual filter (library and
+# unit) is one index lookup that intersects the two (no lib tag starts with "u:").
+SCOPE_TAGS = func.array_append(
+    Project.__table__.c.lib_tags,
+    cast(literal_column("'u:'", String) + Project.__table__.c.unit_id, String(40)),
+    type_=ARRAY(String(40)))
+# the index's expression is SCOPE_TAGS as PostgreSQL spells it back (so migrations compare)
+Index("ix_projects_scope_tags", text(
+    "array_append(lib_tags, (('u:'::text || unit_id::text))::character varying(40))"),
+    _table=Project.__table__, postgresql_using="gin")
 
 
 class Membership(Base):

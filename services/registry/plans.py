@@ -134,6 +134,8 @@ async def _key_actuals(session: AsyncSession, params: dict) -> dict[str, Any]:
 async def summary(session: AsyncSession, *, principal: Principal, year: int,
                   limit: int = 200) -> dict[str, Any]:
     require_staff(principal)
+    # these scans run once each: compiling them (JIT) cost more than running them (~0.45 s)
+    await session.execute(text("SET LOCAL jit = off"))
     settings = registry_settings()
     start, end = date(year, 1, 1), date(year, 12, 31)
     params = {"start": start, "end": end}

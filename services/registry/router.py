@@ -64,7 +64,8 @@ async def list_projects(session: DbSession, principal: CurrentPrincipal, f: Filt
                         page_size: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 20):
     items, total = await listing.list_projects(session, principal=principal, f=f, page=page,
                                                page_size=page_size)
-    return {"items": [project_dict(p) for p in items], "total": total, "page": page,
+    return {"items": [project_dict(p) for p in items], "total": total,  # type: ignore[arg-type]
+            "page": page,
             "page_size": page_size}
 
 
@@ -101,9 +102,9 @@ async def by_code(project_code: str, session: DbSession, principal: CurrentPrinc
 @router.get("/{project_id}", response_model=ProjectOut, summary="项目详情")
 async def get_project(project_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal,
                       response: Response):
-    project = await service.get_project(session, principal=principal, project_id=project_id)
+    project = await listing.read_project(session, principal=principal, project_id=project_id)
     response.headers["ETag"] = f'"{project.version}"'
-    return project_out(project)
+    return project_dict(project)  # type: ignore[arg-type]  # validated once, by response_model
 
 
 @router.patch("/{project_id}", response_model=ProjectOut, summary="修改项目（须带 If-Match）")

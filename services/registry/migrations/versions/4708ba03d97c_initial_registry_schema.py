@@ -1,8 +1,8 @@
 """initial registry schema
 
-Revision ID: 93b2a236dfdf
+Revision ID: 4708ba03d97c
 Revises: 
-Create Date: 2026-11-26 15:25:35.815854
+Create Date: 2026-11-26 16:17:59.984470
 
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision: str = '93b2a236dfdf'
+revision: str = '4708ba03d97c'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -115,8 +115,8 @@ def upgrade() -> None:
     schema='registry'
     )
     op.create_index(op.f('ix_projects_carrying_unit_credit_code'), 'projects', ['carrying_unit_credit_code'], unique=False, schema='registry')
-    op.create_index('ix_projects_created_at', 'projects', ['created_at'], unique=False, schema='registry')
-    op.create_index('ix_projects_lib_tags', 'projects', ['lib_tags'], unique=False, schema='registry', postgresql_using='gin')
+    op.create_index('ix_projects_created_at', 'projects', ['created_at', 'id'], unique=False, schema='registry')
+    op.create_index('ix_projects_scope_tags', 'projects', [sa.literal_column("array_append(lib_tags, (('u:'::text || unit_id::text))::character varying(40))")], unique=False, schema='registry', postgresql_using='gin')
     op.create_index('ix_projects_tags', 'projects', ['tags'], unique=False, schema='registry', postgresql_using='gin')
     op.create_index('ix_projects_unit_id_created_at', 'projects', ['unit_id', 'created_at'], unique=False, schema='registry')
     op.create_table('memberships',
@@ -229,7 +229,7 @@ def downgrade() -> None:
     op.drop_table('memberships', schema='registry')
     op.drop_index('ix_projects_unit_id_created_at', table_name='projects', schema='registry')
     op.drop_index('ix_projects_tags', table_name='projects', schema='registry', postgresql_using='gin')
-    op.drop_index('ix_projects_lib_tags', table_name='projects', schema='registry', postgresql_using='gin')
+    op.drop_index('ix_projects_scope_tags', table_name='projects', schema='registry', postgresql_using='gin')
     op.drop_index('ix_projects_created_at', table_name='projects', schema='registry')
     op.drop_index(op.f('ix_projects_carrying_unit_credit_code'), table_name='projects', schema='registry')
     op.drop_table('projects', schema='registry')

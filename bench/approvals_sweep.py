@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.approvals_sweep [--rows 1000000] [--due-every 100]
 
 Bulk-loads cases with generate_series (each with one pending overdue threshold and its
-indexed ``next_threshold_at``), then times one ``sweeper.sweep``: the locked index scan,
-the UPDATE over unnest arrays, and the outbox + audit inserts, committed.
+indexed ``next_threshold_at``), then times one ``sweeper.sweep`` (one statement: the locked
+index scan, the UPDATE … RETURNING and the outbox + audit INSERT … SELECTs), committed.
 """
 
 from __future__ import annotations

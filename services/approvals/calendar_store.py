@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,12 +20,6 @@ from shared.calendar import CalendarYear, WorkingCalendar, official_years, provi
 
 # the cache key: a write bumps max(revision); a reset to "provisional" deletes a row
 REVISION_SQL = text("SELECT coalesce(max(revision), 0) * 10000 + count(*) FROM approvals.calendar_year")
-
-
-def revision_subquery():
-    """The cache key as a scalar subquery (to ride along another query)."""
-    return select(func.coalesce(func.max(CalendarYearRow.revision), 0) * 10000
-                  + func.count()).scalar_subquery()
 
 
 MAX_REVISION_SQL = text("SELECT coalesce(max(revision), 0) FROM approvals.calendar_year")

@@ -13,20 +13,19 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.approvals.calendar_store import current_calendar, revision_subquery
+from services.approvals.calendar_store import current_calendar
 from services.approvals.cases import case_summary, may_open
 from services.approvals.clock import ImpossibleEvent, LogEvent
-from services.approvals.models import ApprovalCase, CaseEvent, pipeline
-from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot, load_log
+from services.approvals.intake_sql import RESULT_OF, case_of, case_params, load, write
+from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot
 from services.approvals.schemas import EventIn
 from services.approvals.thresholds import business_date
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.identity import Principal, Role
-from shared.jsonutil import dumps, to_jsonable
+from shared.jsonutil import dumps
+from shared.logging import request_id_var
 from shared.settings import get_settings
 
 
@@ -36,7 +35,7 @@ def payload_hash(data: EventIn) -> str:
     return hashlib.sha256(dumps(body).encode()).hexdigest()
 
 
-def may_post(principal: Principal, case: ApprovalCase) -> bool:
+def may_post(principal: Principal, case: Any) -> bool:
     return may_open(principal) or (
         principal.role == Role.department and principal.unit_id in case.agency_unit_ids)
 
@@ -56,25 +55,26 @@ def _check_fields(data: EventIn) -> None:
 
 
 async def post_event(session: AsyncSession, *, principal: Principal, case_id: uuid.UUID,
-                     data: EventIn) -> tuple[int, dict[str, Any]]:
-    """Returns (status, body): 201 first time, 200 with the first result on a replay."""
+                     data: EventIn) -> tuple[int, str]:
+    """Returns (status, JSON body): 201 first time, 200 with the first result on a replay.
+
+    Two statements: ``intake_sql.LOAD`` (case locked + log + calendar key) and
+    ``intake_sql.WRITE`` (event, case, outbox events, audit rows: all or nothing).
+    """
     now = datetime.now(UTC)
-    row = (await session.execute(
-        select(ApprovalCase, revision_subquery())
-        .where(ApprovalCase.id == case_id).with_for_update(of=ApprovalCase))).first()
+    row = await load(session, case_id)
     if row is None:
         raise NotFound(f"审批案件 {case_id} 不存在", code="approval_case.not_found")
-    case, revision = row
+    case = case_of(row)
     if not may_post(principal, case):
         raise Forbidden("无权登记该案件的办件事件", code="approval_event.forbidden")
     digest = payload_hash(data)
-    log, hashes = await load_log(session, case.id, with_hashes=True)
+    log, hashes = log_of(row)
     if data.event_id in hashes:
         if hashes[data.event_id] != digest:
             raise Conflict(f"事件 id {data.event_id} 已用于另一内容的事件",
                            code="approval_event.id_reused", event_id=data.event_id)
-        return 200, await session.scalar(
-            select(CaseEvent.result).where(CaseEvent.event_id == data.event_id))
+        return 200, await session.scalar(RESULT_OF, {"event_id": data.event_id})
     skew = timedelta(seconds=get_settings().max_clock_skew_s)
     if data.occurred_at > now + skew:
         raise InvalidInput("事件发生时间晚于当前时间", code="approval_event.in_future",
@@ -83,7 +83,7 @@ async def post_event(session: AsyncSession, *, principal: Principal, case_id: uu
     new = LogEvent(seq=max((e.seq for e in log), default=0) + 1, event_id=data.event_id,
                    type=data.type, on=business_date(data.occurred_at), at=data.occurred_at,
                    step_code=data.step_code, reason=data.reason, evidence_ref=data.evidence_ref)
-    cal = await current_calendar(session, revision=revision)
+    cal = await current_calendar(session, revision=row["calendar_revision"])
     try:
         result, clock = compute_clock(case, [*log, new], cal, business_date(now))
     except ImpossibleEvent as exc:
@@ -91,50 +91,68 @@ async def post_event(session: AsyncSession, *, principal: Principal, case_id: uu
                        event_type=exc.event.type, event_id=exc.event.event_id) from None
     before = deadline_snapshot(case)
     old_phase, old_step = case.phase, case.current_step
-    await apply_clock(session, case, result, clock, now=now, principal=principal)
-    await _emit_transitions(session, case, result, old_phase, old_step)
+    events: list[dict] = []
+    audits: list[dict] = []
+    await apply_clock(session, case, result, clock, now=now, principal=principal,
+                      rows=(events, audits))
+    events += _transitions(case, result, old_phase, old_step)
+    audits.append({"action": f"event.{data.type}", "before": dumps(before),
+                   "after": dumps(deadline_snapshot(case) | {
+                       "event_id": data.event_id, "occurred_at": data.occurred_at,
+                       "evidence_ref": data.evidence_ref}), "reason": data.note})
     event = {"event_id": data.event_id, "type": data.type, "occurred_at": data.occurred_at,
              "step_code": data.step_code, "reason": data.reason,
              "evidence_ref": data.evidence_ref, "note": data.note, "received_at": now}
-    body = to_jsonable({"event": event, "case": case_summary(case)})
-    inserted = await session.execute(
-        pg_insert(CaseEvent).values(
-            case_id=case.id, event_id=data.event_id, type=data.type,
-            occurred_at=data.occurred_at, step_code=data.step_code, reason=data.reason,
-            evidence_ref=data.evidence_ref, note=data.note, payload_hash=digest, result=body,
-            actor=principal.subject, received_at=now)
-        .on_conflict_do_nothing(index_elements=["event_id"]).returning(CaseEvent.id))
-    if inserted.first() is None:  # the id was used for another case's event
+    body = dumps({"event": event, "case": case_summary(case)})
+    inserted = await write(session, case_params(case) | {
+        "case_id": case.id, "event_id": data.event_id, "type": data.type,
+        "occurred_at": data.occurred_at, "step_code": data.step_code, "reason": data.reason,
+        "evidence_ref": data.evidence_ref, "note": data.note, "payload_hash": digest,
+        "result": body, "actor": principal.subject, "actor_role": str(principal.role),
+        "actor_unit": principal.unit_id, "now": now, "request_id": request_id_var.get(),
+        "o_id": [e["id"] for e in events], "o_type": [e["type"] for e in events],
+        "o_payload": [e["payload"] for e in events],
+        "a_action": [a["action"] for a in audits], "a_before": [a["before"] for a in audits],
+        "a_after": [a["after"] for a in audits], "a_reason": [a["reason"] for a in audits]})
+    if inserted is None:  # the id was used for another case's event
         raise Conflict(f"事件 id {data.event_id} 已用于另一内容的事件",
                        code="approval_event.id_reused", event_id=data.event_id)
-    await pipeline.audit(session, principal, entity="approval_case", entity_id=case.id,
-                         action=f"event.{data.type}", before=before,
-                         after=deadline_snapshot(case) | {"event_id": data.event_id,
-                                                          "occurred_at": data.occurred_at,
-                                                          "evidence_ref": data.evidence_ref},
-                         reason=data.note)
     return 201, body
 
 
-async def _emit_transitions(session: AsyncSession, case: ApprovalCase, result, old_phase: str,
-                            old_step: str | None) -> None:
+def log_of(row: Any) -> tuple[list[LogEvent], dict[str, str]]:
+    """The log (time order) and event id → payload hash from ``LOAD``'s arrays."""
+    if row["log_seq"] is None:
+        return [], {}
+    log = [LogEvent(seq=seq, event_id=eid, type=t, on=business_date(at), at=at, step_code=sc,
+                    reason=r, evidence_ref=ev)
+           for seq, eid, t, at, sc, r, ev in zip(
+               row["log_seq"], row["log_event_id"], row["log_type"], row["log_at"],
+               row["log_step_code"], row["log_reason"], row["log_evidence_ref"], strict=True)]
+    return log, dict(zip(row["log_event_id"], row["log_hash"], strict=True))
+
+
+def _transitions(case: Any, result, old_phase: str, old_step: str | None) -> list[dict]:
+    """Outbox rows (as ``thresholds.event_rows``) of the steps and chain this event ended."""
     base = {"case_id": case.id, "project_id": case.project_id,
             "project_code": case.project_code, "kind": case.kind, "unit_id": case.unit_id}
+    out: list[tuple[str, dict]] = []
     finished = [s for s in result.steps if s.end is not None and s.state == "done"]
     newly = [s for s in finished if old_step == s.code and case.current_step != s.code]
     for s in newly:
-        await pipeline.emit(session, "approval.step_completed", base | {
+        out.append(("approval.step_completed", base | {
             "step_code": s.code, "step_name": s.name, "agency_unit_id": s.agency_unit_id,
             "completed_on": s.end, "used_days": s.used_days, "limit_days": s.limit_days,
-            "on_time": s.on_time}, key=str(case.id))
+            "on_time": s.on_time}))
     if result.phase == "done" and old_phase != "done":
-        await pipeline.emit(session, "approval.completed", base | {
+        out.append(("approval.completed", base | {
             "completed_on": result.completed_on, "working_days_used": result.chain.used_days,
             "limit_days": result.chain.limit_days, "on_time": bool(result.chain.on_time),
             "agency_unit_ids": case.agency_unit_ids,
             "steps": [{"step_code": s.code, "used_days": s.used_days, "limit_days": s.limit_days,
                        "agency_unit_id": s.agency_unit_id, "on_time": s.on_time}
-                      for s in result.steps]}, key=str(case.id))
+                      for s in result.steps]}))
     if result.phase == "rejected" and old_phase != "rejected":
-        await pipeline.emit(session, "approval.rejected", base | {
-            "rejected_on": result.rejected_on, "step_code": old_step}, key=str(case.id))
+        out.append(("approval.rejected", base | {
+            "rejected_on": result.rejected_on, "step_code": old_step}))
+    return [{"id": uuid.uuid4(), "type": t, "payload": dumps(p)} for t, p in out]

@@ -81,8 +81,12 @@ def deadline_snapshot(case: ApprovalCase) -> dict[str, Any]:
 
 
 async def apply_clock(session: AsyncSession, case: ApprovalCase, result: ClockResult,
-                      clock: ApprovalClock, *, now: datetime, principal: Principal) -> list[dict]:
-    """Store the derived clock on the case and fire the thresholds reached by ``now``."""
+                      clock: ApprovalClock, *, now: datetime, principal: Principal,
+                      rows: tuple[list[dict], list[dict]] | None = None) -> list[dict]:
+    """Store the derived clock on the case and fire the thresholds reached by ``now``.
+
+    The outbox and audit rows of what fired are written here, or appended to ``rows``
+    (events, audits) for a caller that writes them with its own statement."""
     case.phase, case.state, case.current_step = result.phase, result.state, result.current_step
     case.received_on, case.accepted_on = result.received_on, result.accepted_on
     case.completed_on = result.completed_on
@@ -101,8 +105,12 @@ async def apply_clock(session: AsyncSession, case: ApprovalCase, result: ClockRe
         case.fired = [*case.fired, *(t["key"] for t in due)]
         if any(t["type"] == "missing_items_overdue" for t in due):
             case.missing_items_overdue = True
-        await write_rows(session, event_rows(case, due),
-                         audit_rows(case, principal, due, before, case.state))
+        events, audits = event_rows(case, due), audit_rows(case, principal, due, before, case.state)
+        if rows is None:
+            await write_rows(session, events, audits)
+        else:
+            rows[0].extend(events)
+            rows[1].extend(audits)
     case.thresholds = ahead
     case.next_threshold_at = datetime.fromisoformat(ahead[0]["at"]) if ahead else None
     case.version += 1

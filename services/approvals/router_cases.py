@@ -5,13 +5,11 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import JSONResponse
 
 from services.approvals import cases, events_intake, kinds
 from services.approvals.schemas import CaseIn, CaseList, EventIn, FastTrackIn, KindIn, KindUpdate
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.identity import CurrentPrincipal
-from shared.jsonutil import to_jsonable
 
 kind_router = APIRouter(prefix="/api/v1/approval-kinds", tags=["approval-kinds"],
                         route_class=UnitOfWorkRoute)
@@ -76,7 +74,9 @@ async def post_event(case_id: uuid.UUID, data: EventIn, session: DbSession,
     status, body = await events_intake.post_event(session, principal=principal, case_id=case_id,
                                                   data=data)
     headers = {"Idempotent-Replayed": "true"} if status == 200 else {}
-    return JSONResponse(to_jsonable(body), status_code=status, headers=headers)
+    # the body is serialised once (the same text is stored as the event's result)
+    return Response(body.encode(), status_code=status, headers=headers,
+                    media_type="application/json")
 
 
 @router.post("/{case_id}/fast-track", summary="绿色通道及专人协助（管理员、重点办）")

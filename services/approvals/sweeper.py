@@ -11,10 +11,10 @@ Two triggers, one code path, both idempotent:
 The sweep is ONE set-based statement (no rows travel to Python and back): it locks the due
 clocks (``FOR UPDATE SKIP LOCKED``: a clock being changed by an event or another sweep is
 left alone and caught by the next run), splits their pending thresholds into due / ahead
-exactly as ``thresholds.split_due`` does, moves the state as ``thresholds.moved_state``
-does, updates the cases and inserts the outbox events (payloads as ``thresholds.payload_of``)
-and the audit rows in the same statement, hence the same transaction. A threshold's key in
-``fired`` means it never fires twice.
+exactly as ``thresholds.split_due`` does, moves a running / warning clock up to the worst
+level fired (a paused one to overdue only), updates the cases and inserts the outbox events
+(payloads as ``thresholds.payload_of``) and the audit rows in the same statement, hence the
+same transaction. A threshold's key in ``fired`` means it never fires twice.
 """
 
 from __future__ import annotations

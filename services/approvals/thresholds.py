@@ -22,7 +22,6 @@ from shared.logging import request_id_var
 
 EVENT_OF = {"warning": "approval.warning", "overdue": "approval.overdue",
             "missing_items_overdue": "approval.missing_items_overdue"}
-LEVEL = {"running": 0, "warning": 1, "overdue": 2}
 
 
 def moment(d: date) -> datetime:
@@ -107,13 +106,6 @@ def split_due(pending: list[dict], fired: list[str], now: datetime) -> tuple[lis
     due = [t for t in due if not (t["type"] == "warning"
                                   and t["key"].split(":warning:")[0] in overdue_scopes)]
     return due, ahead
-
-
-def moved_state(state: str, fired_now: list[dict]) -> str:
-    for t in fired_now:
-        if t["type"] in LEVEL and state in LEVEL and LEVEL[t["type"]] > LEVEL[state]:
-            state = t["type"]
-    return state
 
 
 def event_rows(case: Any, fired_now: list[dict]) -> list[dict]:

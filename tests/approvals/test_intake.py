@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from tests.approvals.conftest import audit_actions, outbox_events
+
 
 async def test_replay_returns_first_result_and_other_payload_conflicts(hall, platform, uniq):
     # policy R16: a service-hall event is recorded once, however often it is sent
@@ -138,3 +140,18 @@ async def test_kinds_are_admin_data_with_enforced_totals(platform, uniq):
     async with await platform.as_user("fgj") as c:
         r = await c.post("/api/v1/approval-kinds", json=kind | {"code": f"x_{uniq}"})
         assert r.status_code == 403
+
+
+async def test_event_id_of_another_case_writes_nothing(hall, uniq):
+    # policy R16: the event, the clock, its outbox events and its audit row are one write:
+    # an id already used by another case's event is refused and leaves the case untouched
+    first = (await hall.open_case())["id"]
+    second = (await hall.open_case())["id"]
+    await hall.event(first, "accepted", "2026-11-02", event_id=f"shared-{uniq}")
+    before = await hall.get(second)
+    r = await hall.event(second, "accepted", "2026-11-02", event_id=f"shared-{uniq}", expect=409)
+    assert r["code"] == "approval_event.id_reused"
+    after = await hall.get(second)
+    assert (after["phase"], after["version"]) == (before["phase"], before["version"]) == ("new", 1)
+    assert "event.accepted" not in await audit_actions(second)
+    assert [e["type"] for e in await outbox_events(second)] == ["approval.case_opened"]

@@ -1,0 +1,156 @@
+"""The two statements of a service-hall event (``events_intake.post_event``).
+
+``LOAD`` reads, in one round trip, the case (locked), its whole event log as arrays and
+the calendar's cache key; ``WRITE`` inserts the event, updates the case's derived clock
+columns and inserts the outbox events and audit rows of the change (arrays, in order) —
+one statement, so one round trip, in the request's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.jsonutil import dumps
+
+CASE_COLUMNS = (
+    "id", "project_id", "project_code", "project_name", "unit_id", "kind", "kind_name", "steps",
+    "total_limit_days", "warn_share", "warn_days_left", "supplement_window_days",
+    "agency_unit_ids", "project_type", "acceptance_mode", "missing_items", "missing_items_due",
+    "missing_items_supplied_on", "missing_items_overdue", "fast_track", "assistant", "phase",
+    "state", "current_step", "received_on", "accepted_on", "due_date", "due_provisional",
+    "step_due_date", "completed_on", "thresholds", "fired", "next_threshold_at", "version",
+)
+JSON_COLUMNS = ("steps", "missing_items", "assistant", "thresholds", "fired")
+
+LOAD = text(f"""
+    SELECT {", ".join(f"c.{col}" for col in CASE_COLUMNS)},
+           (SELECT coalesce(max(revision), 0) * 10000 + count(*)
+              FROM approvals.calendar_year) AS calendar_revision,
+           l.*
+      FROM approvals.approval_case AS c
+      LEFT JOIN LATERAL (
+           SELECT array_agg(e.id ORDER BY e.occurred_at, e.id) AS log_seq,
+                  array_agg(e.event_id ORDER BY e.occurred_at, e.id) AS log_event_id,
+                  array_agg(e.type ORDER BY e.occurred_at, e.id) AS log_type,
+                  array_agg(e.occurred_at ORDER BY e.occurred_at, e.id) AS log_at,
+                  array_agg(e.step_code ORDER BY e.occurred_at, e.id) AS log_step_code,
+                  array_agg(e.reason ORDER BY e.occurred_at, e.id) AS log_reason,
+                  array_agg(e.evidence_ref ORDER BY e.occurred_at, e.id) AS log_evidence_ref,
+                  array_agg(e.payload_hash ORDER BY e.occurred_at, e.id) AS log_hash
+             FROM approvals.case_event AS e
+            WHERE e.case_id = c.id) AS l ON true
+     WHERE c.id = :case_id
+       FOR UPDATE OF c
+""")
+
+RESULT_OF = text("SELECT result::text FROM approvals.case_event WHERE event_id = :event_id")
+
+WRITE_SQL = """
+WITH ev AS (
+    INSERT INTO approvals.case_event (case_id, event_id, type, occurred_at, step_code, reason,
+                                      evidence_ref, note, payload_hash, result, actor,
+                                      received_at)
+    VALUES (:case_id, :event_id, :type, :occurred_at, :step_code, :reason, :evidence_ref, :note,
+            :payload_hash, CAST(:result AS jsonb), :actor, :now)
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id
+), upd AS (
+    UPDATE approvals.approval_case
+       SET phase = :phase, state = :state, current_step = :current_step,
+           received_on = :received_on, accepted_on = :accepted_on, completed_on = :completed_on,
+           missing_items_supplied_on = :missing_items_supplied_on, due_date = :due_date,
+           due_provisional = :due_provisional, step_due_date = :step_due_date,
+           thresholds = CAST(:thresholds AS jsonb), fired = CAST(:fired AS jsonb),
+           next_threshold_at = :next_threshold_at,
+           missing_items_overdue = :missing_items_overdue, version = :version,
+           updated_at = :now
+     WHERE id = :case_id AND EXISTS (SELECT FROM ev)
+), events AS (
+    INSERT INTO approvals.outbox (id, type, key, payload, request_id)
+    SELECT v.id, v.type, CAST(:case_id AS uuid)::text, CAST(v.payload AS jsonb),
+           CAST(:request_id AS text)
+      FROM unnest(CAST(:o_id AS uuid[]), CAST(:o_type AS text[]), CAST(:o_payload AS text[]))
+           WITH ORDINALITY AS v(id, type, payload, ord)
+     WHERE EXISTS (SELECT FROM ev)
+     ORDER BY v.ord
+), audits AS (
+    INSERT INTO approvals.audit_log (actor, actor_role, actor_unit, entity, entity_id, action,
+                                     before, after, reason, request_id)
+    SELECT CAST(:actor AS text), CAST(:actor_role AS text), CAST(:actor_unit AS text),
+           'approval_case', CAST(:case_id AS uuid)::text, v.action,
+           CAST(v.before AS jsonb), CAST(v.after AS jsonb), v.reason, CAST(:request_id AS text)
+      FROM unnest(CAST(:a_action AS text[]), CAST(:a_before AS text[]),
+                  CAST(:a_after AS text[]), CAST(:a_reason AS text[]))
+           WITH ORDINALITY AS v(action, before, after, reason, ord)
+     WHERE EXISTS (SELECT FROM ev)
+     ORDER BY v.ord
+)
+SELECT id FROM ev
+"""
+
+
+def positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``:name`` binds → asyncpg's ``$n`` (each name once), and the names in order."""
+    names: list[str] = []
+
+    def number(m: re.Match) -> str:
+        if m.group(1) not in names:
+            names.append(m.group(1))
+        return f"${names.index(m.group(1)) + 1}"
+
+    return re.sub(r"(?<![:\w]):(\w+)", number, sql), tuple(names)
+
+
+WRITE_RAW, WRITE_NAMES = positional(WRITE_SQL)
+LOAD_RAW, _ = positional(LOAD.text)
+
+
+async def load(session: AsyncSession, case_id: Any) -> Any:
+    """Run ``LOAD`` straight through asyncpg, in the request's transaction.
+
+    The transaction is begun the way SQLAlchemy's asyncpg adapter begins it before its first
+    statement (``_start_transaction``: the UnitOfWorkRoute then commits or rolls it back);
+    through SQLAlchemy the statement cost ~270 µs of client CPU, raw ~80 µs."""
+    conn = await session.connection()
+    adapted = (await conn.get_raw_connection()).dbapi_connection
+    if getattr(adapted, "_transaction", True) is None and hasattr(adapted, "_start_transaction"):
+        await adapted._start_transaction()
+        return await adapted.driver_connection.fetchrow(LOAD_RAW, case_id)
+    # another driver or SQLAlchemy version: the ordinary way
+    return (await conn.exec_driver_sql(LOAD_RAW, (case_id,))).mappings().first()
+
+
+async def write(session: AsyncSession, params: dict[str, Any]) -> int | None:
+    """Run ``WRITE`` on the session's connection, in its transaction (begun by ``LOAD``),
+    straight through asyncpg: no statement compiling or result processing for ~30 binds."""
+    conn = await session.connection()
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert raw.is_in_transaction()
+    return await raw.fetchval(WRITE_RAW, *(params[n] for n in WRITE_NAMES))
+
+
+def case_of(row: Any) -> SimpleNamespace:
+    """The case as a plain object (``apply_clock``, ``case_summary`` read its attributes)."""
+    case = SimpleNamespace(**{col: row[col] for col in CASE_COLUMNS})
+    for col in JSON_COLUMNS:
+        value = getattr(case, col)
+        if isinstance(value, str):
+            setattr(case, col, json.loads(value))
+    return case
+
+
+def case_params(case: SimpleNamespace) -> dict[str, Any]:
+    return {"phase": case.phase, "state": case.state, "current_step": case.current_step,
+            "received_on": case.received_on, "accepted_on": case.accepted_on,
+            "completed_on": case.completed_on,
+            "missing_items_supplied_on": case.missing_items_supplied_on,
+            "due_date": case.due_date, "due_provisional": case.due_provisional,
+            "step_due_date": case.step_due_date, "thresholds": dumps(case.thresholds),
+            "fired": dumps(case.fired), "next_threshold_at": case.next_threshold_at,
+            "missing_items_overdue": case.missing_items_overdue, "version": case.version}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -181,6 +182,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def _dbapi(request: Request, exc: DBAPIError):
         log.error("database error: %s", exc.orig)
+        err = ServiceUnavailable("数据库暂时不可用或拒绝了请求，未写入任何变更", code="service.database")
+        return problem_response(503, err.body(request.url.path))
+
+    @app.exception_handler(asyncpg.PostgresError)
+    async def _asyncpg(request: Request, exc: asyncpg.PostgresError):
+        # statements sent straight through asyncpg on a hot path (not wrapped by SQLAlchemy)
+        if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
+            log.warning("integrity error: %s", exc)
+            err = Conflict("与已有数据冲突（唯一性或关联约束），未写入任何变更", code="resource.conflict")
+            return problem_response(409, err.body(request.url.path))
+        log.error("database error: %s", exc)
         err = ServiceUnavailable("数据库暂时不可用或拒绝了请求，未写入任何变更", code="service.database")
         return problem_response(503, err.body(request.url.path))
 

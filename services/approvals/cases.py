@@ -17,7 +17,7 @@ from services.approvals.kinds import check_limits, get_kind
 from services.approvals.models import ApprovalCase, pipeline
 from services.approvals.recompute import apply_clock, compute_clock, load_log
 from services.approvals.schemas import CaseIn, FastTrackIn
-from services.approvals.thresholds import business_date
+from shared.dates import business_date
 from shared.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from shared.http import service_client
 from shared.identity import SYSTEM_PRINCIPAL, Principal, Role

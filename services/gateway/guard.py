@@ -1,15 +1,18 @@
 """Who is calling: a staff bearer token or a signed platform request; rate limits; scopes.
 
 Hot path of a signed request: headers → cached credential → one HMAC (key schedule
-pre-computed) → one Redis round trip (nonce SET NX + rate-limit INCR/EXPIRE, pipelined).
+pre-computed) → one Redis round trip (one script: nonce SET NX + rate-limit INCR/EXPIRE NX,
+see ``hotredis``). The checks take plain values, so the FastAPI dependency and the raw
+ASGI fast path (``fastpath``) run the very same code.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from redis.asyncio import Redis
@@ -19,6 +22,7 @@ from services.gateway import auth
 from services.gateway.appkeys import app_keys
 from services.gateway.config import gateway_settings
 from services.gateway.crypto import METHODS, SHA256, body_digest, string_to_sign
+from services.gateway.hotredis import SIGNED_SCRIPT, USER_SCRIPT, HotRedis, PyRedisScripts
 from services.gateway.scopes import ROLE_SCOPES, holds
 from shared.errors import Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized
 from shared.identity import Principal
@@ -26,6 +30,7 @@ from shared.settings import get_settings
 
 _NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _redis: Redis | None = None
+_hot: HotRedis | PyRedisScripts | None = None
 
 
 def redis() -> Redis:
@@ -36,8 +41,20 @@ def redis() -> Redis:
     return _redis
 
 
+def hot_redis() -> HotRedis | PyRedisScripts:
+    """The client for the per-request scripts (nonce, rate limits)."""
+    global _hot
+    if _hot is None:
+        url = get_settings().redis_url
+        _hot = HotRedis(url) if url.startswith("redis://") else PyRedisScripts(redis())
+    return _hot
+
+
 async def close_redis() -> None:
-    global _redis
+    global _redis, _hot
+    if _hot is not None:
+        await _hot.close()
+        _hot = None
     if _redis is not None:
         await _redis.aclose()
         _redis = None
@@ -60,16 +77,17 @@ def _limited(count: int, limit: int, retry_after: int, who: str) -> None:
                               limit=limit, limited=who)
 
 
-def _audit_ctx(request: Request):
-    return request.scope.get("kpp.audit")
-
-
 def _refuse(code: str, detail: str, **extra) -> Unauthorized:
     return Unauthorized(detail, code=code, **extra)
 
 
-async def signed_principal(request: Request) -> Principal:
-    h = request.headers
+class Headers(Protocol):
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+
+
+async def signed_principal_of(h: Headers, method: str, path: str, raw_query: str,
+                              read_body: Callable[[], Awaitable[bytes]]) -> Principal:
+    """A platform's signed request (``h``: lower-case header names → first value)."""
     key, ts, nonce, sig = (h.get("x-app-key"), h.get("x-timestamp"), h.get("x-nonce"),
                            h.get("x-signature"))
     missing = [n for n, v in (("X-Timestamp", ts), ("X-Nonce", nonce), ("X-Signature", sig)) if not v]
@@ -93,20 +111,15 @@ async def signed_principal(request: Request) -> Principal:
         raise _refuse("auth.timestamp_skew",
                       f"请求时间戳与服务器时间相差超过 {settings.max_skew_s} 秒（应为 Unix 秒）",
                       server_time=now)
-    body = await request.body()
-    message = string_to_sign(request.method, request.scope["path"],
-                             request.scope["query_string"].decode("latin-1"), ts, nonce,
-                             body_digest(body))
+    body = await read_body()
+    message = string_to_sign(method, path, raw_query, ts, nonce, body_digest(body))
     if not cred.signer.verify(message, sig, algorithm):
         raise _refuse("auth.signature_invalid", "签名校验失败：请核对签名串与应用密钥")
     minute, retry_after = _window()
-    rate_key = f"kpp:gw:rl:a:{cred.key}:{minute}"
-    try:
-        pipe = redis().pipeline(transaction=False)
-        pipe.set(f"kpp:gw:nonce:{cred.key}:{nonce}", b"1", nx=True, ex=settings.nonce_ttl_s)
-        pipe.incr(rate_key)
-        pipe.expire(rate_key, 61, nx=True)
-        fresh, count, _ = await pipe.execute()
+    try:  # one round trip: nonce SET NX EX + rate-limit INCR / EXPIRE NX
+        fresh, count = await hot_redis().eval(
+            SIGNED_SCRIPT, (f"kpp:gw:nonce:{cred.key}:{nonce}", f"kpp:gw:rl:a:{cred.key}:{minute}"),
+            (settings.nonce_ttl_s, 61))
     except (RedisError, OSError) as exc:
         raise _redis_down(exc) from exc
     if not fresh:
@@ -118,8 +131,8 @@ async def signed_principal(request: Request) -> Principal:
 _staff: dict[Principal, Principal] = {}
 
 
-async def bearer_principal(request: Request) -> Principal:
-    header = request.headers.get("authorization", "")
+async def bearer_principal_of(header: str) -> Principal:
+    """A staff user's bearer token (``header``: the Authorization value, or "")."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("请先登录：缺少 Bearer 访问令牌，或使用应用标识签名访问",
@@ -132,25 +145,28 @@ async def bearer_principal(request: Request) -> Principal:
             _staff.clear()
         _staff[claimed] = principal
     minute, retry_after = _window()
-    rate_key = f"kpp:gw:rl:u:{principal.subject}:{minute}"
-    try:
-        pipe = redis().pipeline(transaction=False)
-        pipe.incr(rate_key)
-        pipe.expire(rate_key, 61, nx=True)
-        count, _ = await pipe.execute()
+    try:  # one round trip: rate-limit INCR / EXPIRE NX
+        count = await hot_redis().eval(USER_SCRIPT, (f"kpp:gw:rl:u:{principal.subject}:{minute}",),
+                                       (61,))
     except (RedisError, OSError) as exc:
         raise _redis_down(exc) from exc
     _limited(count, gateway_settings().user_rate_per_min, retry_after, "user")
     return principal
 
 
+async def caller_of(h: Headers, method: str, path: str, raw_query: str,
+                    read_body: Callable[[], Awaitable[bytes]]) -> Principal:
+    """The caller behind an outside request: a signed platform or a staff user."""
+    if h.get("x-app-key") is not None:
+        return await signed_principal_of(h, method, path, raw_query, read_body)
+    return await bearer_principal_of(h.get("authorization", ""))
+
+
 async def outside_principal(request: Request) -> Principal:
     """The caller behind an outside request; recorded for the audit of this request."""
-    if "x-app-key" in request.headers:
-        principal = await signed_principal(request)
-    else:
-        principal = await bearer_principal(request)
-    ctx = _audit_ctx(request)
+    principal = await caller_of(request.headers, request.method, request.scope["path"],
+                                request.scope["query_string"].decode("latin-1"), request.body)
+    ctx = request.scope.get("kpp.audit")
     if ctx is not None:
         ctx.principal = principal
     return principal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 import aiohttp
@@ -10,7 +11,7 @@ from yarl import URL
 
 from services.gateway import idempotency
 from services.gateway.config import gateway_settings
-from services.gateway.guard import check_scope
+from services.gateway.guard import Headers, check_scope
 from services.gateway.routes import owner_of
 from services.gateway.scopes import required_scope
 from shared.errors import InvalidInput, NotFound, ServiceUnavailable
@@ -28,6 +29,7 @@ FORWARD_RESPONSE_HEADERS = (
     "content-disposition",
     "cache-control",
 )
+_FORWARD_RESPONSE = frozenset(n.encode() for n in FORWARD_RESPONSE_HEADERS)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _timeout: aiohttp.ClientTimeout | None = None
 
@@ -55,60 +57,84 @@ def unavailable(service: str, *, timeout: bool = False) -> ServiceUnavailable:
                               service=service)
 
 
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+async def forward_call(*, method: str, path: str, raw_path: bytes | None, query: bytes,
+                       headers: Headers, principal: Principal, service: str,
+                       read_body: Callable[[], Awaitable[bytes]],
+                       rid: str | None) -> tuple[int, RawHeaders, bytes]:
+    """Scope check, idempotency and the call to ``service``: (status, headers, body)."""
+    check_scope(principal, required_scope(method, path, service))
+    body = await read_body()
+    idem_key = headers.get(idempotency.HEADER) if method in WRITE_METHODS else None
+    if idem_key is None:
+        return await _send(method, service, path, raw_path, query, body, principal, headers, rid)
+    fp = idempotency.fingerprint(method, path, query.decode("latin-1"), body)
+    rkey, stored = await idempotency.begin(principal, idem_key, fp)
+    if stored is not None:
+        replayed = stored.headers | {"Idempotent-Replayed": "true"}
+        return stored.status, [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                               for k, v in replayed.items()], stored.body
+    try:
+        status, out, content = await _send(method, service, path, raw_path, query, body,
+                                           principal, headers, rid)
+    except BaseException:
+        await idempotency.release(rkey)
+        raise
+    await idempotency.finish(rkey, fp, status,
+                             {k.decode("latin-1"): v.decode("latin-1") for k, v in out}, content)
+    return status, out, content
+
+
+def response_of(status: int, headers: RawHeaders, content: bytes) -> Response:
+    response = Response(content, status_code=status)  # adds content-length (not on 204/304)
+    response.raw_headers[:0] = headers
+    return response
+
+
 async def forward(request: Request, principal: Principal) -> Response:
+    """The catch-all route's forwarding (the fast path in ``fastpath`` does the same)."""
     path = request.scope["path"]
     service = owner_of(path)
     if service is None:
         raise NotFound(f"路径 {path} 不存在", code="route.not_found")
-    method = request.method
-    check_scope(principal, required_scope(method, path, service))
-    body = await request.body()
-    idem_key = request.headers.get(idempotency.HEADER) if method in WRITE_METHODS else None
-    if idem_key is None:
-        status, headers, content = await _send(request, service, path, body, principal)
-        return Response(content, status_code=status, headers=headers)
-    query = request.scope["query_string"].decode("latin-1")
-    fp = idempotency.fingerprint(method, path, query, body)
-    rkey, stored = await idempotency.begin(principal, idem_key, fp)
-    if stored is not None:
-        return Response(stored.body, status_code=stored.status,
-                        headers=stored.headers | {"Idempotent-Replayed": "true"})
-    try:
-        status, headers, content = await _send(request, service, path, body, principal)
-    except BaseException:
-        await idempotency.release(rkey)
-        raise
-    await idempotency.finish(rkey, fp, status, headers, content)
-    return Response(content, status_code=status, headers=headers)
+    status, headers, content = await forward_call(
+        method=request.method, path=path, raw_path=request.scope.get("raw_path"),
+        query=request.scope["query_string"], headers=request.headers, principal=principal,
+        service=service, read_body=request.body, rid=request_id_var.get())
+    return response_of(status, headers, content)
 
 
-async def _send(request: Request, service: str, path: str, body: bytes,
-                principal: Principal) -> tuple[int, dict[str, str], bytes]:
+async def _send(method: str, service: str, path: str, raw_path: bytes | None, query: bytes,
+                body: bytes, principal: Principal, incoming: Headers,
+                rid: str | None) -> tuple[int, RawHeaders, bytes]:
     headers = {IDENTITY_HEADER: token_cache.token_for(principal)}
     for name in FORWARD_REQUEST_HEADERS:
-        value = request.headers.get(name)
+        value = incoming.get(name)
         if value is not None:
             if not value.isprintable():  # CR, LF, NUL …: never passed on (header injection)
                 raise InvalidInput(f"请求头 {name} 含有控制字符", code="request.header_invalid",
                                    fields=[{"field": name, "message": "含有控制字符"}])
             headers[name] = value
-    rid = request_id_var.get()
     if rid:
         headers[REQUEST_ID_HEADER] = rid
     # the path as it came, still percent-encoded (decoded text may hold control characters)
-    raw_path = request.scope.get("raw_path")
     url = get_settings().service_url(service) + (raw_path.decode("latin-1") if raw_path
                                                  else quote(path))
-    query = request.scope["query_string"]
     if query:
         url += "?" + query.decode("latin-1")
     try:
         async with service_client.session.request(
-            request.method, URL(url, encoded=True), data=body or None, headers=headers,
+            method, URL(url, encoded=True), data=body or None, headers=headers,
             timeout=_upstream_timeout(),
         ) as resp:
             content = await resp.read()
-            out = {k: resp.headers[k] for k in FORWARD_RESPONSE_HEADERS if k in resp.headers}
+            out: RawHeaders = []
+            for name, value in resp.raw_headers:  # the first of each forwarded header, as bytes
+                name = name.lower()
+                if name in _FORWARD_RESPONSE and all(name != n for n, _ in out):
+                    out.append((name, value))
             return resp.status, out, content
     except TimeoutError as exc:
         raise unavailable(service, timeout=True) from exc

@@ -54,7 +54,7 @@ def get_engine() -> AsyncEngine:
         _engine = create_async_engine(
             settings.database_url,
             pool_size=settings.db_pool_size,
-            max_overflow=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
             pool_pre_ping=True,
             connect_args={"server_settings": {"timezone": "UTC", "application_name": "kpp"}},
         )

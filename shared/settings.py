@@ -36,7 +36,11 @@ class Settings(BaseSettings):
     issues_url: str = f"http://127.0.0.1:{SERVICE_PORTS['issues']}"
     scoring_url: str = f"http://127.0.0.1:{SERVICE_PORTS['scoring']}"
     service_timeout_s: float = Field(10.0, gt=0)
-    db_pool_size: int = Field(10, ge=1)
+    # connections kept per process; a few more may open under bursts. SQLAlchemy closes an
+    # overflow connection on return, so a pool smaller than the usual concurrency churns
+    # connections (seen under the gateway benchmark): keep it near the request concurrency.
+    db_pool_size: int = Field(15, ge=1)
+    db_max_overflow: int = Field(5, ge=0)
     # bcrypt cost for staff passwords (tests lower it; production keeps >= 12)
     bcrypt_rounds: int = Field(12, ge=4, le=16)
     log_level: str = "INFO"

@@ -29,15 +29,17 @@ def server_urls(env: dict[str, str]) -> tuple[str, str]:
     """(postgres admin URL, redis URL) without a database name chosen yet."""
     pg = env.get("KPP_TEST_DATABASE_URL")
     redis = env.get("KPP_TEST_REDIS_URL")
+    # KPP_TEST_EMBEDDED=1 takes the path of a machine without local servers
+    local = env.get("KPP_TEST_EMBEDDED") != "1"
     if not pg:
-        if answers("127.0.0.1", 5432):
+        if local and answers("127.0.0.1", 5432):
             pg = "postgresql://postgres@127.0.0.1:5432/postgres"
         else:
             from shared.embedded import start_embedded_postgres
 
             pg = start_embedded_postgres(ROOT / ".kpp" / "test-pgdata").replace("+asyncpg", "")
     if not redis:
-        if answers("127.0.0.1", 6379):
+        if local and answers("127.0.0.1", 6379):
             redis = "redis://127.0.0.1:6379/15"
         else:
             from shared.embedded import start_embedded_valkey

@@ -6,9 +6,10 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Path, Query, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
-from services.registry import dossier, photos, plans, progress, rules
+from services.registry import dossier, dossier_xlsx, photos, plans, progress, rules
+from services.registry.excel import XLSX
 from services.registry.present import project_out
 from services.registry.schemas import ProjectOut
 from services.registry.schemas_plans import PlanIn, PlanOut, PlanSummary
@@ -84,6 +85,16 @@ async def revoke(project_id: uuid.UUID, data: RevocationIn, session: DbSession,
 async def get_dossier(project_id: uuid.UUID, session: DbSession,
                       principal: CurrentPrincipal) -> dict[str, Any]:
     return await dossier.dossier(session, principal=principal, project_id=project_id)
+
+
+@router.get("/projects/{project_id}/dossier.xlsx", tags=["projects"],
+            summary="一项一档导出（R7，xlsx；缺失部分在「说明」页列明）", response_class=Response,
+            responses={200: {"content": {XLSX: {}}}})
+async def export_dossier(project_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal):
+    code, content = await dossier_xlsx.dossier_workbook(session, principal=principal,
+                                                        project_id=project_id)
+    return Response(content, media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="dossier-{code}.xlsx"'})
 
 
 @router.put("/plans/{year}", response_model=PlanOut, tags=["plans"], summary="申报年度计划目标（R4）")

@@ -16,7 +16,6 @@ SERVICE_SCOPES = ("registry", "approvals", "issues", "scoring")
 # (method, path pattern, scope) checked before the per-service rule
 SPECIAL: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"^/api/v1/approval-cases/[^/]+/events$"), "approvals.events:write"),
-    ("POST", re.compile(r"^/api/v1/service-requests(/|$)"), "approvals.events:write"),
 ]
 # the broad scope that also grants a narrow one
 IMPLIED_BY = {"approvals.events:write": "approvals:write"}

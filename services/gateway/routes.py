@@ -7,11 +7,11 @@ import re
 # Ordered: the first match wins. Paths the gateway answers itself are not listed.
 ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/api/v1/units/[^/]+/notices$"), "scoring"),
-    (re.compile(r"^/api/v1/(projects|plans|registry|files)(/|$)"), "registry"),
+    (re.compile(r"^/api/v1/(projects|plans|files)(/|$)"), "registry"),
     (re.compile(r"^/api/v1/(calendar|approval-cases|approval-kinds)(/|$)"),
      "approvals"),
     (re.compile(r"^/api/v1/(issues|meetings)(/|$)"), "issues"),
-    (re.compile(r"^/api/v1/(assignments|assessments|rubrics|summons|bulletins|notices)(/|$)"),
+    (re.compile(r"^/api/v1/(assignments|assessments|rubrics|summons|bulletins)(/|$)"),
      "scoring"),
 ]
 

@@ -7,7 +7,16 @@ import uuid
 from fastapi import APIRouter, Query, Response
 
 from services.approvals import cases, events_intake, kinds
-from services.approvals.schemas import CaseIn, CaseList, EventIn, FastTrackIn, KindIn, KindUpdate
+from services.approvals.schemas import CaseIn, EventIn, FastTrackIn, KindIn, KindUpdate
+from services.approvals.schemas_out import (
+    CaseListOut,
+    CaseSummary,
+    CaseView,
+    EventReply,
+    KindList,
+    KindOut,
+    problems,
+)
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.identity import CurrentPrincipal
 
@@ -17,31 +26,40 @@ router = APIRouter(prefix="/api/v1/approval-cases", tags=["approval-cases"],
                    route_class=UnitOfWorkRoute)
 
 STATES = "new|submitted|awaiting_supplement|running|paused|warning|overdue|done|rejected"
+# The replies are documented with responses= (documentation only): the handlers' bodies
+# (kinds.kind_json, cases.case_summary / clock_view, the intake's pre-serialised JSON) are
+# sent exactly as built. tests/approvals/test_openapi_shapes.py validates them against the models.
+KIND = {"model": KindOut, "description": "审批类型"}
+SUMMARY = {"model": CaseSummary, "description": "案件及其计时摘要"}
 
 
-@kind_router.get("", summary="审批类型列表")
+@kind_router.get("", responses={200: {"model": KindList, "description": "审批类型列表"},
+                                 **problems()}, summary="审批类型列表")
 async def list_kinds(session: DbSession, principal: CurrentPrincipal):
     return {"items": [kinds.kind_json(k) for k in await kinds.list_kinds(session)]}
 
 
-@kind_router.get("/{code}", summary="审批类型")
+@kind_router.get("/{code}", responses={200: KIND, **problems(404)}, summary="审批类型")
 async def get_kind(code: str, session: DbSession, principal: CurrentPrincipal):
     return kinds.kind_json(await kinds.get_kind(session, code, missing="not_found"))
 
 
-@kind_router.post("", status_code=201, summary="新增审批类型（管理员、重点办）")
+@kind_router.post("", status_code=201, responses={201: KIND, **problems(403, 409, 422)},
+                  summary="新增审批类型（管理员、重点办）")
 async def create_kind(data: KindIn, session: DbSession, principal: CurrentPrincipal):
     return kinds.kind_json(await kinds.create_kind(session, principal=principal, data=data))
 
 
-@kind_router.put("/{code}", summary="调整审批类型（各环节时限等；全链条合计受控）")
+@kind_router.put("/{code}", responses={200: KIND, **problems(403, 404, 422)},
+                 summary="调整审批类型（各环节时限等；全链条合计受控）")
 async def update_kind(code: str, data: KindUpdate, session: DbSession,
                       principal: CurrentPrincipal):
     return kinds.kind_json(await kinds.update_kind(session, principal=principal, code=code,
                                                    data=data))
 
 
-@router.post("", status_code=201, summary="为项目开立审批案件")
+@router.post("", status_code=201, responses={201: SUMMARY, **problems(403, 422, 503)},
+             summary="为项目开立审批案件")
 async def create_case(data: CaseIn, session: DbSession, principal: CurrentPrincipal,
                       response: Response):
     case = await cases.create_case(session, principal=principal, data=data)
@@ -49,7 +67,8 @@ async def create_case(data: CaseIn, session: DbSession, principal: CurrentPrinci
     return cases.case_summary(case)
 
 
-@router.get("", response_model=CaseList, summary="审批案件列表（按状态、项目、类型筛选）")
+@router.get("", response_model=CaseListOut, responses=problems(403, 422),
+            summary="审批案件列表（按状态、项目、类型筛选）")
 async def list_cases(session: DbSession, principal: CurrentPrincipal,
                      state: str | None = Query(None, description="状态", pattern=f"^({STATES})$"),
                      project_id: uuid.UUID | None = Query(None, description="项目 id"),
@@ -63,12 +82,17 @@ async def list_cases(session: DbSession, principal: CurrentPrincipal,
                                   fast_track=fast_track, page=page, page_size=page_size)
 
 
-@router.get("/{case_id}", summary="案件计时：全链条及各环节已用、剩余、到期日、状态")
+@router.get("/{case_id}", responses={200: {"model": CaseView, "description": "案件计时全貌"},
+                                     **problems(403, 404, 422)},
+            summary="案件计时：全链条及各环节已用、剩余、到期日、状态")
 async def get_case(case_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal):
     return await cases.get_case_view(session, principal=principal, case_id=case_id)
 
 
-@router.post("/{case_id}/events", status_code=201, summary="政务服务大厅办件事件（按 event_id 幂等）")
+@router.post("/{case_id}/events", status_code=201, responses={
+    201: {"model": EventReply, "description": "事件已登记；返回事件及登记后的案件"},
+    200: {"model": EventReply, "description": "重复提交（同一 event_id、同一内容）：返回首次登记的结果"},
+    **problems(403, 404, 409, 422)}, summary="政务服务大厅办件事件（按 event_id 幂等）")
 async def post_event(case_id: uuid.UUID, data: EventIn, session: DbSession,
                      principal: CurrentPrincipal):
     status, body = await events_intake.post_event(session, principal=principal, case_id=case_id,
@@ -79,7 +103,8 @@ async def post_event(case_id: uuid.UUID, data: EventIn, session: DbSession,
                     media_type="application/json")
 
 
-@router.post("/{case_id}/fast-track", summary="绿色通道及专人协助（管理员、重点办）")
+@router.post("/{case_id}/fast-track", responses={200: SUMMARY, **problems(403, 404, 422)},
+             summary="绿色通道及专人协助（管理员、重点办）")
 async def set_fast_track(case_id: uuid.UUID, data: FastTrackIn, session: DbSession,
                          principal: CurrentPrincipal):
     case = await cases.set_fast_track(session, principal=principal, case_id=case_id, data=data)

@@ -1,11 +1,11 @@
-"""Request and response models of the approvals service (every field described in Chinese)."""
+"""Request models of the approvals service (every field described in Chinese); the replies
+are in ``schemas_out.py``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -99,25 +99,3 @@ class EventIn(Strict):
     evidence_ref: str | None = Field(
         None, description="依据文书编号（补正告知书、听证通知等；暂停/补正时必填）", max_length=200)
     note: str | None = Field(None, description="备注", max_length=1000)
-
-
-class CaseList(BaseModel):
-    items: list[dict[str, Any]] = Field(description="案件")
-    total: int = Field(description="总数")
-    page: int = Field(description="页码")
-    page_size: int = Field(description="每页条数")
-
-
-class AddWorkingDaysOut(BaseModel):
-    start: dt.date = Field(description="起算日（不计入）")
-    days: int = Field(description="工作日数")
-    date: dt.date = Field(description="第 N 个工作日")
-    provisional: bool = Field(description="是否落在尚无正式放假安排的年份（暂定）")
-    convention: str = Field(description="计数规则说明")
-
-
-class EventOut(BaseModel):
-    event: dict[str, Any] = Field(description="已登记的事件")
-    case: dict[str, Any] = Field(description="登记后的案件与计时")
-
-

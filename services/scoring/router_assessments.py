@@ -12,6 +12,8 @@ from services.scoring.bulletin import bulletin_xlsx, gather_bulletin
 from services.scoring.bulletin_docx import DOCX, bulletin_docx, issuing_office
 from services.scoring.models import AssessmentRun
 from services.scoring.schemas import ObjectionIn, ObjectionOut, ResolutionIn, RubricIn, RubricOut
+from services.scoring.schemas_assessment import AssessmentOut, AssessmentRunOut, YearResultOut
+from services.scoring.schemas_problem import file_response, problems
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.errors import InvalidInput, ServiceUnavailable
 from shared.identity import CurrentPrincipal, Principal, Role
@@ -19,6 +21,13 @@ from shared.units import unit_directory
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"], route_class=UnitOfWorkRoute)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONTH_422 = "month.invalid"
+BULLETIN_ERRORS = problems(e404="assessment.not_run", e422=MONTH_422)
+
+
+def _doc(model, what: str) -> dict[int | str, dict]:
+    """Documentation-only 200 (the endpoint answers its dict as built: key order, strings, offsets)."""
+    return {200: {"model": model, "description": what}}
 
 
 def _require_reader(principal: Principal) -> None:
@@ -53,12 +62,26 @@ async def _run_body(session, run: AssessmentRun) -> dict[str, Any]:
     }
 
 
-@router.post("/rubrics", status_code=201, response_model=RubricOut, summary="发布新版评分细则")
+@router.post(
+    "/rubrics",
+    status_code=201,
+    response_model=RubricOut,
+    summary="发布新版评分细则",
+    responses=problems(
+        e422="rubric.empty / rubric.unknown_metric / rubric.duplicate_metric / rubric.unknown_method / "
+        "rubric.weight_invalid / rubric.weights_not_100（附 weight_sum）/ request.invalid"
+    ),
+)
 async def create_rubric(data: RubricIn, session: DbSession, principal: CurrentPrincipal):
     return await assessment.create_rubric(session, principal=principal, data=data)
 
 
-@router.get("/rubrics", response_model=list[RubricOut], summary="评分细则（各版本）")
+@router.get(
+    "/rubrics",
+    response_model=list[RubricOut],
+    summary="评分细则（各版本）",
+    responses=problems(e422="request.invalid"),
+)
 async def list_rubrics(
     session: DbSession,
     principal: CurrentPrincipal,
@@ -68,7 +91,11 @@ async def list_rubrics(
     return await assessment.list_rubrics(session, kind)
 
 
-@router.get("/assessments/year/{year}", summary="年度考核结果（月度与年终项目综合，表彰名单）")
+@router.get(
+    "/assessments/year/{year}",
+    summary="年度考核结果（月度与年终项目综合，表彰名单）",
+    responses=_doc(YearResultOut, "年度考核结果") | problems(e422="year.invalid / request.invalid"),
+)
 async def year_result(year: int, session: DbSession, principal: CurrentPrincipal):
     _require_reader(principal)
     if not 2000 <= year <= 2100:
@@ -76,7 +103,12 @@ async def year_result(year: int, session: DbSession, principal: CurrentPrincipal
     return await yearend.year_result(session, year=year)
 
 
-@router.post("/assessments/{month}/run", summary="执行月度考核（幂等；每月 1 日自动执行）")
+@router.post(
+    "/assessments/{month}/run",
+    summary="执行月度考核（幂等；每月 1 日自动执行）",
+    responses=_doc(AssessmentRunOut, "月度考核结果与本次执行情况")
+    | problems(e422="month.invalid / assessment.month_not_ended", e503="service.unit_directory"),
+)
 async def run_month(month: str, session: DbSession, principal: CurrentPrincipal):
     principal.require_office()
     units = await _assessable_units()
@@ -84,13 +116,26 @@ async def run_month(month: str, session: DbSession, principal: CurrentPrincipal)
     return await _run_body(session, run) | info
 
 
-@router.get("/assessments/{month}", summary="月度考核结果：得分、名次、五晒五比、通报")
+@router.get(
+    "/assessments/{month}",
+    summary="月度考核结果：得分、名次、五晒五比、通报",
+    responses=_doc(AssessmentOut, "月度考核结果") | problems(e404="assessment.not_run", e422=MONTH_422),
+)
 async def get_month(month: str, session: DbSession, principal: CurrentPrincipal):
     _require_reader(principal)
     return await _run_body(session, await assessment.get_run(session, month))
 
 
-@router.post("/assessments/{month}/publish", summary="发布月度考核结果（重点办）")
+@router.post(
+    "/assessments/{month}/publish",
+    summary="发布月度考核结果（重点办）",
+    responses=_doc(AssessmentOut, "已发布的月度考核结果")
+    | problems(
+        e404="assessment.not_run",
+        e409="assessment.already_published / assessment.open_objections（附 objection_ids）",
+        e422=MONTH_422,
+    ),
+)
 async def publish(month: str, session: DbSession, principal: CurrentPrincipal):
     return await _run_body(session, await assessment.publish(session, principal=principal, month=month))
 
@@ -100,6 +145,11 @@ async def publish(month: str, session: DbSession, principal: CurrentPrincipal):
     status_code=201,
     response_model=ObjectionOut,
     summary="单位对草稿结果提出异议",
+    responses=problems(
+        e404="assessment.not_run / assessment.unit_not_assessed",
+        e409="assessment.not_draft",
+        e422="month.invalid / request.invalid",
+    ),
 )
 async def raise_objection(month: str, data: ObjectionIn, session: DbSession, principal: CurrentPrincipal):
     return await assessment.raise_objection(
@@ -107,7 +157,12 @@ async def raise_objection(month: str, data: ObjectionIn, session: DbSession, pri
     )
 
 
-@router.get("/assessments/{month}/objections", response_model=list[ObjectionOut], summary="异议列表")
+@router.get(
+    "/assessments/{month}/objections",
+    response_model=list[ObjectionOut],
+    summary="异议列表",
+    responses=problems(e422="request.invalid"),
+)
 async def list_objections(month: str, session: DbSession, principal: CurrentPrincipal):
     return await assessment.list_objections(session, principal=principal, month=month)
 
@@ -116,6 +171,7 @@ async def list_objections(month: str, session: DbSession, principal: CurrentPrin
     "/assessments/{month}/objections/{objection_id}/resolve",
     response_model=ObjectionOut,
     summary="重点办处理异议",
+    responses=problems(e404="objection.not_found", e409="objection.already_resolved", e422="request.invalid"),
 )
 async def resolve_objection(
     month: str, objection_id: uuid.UUID, data: ResolutionIn, session: DbSession, principal: CurrentPrincipal
@@ -134,7 +190,7 @@ async def resolve_objection(
     "/bulletins/{month}.xlsx",
     summary="月度通报（xlsx）：排名、五晒五比、通报、约谈",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses=file_response(XLSX, "月度通报 Excel 文件（bulletin-YYYY-MM.xlsx）") | BULLETIN_ERRORS,
 )
 async def bulletin(month: str, session: DbSession, principal: CurrentPrincipal):
     _require_reader(principal)
@@ -150,7 +206,7 @@ async def bulletin(month: str, session: DbSession, principal: CurrentPrincipal):
     "/bulletins/{month}.docx",
     summary="月度通报（Word）：标题、发布状态、总体情况、乡镇与部门排名（含五比名次）、通报、约谈",
     response_class=Response,
-    responses={200: {"content": {DOCX: {}}}},
+    responses=file_response(DOCX, "月度通报 Word 文件（bulletin-YYYY-MM.docx）") | BULLETIN_ERRORS,
 )
 async def bulletin_word(month: str, session: DbSession, principal: CurrentPrincipal):
     _require_reader(principal)

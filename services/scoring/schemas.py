@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,7 +46,7 @@ class JudgementIn(BaseModel):
 
 
 class AssignmentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
 
     id: uuid.UUID = Field(description="交办函 ID")
     letter_no: str | None = Field(description="交办函文号")
@@ -68,7 +68,7 @@ class AssignmentOut(BaseModel):
 
 
 class SummonsOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
 
     id: uuid.UUID = Field(description="约谈 ID")
     notice_id: uuid.UUID = Field(description="引起约谈的通报")
@@ -86,7 +86,7 @@ class SummonsOut(BaseModel):
 
 
 class NoticeOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
 
     id: uuid.UUID = Field(description="通报 ID")
     assignment_id: uuid.UUID = Field(description="交办函")
@@ -108,6 +108,8 @@ class NoticeWithSummons(NoticeOut):
 
 
 class UnitNotices(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     unit_id: str = Field(description="单位")
     notices: list[NoticeWithSummons] = Field(description="通报（按月份）")
     summons: list[SummonsOut] = Field(description="约谈")
@@ -138,13 +140,23 @@ class RubricIn(BaseModel):
     note: str | None = Field(None, max_length=2000, description="修订说明")
 
 
+class RubricItemOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str = Field(description="考核指标键，如 starts、investment_completed、notices")
+    weight: str = Field(description="权重（小数字符串；各项之和为 100）")
+    method: Literal["rank", "ratio_to_top"] = Field(
+        description="计分方法：rank 按名次赋分 / ratio_to_top 与最优值之比"
+    )
+
+
 class RubricOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
 
     id: uuid.UUID = Field(description="细则 ID")
     kind: str = Field(description="适用对象")
     version: int = Field(description="版本号")
-    items: list[dict[str, Any]] = Field(description="评分项")
+    items: list[RubricItemOut] = Field(description="评分项")
     note: str | None = Field(description="修订说明")
     created_by: str = Field(description="制定人")
     created_at: datetime = Field(description="制定时间")
@@ -166,7 +178,7 @@ class ResolutionIn(BaseModel):
 
 
 class ObjectionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
 
     id: uuid.UUID = Field(description="异议 ID")
     month: str = Field(description="考核月份")

@@ -30,6 +30,7 @@ The issues and scoring services build the calendar from the approvals service's 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from bisect import bisect_left, bisect_right
@@ -248,32 +249,57 @@ def calendar_from_json(body: dict[str, Any]) -> WorkingCalendar:
     return WorkingCalendar(CalendarYear.from_dict(y) for y in body.get("years") or ())
 
 
-_cache: tuple[float, WorkingCalendar] | None = None
+# (fetched at, expires at, calendar)
+_cache: tuple[float, float, WorkingCalendar] | None = None
+_refresh_lock: asyncio.Lock | None = None
+# the built-in calendar stands in this long when approvals cannot be reached, so that an
+# outage does not cost every caller the connection retries
+FALLBACK_TTL_S = 10.0
 
 
 async def load_calendar(*, max_age_s: float = CACHE_TTL_S) -> WorkingCalendar:
     """The platform calendar from the approvals service, cached ``max_age_s`` seconds.
 
-    Falls back to ``default_calendar()`` (not cached) when approvals cannot be reached or
-    answers with an error, so a counting caller never fails on the calendar alone.
+    Falls back to ``default_calendar()`` (kept ``FALLBACK_TTL_S``) when approvals cannot be
+    reached or answers with an error, so a counting caller never fails on the calendar
+    alone. Concurrent callers share one refresh.
     """
-    global _cache
+    global _refresh_lock
+    hit = _fresh(max_age_s)
+    if hit is not None:
+        return hit
+    if _refresh_lock is None:
+        _refresh_lock = asyncio.Lock()
+    async with _refresh_lock:
+        hit = _fresh(max_age_s)
+        return hit if hit is not None else await _refresh()
+
+
+def _fresh(max_age_s: float) -> WorkingCalendar | None:
     now = time.monotonic()
-    if _cache is not None and now - _cache[0] < max_age_s:
-        return _cache[1]
+    if _cache is not None and now - _cache[0] < max_age_s and now < _cache[1]:
+        return _cache[2]
+    return None
+
+
+async def _refresh() -> WorkingCalendar:
+    global _cache
     from shared.errors import ServiceUnavailable
     from shared.http import service_client
 
+    now = time.monotonic()
     try:
         resp = await service_client.get_json("approvals", "/internal/calendar")
         if resp.ok:
             cal = calendar_from_json(resp.json())
-            _cache = (now, cal)
+            _cache = (now, now + CACHE_TTL_S, cal)
             return cal
         log.warning("approvals /internal/calendar answered %s; using default", resp.status)
     except (ServiceUnavailable, ValueError, KeyError, TypeError) as exc:
         log.warning("approvals calendar unavailable (%r); using default", exc)
-    return default_calendar()
+    cal = default_calendar()
+    _cache = (now, now + FALLBACK_TTL_S, cal)
+    return cal
 
 
 def clear_calendar_cache() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import date
 
 from shared.calendar import WorkingCalendar, load_calendar
@@ -20,21 +18,10 @@ ESCALATE_EVERY_DAYS = 5
 today = business_today
 
 
-_cached: tuple[float, WorkingCalendar] | None = None
-_lock = asyncio.Lock()
-CALENDAR_TTL_S = 30.0
-
-
 async def calendar() -> WorkingCalendar:
-    """The shared calendar, kept 30 s here too: ``load_calendar`` caches only a successful
-    fetch, so without this an unreachable approvals service would cost every request its
-    connection retries."""
-    global _cached
-    if _cached is None or time.monotonic() - _cached[0] > CALENDAR_TTL_S:
-        async with _lock:  # one refresh at a time, not one per concurrent request
-            if _cached is None or time.monotonic() - _cached[0] > CALENDAR_TTL_S:
-                _cached = (time.monotonic(), await load_calendar())
-    return _cached[1]
+    """The shared calendar (``load_calendar`` caches it, and a stand-in while approvals
+    cannot be reached)."""
+    return await load_calendar()
 
 
 def days_left(cal: WorkingCalendar, on: date, deadline: date | None) -> int | None:

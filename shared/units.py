@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, ServiceUnavailable
 from shared.http import service_client
 
 _CACHE_TTL_S = 60.0
@@ -23,9 +23,11 @@ async def unit_directory(*, refresh: bool = False) -> dict[str, dict[str, Any]]:
     if not refresh and _cache is not None and _cache[0] > now:
         return _cache[1]
     resp = await service_client.get_json("gateway", "/internal/units")
-    units = {u["id"]: u for u in resp.json() or []} if resp.ok else {}
-    if resp.ok:
-        _cache = (now + _CACHE_TTL_S, units)
+    if not resp.ok:  # never mistake a directory that did not answer for an unknown unit
+        raise ServiceUnavailable("单位名录（网关）暂不可用，请稍后重试", code="service.unavailable",
+                                 service="gateway")
+    units = {u["id"]: u for u in resp.json() or []}
+    _cache = (now + _CACHE_TTL_S, units)
     return units
 
 

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -66,36 +67,58 @@ def test_port_in_use_says_which():
     assert "Traceback" not in result.stderr
 
 
-def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"make up exited early:\n{proc.stdout.read()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError("platform not ready in time")
+BANNER_END = "按 Ctrl-C 停止全部进程"
+
+
+class _Output:
+    """Reads a process's output on a thread, so the test can wait for a line."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self.thread.start()
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:
+            self.lines.append(line)
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, marker: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(marker in line for line in self.lines):
+                return
+            if proc.poll() is not None:
+                self.thread.join(5)
+                raise AssertionError(f"make up exited early:\n{self.text()}")
+            time.sleep(0.2)
+        raise AssertionError(f"make up did not print its banner in time:\n{self.text()}")
 
 
 def _up_once(data_dir: Path, base: int) -> tuple[str, set[int]]:
     proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "up"], cwd=ROOT,
                             env=_env(KPP_DATA_DIR=str(data_dir), KPP_PORT_BASE=str(base)),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = _Output(proc)
     try:
-        _wait_ready(f"http://127.0.0.1:{base}/readyz", proc)
+        # the banner comes once the gateway's /readyz is green for make up itself
+        output.wait_for(BANNER_END, proc)
+        with urllib.request.urlopen(f"http://127.0.0.1:{base}/readyz", timeout=5) as r:
+            assert r.status == 200
         body = urllib.parse.urlencode({"username": "zdb", "password": "Kpp@2026"}).encode()
         with urllib.request.urlopen(f"http://127.0.0.1:{base}/api/v1/auth/token", body) as r:
             assert r.status == 200
         children = {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
         children |= _servers_under(data_dir)
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        output.thread.join(10)
     finally:
         if proc.poll() is None:
             proc.kill()
+    out = output.text()
     assert proc.returncode == 0, out
     return out, children
 

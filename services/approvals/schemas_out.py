@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.approvals.schemas import EventType, PauseReason
+from shared.problem_doc import Problem as SharedProblem
 
 CaseState = Literal["new", "submitted", "awaiting_supplement", "running", "paused", "warning",
                     "overdue", "done", "rejected"]
@@ -41,27 +42,15 @@ class Out(BaseModel):
 
 
 # -- problems (RFC 9457) -----------------------------------------------------------------------
-class ProblemField(Out):
-    field: str = Field(description="出错的字段（路径以点分隔，如 body.steps.0.limit_days）")
-    message: str = Field(description="该字段的错误说明（中文）")
-    type: str | None = Field(None, description="校验错误类型（仅请求格式校验失败时有，如 missing）")
+class Problem(SharedProblem):
+    """问题详情（RFC 9457），含审批事件被拒绝时的附加成员。"""
 
-
-class Problem(Out):
-    type: str = Field(description="问题类型 URI（https://kpp.example.gov.cn/problems/{code}）")
-    title: str = Field(description="问题标题（英文短语，如 Conflict）")
-    status: int = Field(description="HTTP 状态码")
-    code: str = Field(description="稳定的错误代码，如 approval.event_not_allowed")
-    detail: str = Field(description="错误详情（中文）")
-    instance: str | None = Field(None, description="出错的请求路径")
-    fields: list[ProblemField] | None = Field(None, description="出错的字段（有字段出错时）")
     state: str | None = Field(
         None, description="案件当时的状态（事件不被允许时，如 new、running:construction_permit）")
     allowed_events: list[EventType] | None = Field(
         None, description="该状态下允许的事件类型（事件不被允许时）")
     event_type: EventType | None = Field(None, description="被拒绝的事件类型（事件不被允许时）")
     event_id: str | None = Field(None, description="相关事件 id（事件不被允许或事件 id 重复使用时）")
-    service: str | None = Field(None, description="暂不可用的下游服务（503 时，如 registry）")
 
 
 PROBLEM_ZH = {

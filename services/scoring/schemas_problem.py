@@ -10,31 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from shared.problem_doc import Problem
 
 PROBLEM_MEDIA = "application/problem+json"
 
 
-class ProblemField(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    field: str = Field(description="出错字段（路径以点分隔，如 items.0.weight；请求头名；body.xxx）")
-    type: str | None = Field(None, description="校验错误类型（仅请求格式校验错误给出，如 missing）")
-    message: str = Field(description="错误说明（中文）")
-
-
-class ScoringProblem(BaseModel):
-    """问题详情（RFC 9457）：每一种拒绝都有稳定的 code 与中文 detail。"""
+class ScoringProblem(Problem):
+    """问题详情（RFC 9457），含考核服务拒绝时的附加成员。"""
 
     model_config = ConfigDict(extra="forbid", title="ScoringProblem")
 
-    type: str = Field(description="问题类型 URI（https://kpp.example.gov.cn/problems/<code>）")
-    title: str = Field(description="HTTP 状态标题（英文）")
-    status: int = Field(description="HTTP 状态码")
-    code: str = Field(description="稳定的错误代码，如 assessment.already_published")
-    detail: str = Field(description="错误说明（中文）")
-    instance: str | None = Field(None, description="出错的请求路径")
-    fields: list[ProblemField] | None = Field(None, description="出错的字段（有字段出错时给出）")
     objection_ids: list[str] | None = Field(
         None, description="未处理异议的 ID（assessment.open_objections 时给出）"
     )
@@ -42,7 +29,6 @@ class ScoringProblem(BaseModel):
     status_now: str | None = Field(
         None, description="交办事项当前状态（assignment.already_completed / not_completed 时给出）"
     )
-    service: str | None = Field(None, description="不可用的服务（service.* 时给出）")
 
 
 _TITLES = {

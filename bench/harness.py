@@ -33,8 +33,9 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def scratch_database(name: str) -> AsyncIterator[str]:
-    """A fresh database with every service's migrations applied; dropped afterwards."""
+async def scratch_database(name: str, services: tuple[str, ...] | None = None
+                           ) -> AsyncIterator[str]:
+    """A fresh database with the services' migrations applied (all by default); dropped after."""
     from shared import migrate
 
     db = f"kpp_bench_{name}_{uuid.uuid4().hex[:6]}"
@@ -43,7 +44,8 @@ async def scratch_database(name: str) -> AsyncIterator[str]:
     await conn.close()
     url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{db}"
     try:
-        await asyncio.to_thread(migrate.upgrade_all, url)
+        for service in services or migrate.SERVICES_WITH_SCHEMA:
+            await asyncio.to_thread(migrate.upgrade, service, url)
         yield url
     finally:
         conn = await asyncpg.connect(ADMIN_URL)

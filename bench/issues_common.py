@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
-import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
 
-from bench.harness import ADMIN_URL
+from bench.harness import scratch_database
 
 UNITS = ["dept-fgj", "dept-zrzy", "dept-sthj", "dept-zjj", "dept-xzsp", "dept-czj", "dept-jtj",
          "dept-slj", "town-chengguan", "town-donghe", "town-xishan", "town-nanchuan",
@@ -63,15 +61,7 @@ def asyncpg_url(url: str) -> str:
 @contextlib.asynccontextmanager
 async def issues_database(n: int) -> AsyncIterator[str]:
     """A scratch database with the issues migrations and ``n`` problems; dropped after."""
-    from shared import migrate
-
-    db = f"kpp_bench_issues_{uuid.uuid4().hex[:6]}"
-    conn = await asyncpg.connect(ADMIN_URL)
-    await conn.execute(f'CREATE DATABASE "{db}"')
-    await conn.close()
-    url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{db}"
-    try:
-        await asyncio.to_thread(migrate.upgrade, "issues", url)
+    async with scratch_database("issues", services=("issues",)) as url:
         conn = await asyncpg.connect(asyncpg_url(url))
         started = time.perf_counter()
         await conn.execute(LOAD_SQL, UNITS, KINDS, n)
@@ -79,7 +69,3 @@ async def issues_database(n: int) -> AsyncIterator[str]:
         print(f"loaded {n:,} problems in {time.perf_counter() - started:.1f} s")
         await conn.close()
         yield url
-    finally:
-        conn = await asyncpg.connect(ADMIN_URL)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        await conn.close()

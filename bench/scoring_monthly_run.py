@@ -18,11 +18,11 @@ import argparse
 import asyncio
 import os
 import time
-import uuid
 
 import asyncpg
 
-ADMIN_URL = os.environ.get("KPP_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from bench.harness import scratch_database
+
 MONTH = "2025-06"
 
 LOAD = [
@@ -163,32 +163,20 @@ async def measure(units: dict[str, dict[str, str]]) -> None:
 
 
 async def main(n_units: int, projects: int, problems: int, assignments: int) -> None:
-    db = f"kpp_bench_scoring_{uuid.uuid4().hex[:6]}"
-    conn = await asyncpg.connect(ADMIN_URL)
-    await conn.execute(f'CREATE DATABASE "{db}"')
-    await conn.close()
-    url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{db}"
-    os.environ.update(
-        KPP_DATABASE_URL=url,
-        KPP_ENV="test",
-        KPP_LOG_LEVEL="ERROR",
-        KPP_LOG_JSON="false",
-        KPP_APPROVALS_URL="http://127.0.0.1:9",
-    )  # no approvals: the default calendar
-    try:
-        from shared import migrate
-
-        await asyncio.to_thread(migrate.upgrade, "scoring", url)
+    async with scratch_database("scoring", services=("scoring",)) as url:
+        os.environ.update(
+            KPP_DATABASE_URL=url,
+            KPP_ENV="test",
+            KPP_LOG_LEVEL="ERROR",
+            KPP_LOG_JSON="false",
+            KPP_APPROVALS_URL="http://127.0.0.1:9",
+        )  # no approvals: the default calendar
         print(
             f"monthly run {MONTH}: {n_units} units, {projects} projects, {problems} problems, "
             f"{assignments} assignment letters"
         )
         await load(url, n_units, projects, problems, assignments)
         await measure(directory(n_units))
-    finally:
-        conn = await asyncpg.connect(ADMIN_URL)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        await conn.close()
 
 
 if __name__ == "__main__":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
+import socket
 
 import pytest
 
 from services.registry.codes import make_project_code, uscc_check_char
+from shared.settings import get_settings
 
 
 def new_code(uniq: str) -> str:
@@ -40,3 +43,17 @@ def make_project(platform):
             assert r.status_code == 201, r.text
             return r.json()
     return make
+
+
+@contextlib.contextmanager
+def approvals_unreachable():
+    """Point the registry's calls to the approvals service at a port nobody listens on."""
+    settings = get_settings()
+    saved = settings.approvals_url
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        settings.approvals_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        try:
+            yield
+        finally:
+            settings.approvals_url = saved

@@ -4,13 +4,12 @@ dossier, with a 说明 sheet naming any part that could not be fetched."""
 from __future__ import annotations
 
 import io
-import socket
 from datetime import datetime
 from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from shared.settings import get_settings
+from tests.registry.conftest import approvals_unreachable
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 SHEETS = ["项目概况", "月度进度", "照片", "审批", "问题", "变更记录", "说明"]
@@ -124,15 +123,8 @@ async def test_export_names_the_missing_part_when_approvals_are_down(platform, m
     # policy R7: a service that is down is named in 说明, the export is still produced
     p = await make_project(uniq)
     async with await platform.as_user("zdb") as c:
-        settings = get_settings()
-        saved = settings.approvals_url
-        with socket.socket() as sock:  # a port nobody listens on
-            sock.bind(("127.0.0.1", 0))
-            settings.approvals_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-            try:
-                r = await c.get(f"/api/v1/projects/{p['id']}/dossier.xlsx")
-            finally:
-                settings.approvals_url = saved
+        with approvals_unreachable():
+            r = await c.get(f"/api/v1/projects/{p['id']}/dossier.xlsx")
     assert r.status_code == 200, r.text
     wb = book(r.content)
     assert wb.sheetnames == SHEETS

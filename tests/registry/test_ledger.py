@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import io
-import socket
 
 from openpyxl import Workbook, load_workbook
 
 from services.registry.excel import read_rows
 from services.registry.excel_columns import HEADERS, cell_value, row_to_input
 from services.registry.schemas import ProjectIn
-from shared.settings import get_settings
-from tests.registry.conftest import credit_code, new_code
+from tests.registry.conftest import approvals_unreachable, credit_code, new_code
 
 
 def xlsx(rows: list[list]) -> bytes:
@@ -145,15 +143,8 @@ async def test_dossier_names_a_missing_part(platform, make_project, uniq):
         r = await c.get(f"/api/v1/projects/{p['id']}/dossier")
         assert r.status_code == 200, r.text
         assert r.json()["project"]["id"] == p["id"] and "history" in r.json()
-        settings = get_settings()
-        saved = settings.approvals_url
-        with socket.socket() as sock:  # a port nobody listens on
-            sock.bind(("127.0.0.1", 0))
-            settings.approvals_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-            try:
-                r = await c.get(f"/api/v1/projects/{p['id']}/dossier")
-            finally:
-                settings.approvals_url = saved
+        with approvals_unreachable():
+            r = await c.get(f"/api/v1/projects/{p['id']}/dossier")
         assert r.status_code == 200
         d = r.json()
         assert "approvals" in d["missing_parts"] and d["approvals"]["available"] is False

@@ -54,6 +54,13 @@ def timestamp() -> int:
     return int(now().timestamp())
 
 
+def wall_timestamp() -> int:
+    """Seconds since the epoch on the real wall clock, never the set one: for cryptographic
+    freshness (token expiry, request signatures, rate-limit windows) that other parties and
+    the JWT library check against their own real clocks."""
+    return int(time.time())
+
+
 def business_date(moment: datetime) -> date:
     """The business date of an instant (a naive instant is taken as UTC)."""
     if moment.tzinfo is None:

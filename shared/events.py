@@ -11,7 +11,6 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -35,6 +34,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import clock
 from shared.jsonutil import to_jsonable
 from shared.logging import request_id_var
 
@@ -239,7 +239,7 @@ class EventPipeline:
             await session.execute(
                 update(t)
                 .where(t.c.id.in_([r.id for r in rows]))
-                .values(published_at=datetime.now(UTC))
+                .values(published_at=clock.now())
             )
         return len(rows)
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, Request
 
+from shared import clock
 from shared.errors import Forbidden, Unauthorized
 from shared.settings import get_settings
 
@@ -107,7 +108,7 @@ SYSTEM_PRINCIPAL = Principal(subject="kpp-system", role=Role.system, name="ç³»ç»
 
 def issue_identity_token(principal: Principal, *, ttl_s: int | None = None) -> str:
     settings = get_settings()
-    now = int(time.time())
+    now = clock.wall_timestamp()
     payload = principal.claims() | {
         "iss": ISSUER,
         "aud": AUDIENCE,

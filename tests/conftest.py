@@ -34,7 +34,7 @@ import pytest  # noqa: E402
 import uvicorn  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
 
-from shared import migrate  # noqa: E402
+from shared import clock, migrate  # noqa: E402
 from shared.db import dispose_engine, job_session  # noqa: E402
 from shared.http import service_client  # noqa: E402
 from shared.queue import create_queue_pool  # noqa: E402
@@ -146,3 +146,11 @@ async def platform():
 @pytest.fixture
 def uniq() -> str:
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def clock_at():
+    """Set the one clock for a test: ``clock_at(moment)`` (an aware datetime, or a date meaning
+    09:00 in Shanghai); it keeps ticking from there and returns to the wall clock afterwards."""
+    yield clock.set_now
+    clock.set_now(None)

@@ -3,7 +3,7 @@ it can move recomputed in the same transaction (``approval.deadline_changed`` pe
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete
@@ -20,6 +20,7 @@ from services.approvals.calendar_store import (
 from services.approvals.models import CalendarYearRow, pipeline
 from services.approvals.recompute import recompute_open_cases
 from services.approvals.schemas import CalendarYearIn
+from shared import clock
 from shared.calendar import MAX_YEAR, MIN_YEAR, CalendarYear, official_year
 from shared.errors import InvalidInput
 from shared.identity import Principal
@@ -61,7 +62,7 @@ async def _store(session: AsyncSession, y: CalendarYear, actor: str) -> None:
     rev = await next_revision(session)
     values = {"off_days": sorted(y.off_days), "working_days": sorted(y.working_days),
               "official": y.official, "source": y.source, "revision": rev,
-              "updated_at": datetime.now(UTC), "updated_by": actor}
+              "updated_at": clock.now(), "updated_by": actor}
     await session.execute(
         pg_insert(CalendarYearRow).values(year=y.year, **values)
         .on_conflict_do_update(index_elements=["year"], set_=values))

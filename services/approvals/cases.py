@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -17,7 +16,7 @@ from services.approvals.kinds import check_limits, get_kind
 from services.approvals.models import ApprovalCase, pipeline
 from services.approvals.recompute import apply_clock, compute_clock, load_log
 from services.approvals.schemas import CaseIn, FastTrackIn
-from shared.dates import business_date
+from shared import clock
 from shared.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from shared.http import service_client
 from shared.identity import SYSTEM_PRINCIPAL, Principal, Role
@@ -151,7 +150,7 @@ async def create_case(session: AsyncSession, *, principal: Principal, data: Case
         raise InvalidInput("项目代码与项目库不一致", code="approval_case.project_code_mismatch",
                            fields=[{"field": "project_code",
                                     "message": f"项目库为 {project.get('project_code')}"}])
-    now = datetime.now(UTC)
+    now = clock.now()
     case = ApprovalCase(
         id=uuid.uuid4(), project_id=data.project_id, project_code=project["project_code"],
         project_name=project.get("name"), unit_id=project.get("unit_id"), kind=kind.code,
@@ -167,8 +166,8 @@ async def create_case(session: AsyncSession, *, principal: Principal, data: Case
         created_by=principal.subject, created_at=now, updated_at=now)
     session.add(case)
     cal = await current_calendar(session)
-    result, clock = compute_clock(case, [], cal, business_date(now))
-    await apply_clock(session, case, result, clock, now=now, principal=principal)
+    result, approval_clock = compute_clock(case, [], cal, clock.business_date(now))
+    await apply_clock(session, case, result, approval_clock, now=now, principal=principal)
     await session.flush()
     await pipeline.audit(session, principal, entity="approval_case", entity_id=case.id,
                          action="create", after=case_summary(case))
@@ -195,7 +194,7 @@ async def get_case_view(session: AsyncSession, *, principal: Principal, case_id:
     if not may_read(principal, case):
         raise Forbidden("无权查看该审批案件", code="approval_case.forbidden")
     cal = await current_calendar(session)
-    as_of = business_date(datetime.now(UTC))
+    as_of = clock.today()
     result, _ = compute_clock(case, await load_log(session, case.id), cal, as_of)
     view = clock_view(case, result, as_of)
     view["history"] = await pipeline.history(session, "approval_case", case.id)
@@ -240,7 +239,7 @@ async def set_fast_track(session: AsyncSession, *, principal: Principal, case_id
     case.fast_track = data.fast_track
     case.assistant = data.assistant.model_dump() if data.assistant else None
     case.version += 1
-    case.updated_at = datetime.now(UTC)
+    case.updated_at = clock.now()
     await session.flush()
     await pipeline.audit(session, principal, entity="approval_case", entity_id=case.id,
                          action="fast_track.set", before=before,

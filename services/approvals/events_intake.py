@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from services.approvals.clock import ImpossibleEvent, LogEvent
 from services.approvals.intake_sql import RESULT_OF, case_of, case_params, load, write
 from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot
 from services.approvals.schemas import EventIn
-from shared.dates import business_date
+from shared import clock
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.identity import Principal, Role
 from shared.jsonutil import dumps
@@ -61,7 +61,7 @@ async def post_event(session: AsyncSession, *, principal: Principal, case_id: uu
     Two statements: ``intake_sql.LOAD`` (case locked + log + calendar key) and
     ``intake_sql.WRITE`` (event, case, outbox events, audit rows: all or nothing).
     """
-    now = datetime.now(UTC)
+    now = clock.now()
     row = await load(session, case_id)
     if row is None:
         raise NotFound(f"审批案件 {case_id} 不存在", code="approval_case.not_found")
@@ -81,11 +81,11 @@ async def post_event(session: AsyncSession, *, principal: Principal, case_id: uu
                            fields=[{"field": "occurred_at", "message": "不得晚于当前时间"}])
     _check_fields(data)
     new = LogEvent(seq=max((e.seq for e in log), default=0) + 1, event_id=data.event_id,
-                   type=data.type, on=business_date(data.occurred_at), at=data.occurred_at,
+                   type=data.type, on=clock.business_date(data.occurred_at), at=data.occurred_at,
                    step_code=data.step_code, reason=data.reason, evidence_ref=data.evidence_ref)
     cal = await current_calendar(session, revision=row["calendar_revision"])
     try:
-        result, clock = compute_clock(case, [*log, new], cal, business_date(now))
+        result, approval_clock = compute_clock(case, [*log, new], cal, clock.business_date(now))
     except ImpossibleEvent as exc:
         raise Conflict(exc.detail, code=exc.code, state=exc.state, allowed_events=exc.allowed,
                        event_type=exc.event.type, event_id=exc.event.event_id) from None
@@ -93,7 +93,7 @@ async def post_event(session: AsyncSession, *, principal: Principal, case_id: uu
     old_phase, old_step = case.phase, case.current_step
     events: list[dict] = []
     audits: list[dict] = []
-    await apply_clock(session, case, result, clock, now=now, principal=principal,
+    await apply_clock(session, case, result, approval_clock, now=now, principal=principal,
                       rows=(events, audits))
     events += _transitions(case, result, old_phase, old_step)
     audits.append({"action": f"event.{data.type}", "before": dumps(before),
@@ -124,7 +124,7 @@ def log_of(row: Any) -> tuple[list[LogEvent], dict[str, str]]:
     """The log (time order) and event id → payload hash from ``LOAD``'s arrays."""
     if row["log_seq"] is None:
         return [], {}
-    log = [LogEvent(seq=seq, event_id=eid, type=t, on=business_date(at), at=at, step_code=sc,
+    log = [LogEvent(seq=seq, event_id=eid, type=t, on=clock.business_date(at), at=at, step_code=sc,
                     reason=r, evidence_ref=ev)
            for seq, eid, t, at, sc, r, ev in zip(
                row["log_seq"], row["log_event_id"], row["log_type"], row["log_at"],

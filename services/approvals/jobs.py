@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from services.approvals.sweeper import due_soon, job_id, sweep
+from shared import clock
 from shared.db import job_session
 from shared.events import queue_name
 
@@ -39,4 +39,4 @@ async def sweep_clocks(ctx: dict[str, Any]) -> dict[str, int]:
 async def clock_due(ctx: dict[str, Any], case_id: str) -> dict[str, int]:
     """The exact job at a due moment: the sweep for one case (idempotent)."""
     async with job_session() as session:
-        return await sweep(session, case_id=uuid.UUID(case_id), now=datetime.now(UTC))
+        return await sweep(session, case_id=uuid.UUID(case_id), now=clock.now())

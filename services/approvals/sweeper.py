@@ -20,12 +20,13 @@ same transaction. A threshold's key in ``fired`` means it never fires twice.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.approvals.config import approvals_settings
+from shared import clock
 from shared.identity import SYSTEM_PRINCIPAL
 from shared.logging import request_id_var
 
@@ -123,7 +124,7 @@ SCHEDULE_SQL = text("""
 async def sweep(session: AsyncSession, *, now: datetime | None = None,
                 case_id: uuid.UUID | None = None, batch: int | None = None) -> dict[str, int]:
     """Fire every threshold reached by ``now`` (all cases, or one); returns counts."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     params = {"now": now, "cut": now.timestamp(), "batch": batch or approvals_settings().sweep_batch,
               "request_id": request_id_var.get(), "actor": SYSTEM_PRINCIPAL.subject,
               "actor_role": str(SYSTEM_PRINCIPAL.role), "actor_unit": SYSTEM_PRINCIPAL.unit_id}
@@ -138,7 +139,7 @@ async def due_soon(session: AsyncSession, *, now: datetime | None = None,
                    horizon_s: int | None = None, batch: int = 10000
                    ) -> list[tuple[uuid.UUID, datetime]]:
     """(case id, moment) of the thresholds due within the horizon (for exact jobs)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     until = now + timedelta(seconds=horizon_s or approvals_settings().schedule_horizon_s)
     rows = await session.execute(SCHEDULE_SQL, {"now": now, "until": until, "batch": batch})
     return [(r.id, r.next_threshold_at) for r in rows]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 
 from services.approvals.clock import ClockResult, Segment
-from shared.dates import business_tz
+from shared import clock
 from shared.jsonutil import dumps
 from shared.logging import request_id_var
 
@@ -26,7 +26,7 @@ EVENT_OF = {"warning": "approval.warning", "overdue": "approval.overdue",
 
 def moment(d: date) -> datetime:
     """00:00 of business date ``d`` in the business time zone."""
-    return datetime.combine(d, time(0), tzinfo=business_tz())
+    return datetime.combine(d, time(0), tzinfo=clock.business_tz())
 
 
 

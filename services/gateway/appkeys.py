@@ -6,7 +6,6 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +13,7 @@ from services.gateway.config import gateway_settings
 from services.gateway.crypto import Signer, derive_secret, fingerprint, new_salt
 from services.gateway.models import AppKey, pipeline
 from services.gateway.scopes import ADMIN_SCOPES, ALL_SCOPES
+from shared import clock
 from shared.db import sessionmaker
 from shared.errors import InvalidInput, NotFound
 from shared.identity import Principal, Role
@@ -126,7 +126,7 @@ async def rotate_app_key(session: AsyncSession, *, principal: Principal, key: st
     row.salt = new_salt()
     secret = derive_secret(key, row.salt)
     row.secret_fp = fingerprint(secret)
-    row.rotated_at = datetime.now(UTC)
+    row.rotated_at = clock.now()
     await session.flush()
     await session.refresh(row)
     await pipeline.audit(session, principal, entity="app_key", entity_id=key, action="rotate",

@@ -13,13 +13,13 @@ import hashlib
 import json
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.config import gateway_settings
 from services.gateway.models import RequestLog
+from shared import clock
 from shared.db import get_engine
 from shared.errors import PayloadTooLarge
 from shared.identity import Principal
@@ -179,7 +179,7 @@ def audit_row(scope: Scope, p: Principal | None, claimed_key: str | None, rid: s
     query = scope.get("query_string", b"").decode("latin-1") or None
     client = scope.get("client")
     return (
-        datetime.now(UTC), rid,
+        clock.now(), rid,
         p.subject if p else None,
         str(p.role) if p else None,
         p.unit_id if p else None,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import bcrypt
 import jwt
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.models import User
+from shared import clock
 from shared.db import keep_on_refusal
 from shared.errors import Unauthorized
 from shared.identity import Principal, Role
@@ -43,7 +43,7 @@ def principal_of(user: User) -> Principal:
 def issue_staff_token(principal: Principal, *, kind: str = "access") -> tuple[str, int]:
     settings = get_settings()
     ttl = settings.staff_token_ttl_s if kind == "access" else settings.refresh_token_ttl_s
-    now = int(time.time())
+    now = clock.wall_timestamp()
     claims = principal.claims() | {"aud": STAFF_AUDIENCE, "typ": kind, "iat": now, "exp": now + ttl}
     return jwt.encode(claims, settings.secret_key, algorithm="HS256"), ttl
 
@@ -53,7 +53,7 @@ _verified: dict[str, tuple[Principal, float]] = {}
 
 def verify_staff_token(token: str, *, kind: str = "access") -> Principal:
     """Decode a bearer token; verified tokens are remembered until they expire."""
-    now = time.time()
+    now = clock.wall_timestamp()
     hit = _verified.get(token)
     if hit is not None and hit[1] > now and kind == "access":
         return hit[0]
@@ -76,13 +76,13 @@ def verify_staff_token(token: str, *, kind: str = "access") -> Principal:
 
 
 def is_locked(user: User) -> bool:
-    return bool(user.locked_until and user.locked_until > datetime.now(UTC))
+    return bool(user.locked_until and user.locked_until > clock.now())
 
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> User:
     """Check a login; repeated failures lock the account for a while."""
     user = await session.scalar(select(User).where(User.username == username))
-    now = datetime.now(UTC)
+    now = clock.now()
     if user is None or not user.active:
         # same answer as a wrong password: do not reveal which usernames exist
         raise Unauthorized("用户名或密码错误", code="auth.login_failed")

@@ -15,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from urllib.parse import parse_qsl, quote
 
 from gmssl import func as sm_func
 from gmssl import sm3
 
+from shared import clock
 from shared.settings import get_settings
 
 SHA256 = "HMAC-SHA256"
@@ -102,7 +102,7 @@ def signed_headers(app_key: str, secret: str, method: str, path: str, *, query: 
                    body: bytes = b"", algorithm: str = SHA256, timestamp: int | None = None,
                    nonce: str | None = None) -> dict[str, str]:
     """The headers a platform sends (also used for webhook deliveries, tests and benches)."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
+    ts = str(clock.wall_timestamp() if timestamp is None else timestamp)
     nonce = nonce or secrets.token_hex(12)
     message = string_to_sign(method, path, query, ts, nonce, body_digest(body))
     headers = {

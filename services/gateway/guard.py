@@ -9,7 +9,6 @@ ASGI fast path (``fastpath``) run the very same code.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Annotated, Any, Protocol
@@ -24,6 +23,7 @@ from services.gateway.config import gateway_settings
 from services.gateway.crypto import METHODS, SHA256, body_digest, string_to_sign
 from services.gateway.hotredis import SIGNED_SCRIPT, USER_SCRIPT, HotRedis, PyRedisScripts
 from services.gateway.scopes import ROLE_SCOPES, holds
+from shared import clock
 from shared.errors import Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized
 from shared.identity import Principal
 from shared.settings import get_settings
@@ -66,7 +66,7 @@ def _redis_down(exc: Exception) -> ServiceUnavailable:
 
 
 def _window() -> tuple[int, int]:
-    now = int(time.time())
+    now = clock.wall_timestamp()
     return now // 60, 60 - now % 60
 
 
@@ -102,7 +102,7 @@ async def signed_principal_of(h: Headers, method: str, path: str, raw_query: str
     if cred is None:
         raise _refuse("auth.app_key_invalid", "应用标识（X-App-Key）无效或已停用")
     settings = gateway_settings()
-    now = int(time.time())
+    now = clock.wall_timestamp()
     try:
         skew = abs(now - int(ts))
     except ValueError:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.gateway.config import gateway_settings
 from services.gateway.crypto import derive_secret, signed_headers
 from services.gateway.models import AppKey, WebhookDelivery, WebhookSubscription, pipeline
+from shared import clock
 from shared.db import job_session
 from shared.errors import Conflict, NotFound
 from shared.events import SUBSCRIPTIONS
@@ -50,7 +51,7 @@ async def fan_out(session: AsyncSession, event: dict[str, Any]) -> None:
         select(WebhookSubscription).where(WebhookSubscription.active.is_(True),
                                           WebhookSubscription.event_types.contains([event["type"]]))
     )).all()
-    now = datetime.now(UTC)
+    now = clock.now()
     envelope = {k: event.get(k) for k in ("id", "type", "source", "payload", "request_id",
                                            "created_at")}
     for sub in subs:
@@ -99,7 +100,7 @@ async def _post(http: aiohttp.ClientSession, delivery: WebhookDelivery, sub: Web
 
 async def deliver_due(now: datetime | None = None, *, limit: int = BATCH) -> dict[str, int]:
     """Send every due delivery once; returns counts by outcome. ``now`` is the clock."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     claimed = await _claim(now, limit)
     if not claimed:
         return {}
@@ -142,7 +143,7 @@ async def replay(session: AsyncSession, *, principal: Principal, delivery_id: uu
         raise Conflict("该投递仍在重试中，无需重放", code="webhook.delivery_pending")
     before = {"status": delivery.status, "attempts": delivery.attempts}
     delivery.status, delivery.attempts = "pending", 0
-    delivery.next_attempt_at = datetime.now(UTC)
+    delivery.next_attempt_at = clock.now()
     delivery.replays += 1
     await session.flush()
     await pipeline.audit(session, principal, entity="webhook_delivery", entity_id=delivery.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from shared.calendar import WorkingCalendar, load_calendar
-from shared.dates import business_today
+from shared.clock import now, today  # problems read the time only through here
 
 # reminders go out this many working days before a deadline (and on the day itself)
 REMIND_BEFORE_DAYS = (3, 1, 0)
@@ -14,8 +14,7 @@ VISIT_GRACE_DAYS = 2
 # every further 5 working days past the deadline raise the escalation level by one
 ESCALATE_EVERY_DAYS = 5
 
-
-today = business_today
+__all__ = ["now", "today", "calendar", "days_left", "deadline_for"]
 
 
 async def calendar() -> WorkingCalendar:

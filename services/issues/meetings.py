@@ -4,7 +4,6 @@ back onto each problem's record."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.issues.models import AgendaItem, Issue, Meeting, pipeline
 from services.issues.schemas import DecisionIn, MeetingIn
 from services.issues.service import load_issue
+from shared import clock
 from shared.errors import Conflict, InvalidInput, KPPError, NotFound
 from shared.identity import Principal
 from shared.units import require_unit
@@ -89,7 +89,7 @@ async def record_decision(session: AsyncSession, *, principal: Principal,
         raise InvalidInput("该问题不在本次会议议程中", code="meeting.not_on_agenda",
                            fields=[{"field": "issue_id", "message": "不在议程中"}])
     before = {"decision": item.decision}
-    item.decision, item.decided_at = data.decision, datetime.now(UTC)
+    item.decision, item.decided_at = data.decision, clock.now()
     await pipeline.audit(session, principal, entity="issue", entity_id=data.issue_id,
                          action="meeting_decision", before=before,
                          after={"meeting_id": meeting.id, "title": meeting.title,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
@@ -144,7 +144,7 @@ def event_payload(issue: Issue, on: date | None = None) -> dict[str, Any]:
         "step": issue.step, "deadline": issue.deadline,
         "overdue": is_overdue(issue, on) or (issue.overdue and issue.step == "assigned"),
         "close_supervision": issue.close_supervision, "redo_count": issue.redo_count,
-        "satisfied": issue.satisfied, "occurred_at": datetime.now(UTC),
+        "satisfied": issue.satisfied, "occurred_at": clock.now(),
     }
 
 

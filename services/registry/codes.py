@@ -6,8 +6,9 @@ policy R14 (project identity), R3 (scale bands), R8 (lifecycle).
 from __future__ import annotations
 
 import re
-from datetime import date
 from decimal import Decimal
+
+from shared import clock
 
 # -- GB 32100-2015 unified social credit code (统一社会信用代码) ------------------------
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
@@ -58,7 +59,7 @@ def mod37_36_check_char(body: str) -> str:
 
 
 def _year_ok(year: int) -> bool:
-    return 1990 <= year <= date.today().year + 1
+    return 1990 <= year <= clock.today().year + 1
 
 
 def project_code_problem(code: str) -> str | None:

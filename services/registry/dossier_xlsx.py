@@ -29,7 +29,7 @@ from services.registry.codes import (
 )
 from services.registry.dossier import PARTS_ZH, dossier
 from services.registry.excel import _book_bytes
-from shared.dates import business_tz
+from shared import clock
 from shared.errors import ServiceUnavailable
 from shared.identity import Principal
 from shared.units import unit_directory
@@ -82,7 +82,7 @@ def as_time(v: Any) -> datetime | None:
     t = v if isinstance(v, datetime) else datetime.fromisoformat(str(v))
     if t.tzinfo is None:
         t = t.replace(tzinfo=UTC)
-    return t.astimezone(business_tz()).replace(tzinfo=None, microsecond=0)
+    return t.astimezone(clock.business_tz()).replace(tzinfo=None, microsecond=0)
 
 
 def text(v: Any) -> str | None:
@@ -338,5 +338,5 @@ async def dossier_workbook(session: AsyncSession, *, principal: Principal,
                            project_id: uuid.UUID) -> tuple[str, bytes]:
     """(project code, xlsx bytes) from the very data the JSON dossier returns."""
     d = await dossier(session, principal=principal, project_id=project_id)
-    content = build(d, await unit_names(), datetime.now(UTC))
+    content = build(d, await unit_names(), clock.now())
     return d["project"]["project_code"], content

@@ -12,7 +12,6 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import xlsx_read
-from services.registry.access import today
 from services.registry.codes import (
     CATEGORIES_ZH,
     KINDS_ZH,
@@ -33,6 +32,7 @@ from services.registry.import_write import write_projects
 from services.registry.listing import ProjectFilter, filter_clause
 from services.registry.models import Project
 from services.registry.schemas import ProjectIn
+from shared.clock import today
 from shared.errors import Forbidden, InvalidInput
 from shared.identity import Principal, Role
 from shared.units import unit_directory

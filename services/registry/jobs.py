@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 
-from services.registry.access import today
 from services.registry.models import JobRun
 from services.registry.rules import run_daily
+from shared.clock import today
 from shared.db import job_session
 from shared.jsonutil import to_jsonable
 

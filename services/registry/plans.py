@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.access import require_staff, today
+from services.registry.access import require_staff
 from services.registry.codes import CATEGORIES_ZH, LEVELS_ZH, SCALE_BANDS_ZH
 from services.registry.config import registry_settings
 from services.registry.mismatch import mismatches
 from services.registry.models import Plan, pipeline
 from services.registry.schemas_plans import PlanIn
+from shared.clock import today
 from shared.errors import PreconditionFailed
 from shared.identity import Principal
 from shared.money import money_str, to_yi

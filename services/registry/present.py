@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.registry.access import today
 from services.registry.codes import code_form
 from services.registry.models import Membership, Project, Target
 from services.registry.schemas import ProjectOut
+from shared.clock import today
 
 
 def add_years(d: date, years: int) -> date:

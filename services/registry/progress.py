@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.access import require_write, today
+from services.registry.access import require_write
 from services.registry.config import registry_settings
 from services.registry.models import MissingReport, ProgressReport, Project, pipeline
 from services.registry.schemas_progress import CorrectionIn, ProgressIn, ProgressOut
 from services.registry.service import get_project
+from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal
 from shared.money import money_str

@@ -11,7 +11,6 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.access import today
 from services.registry.codes import stage_index
 from services.registry.config import registry_settings
 from services.registry.models import Membership, MissingReport, ProgressReport, Project, pipeline
@@ -19,6 +18,7 @@ from services.registry.present import snapshot
 from services.registry.progress import deadline, month_end, month_start, previous_month
 from services.registry.schemas_progress import RevocationIn
 from services.registry.service import get_project
+from shared.clock import today
 from shared.errors import Conflict
 from shared.identity import SYSTEM_PRINCIPAL, Principal
 

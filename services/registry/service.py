@@ -6,18 +6,20 @@ Keyword-only functions taking a session; they flush, never commit.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.registry.access import require_read, require_write, today
+from services.registry.access import require_read, require_write
 from services.registry.codes import STAGES_ZH, scale_band, stage_index
 from services.registry.models import Membership, Project, StageChange, Target, pipeline
 from services.registry.present import snapshot
 from services.registry.schemas import MembershipIn, ProjectIn, ProjectPatch, TargetIn
+from shared import clock
+from shared.clock import today
 from shared.errors import Conflict, InvalidInput, PreconditionFailed, PreconditionRequired
 from shared.identity import Principal
 from shared.units import require_unit
@@ -229,7 +231,7 @@ async def patch_project(session: AsyncSession, *, principal: Principal, project_
         session.add(stage_change)
     _check_dates(project)
     evaluate_targets(project)
-    project.updated_at = datetime.now(UTC)
+    project.updated_at = clock.now()
     try:
         await session.flush()
     except StaleDataError as exc:

@@ -9,7 +9,6 @@ from the stored inputs and rubric versions and reports whether it reproduced it 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -21,6 +20,7 @@ from services.scoring.models import AssessmentRun, Objection, Rubric, pipeline
 from services.scoring.notices import review_month
 from services.scoring.rubric import DEFAULT_ITEMS, KINDS, compute_result, validate_items
 from services.scoring.schemas import RubricIn, RubricOut
+from shared import clock
 from shared.errors import Conflict, NotFound
 from shared.identity import SYSTEM_PRINCIPAL, Principal
 
@@ -144,7 +144,7 @@ async def run_month(
     before = _summary(run)
     run.revision += 1
     run.rubric_ids, run.inputs, run.inputs_digest, run.result = rubric_ids, inputs, inputs_digest, result
-    run.run_at, run.run_by = datetime.now(UTC), principal.subject
+    run.run_at, run.run_by = clock.now(), principal.subject
     await session.flush()
     await pipeline.audit(
         session,
@@ -195,7 +195,7 @@ async def publish(session: AsyncSession, *, principal: Principal, month: str) ->
             objection_ids=[str(i) for i in open_ids],
         )
     before = _summary(run)
-    run.status, run.published_at, run.published_by = "published", datetime.now(UTC), principal.subject
+    run.status, run.published_at, run.published_by = "published", clock.now(), principal.subject
     await session.flush()
     after = _summary(run)
     await pipeline.audit(
@@ -268,7 +268,7 @@ async def resolve_objection(
         raise Conflict("该异议已处理", code="objection.already_resolved")
     before = {"status": o.status}
     o.status = "accepted" if accepted else "rejected"
-    o.resolution, o.resolved_by, o.resolved_at = resolution, principal.subject, datetime.now(UTC)
+    o.resolution, o.resolved_by, o.resolved_at = resolution, principal.subject, clock.now()
     await session.flush()
     await pipeline.audit(
         session,

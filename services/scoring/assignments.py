@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.dates import today
 from services.scoring.models import Assignment, pipeline
 from services.scoring.schemas import AssignmentIn, AssignmentOut, CompletionIn, JudgementIn
+from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from shared.http import service_client
 from shared.identity import Principal

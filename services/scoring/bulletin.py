@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import assessment, notices
-from services.scoring.dates import business_date
+from services.scoring.dates import parse_business_date
 from services.scoring.rubric import METRICS
 from shared.identity import SYSTEM_PRINCIPAL
 
@@ -92,7 +92,7 @@ async def gather_bulletin(session: AsyncSession, month: str) -> BulletinContent:
         month=run.month,
         status=run.status,
         revision=run.revision,
-        published_on=business_date(run.published_at),
+        published_on=parse_business_date(run.published_at),
         rubric_versions=run.result["rubric_versions"],
         units=units,
         metrics=metrics,

@@ -22,8 +22,9 @@ from docx.shared import Cm, Pt
 from docx.table import Table
 
 from services.scoring.bulletin import KIND_ZH, BulletinContent
-from services.scoring.dates import parse_month, today
+from services.scoring.dates import parse_month
 from services.scoring.rubric import COMPARISONS
+from shared.clock import today
 from shared.errors import ServiceUnavailable
 from shared.units import unit_directory
 

@@ -16,9 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.dates import business_date, month_bounds, month_of
+from services.scoring.dates import month_bounds, month_of, parse_business_date
 from services.scoring.models import ApprovalFact, IssueFact, MatterFact, ProgressFact, ProjectFact
-from shared.dates import business_today
+from shared import clock
 
 # R8 lifecycle 签约→落地→开工→进度→竣工→达效: which stages mean "started" and "completed"
 START_STAGES = frozenset({"started", "under_construction", "construction", "in_progress"})
@@ -50,12 +50,12 @@ def _timestamp(value: Any) -> datetime | None:
 
 
 def _event_date(event: Event) -> date:
-    return business_date(event.get("created_at")) or business_today()
+    return parse_business_date(event.get("created_at")) or clock.today()
 
 
 def _reserve_since(libraries: Any) -> date | None:
     dates = [
-        business_date(lib.get("since"))
+        parse_business_date(lib.get("since"))
         for lib in libraries or []
         if isinstance(lib, dict) and lib.get("library") == "reserve"
     ]
@@ -74,14 +74,14 @@ async def _upsert_project(session: AsyncSession, event: Event, *, created: bool)
         "name": p.get("name"),
         "stage": p.get("stage"),
         "reserve_since": _reserve_since(p.get("libraries")),
-        "planned_start": business_date(p.get("planned_start")),
-        "actual_start": business_date(p.get("actual_start")),
+        "planned_start": parse_business_date(p.get("planned_start")),
+        "actual_start": parse_business_date(p.get("actual_start")),
         "version": int(p.get("version") or 0),
     }
     changing = {k: v for k, v in values.items() if k != "project_id"}
     if created:
         values["created_event_id"] = uuid.UUID(event["id"])
-        values["entered_on"] = business_date(p.get("created_at")) or _event_date(event)
+        values["entered_on"] = parse_business_date(p.get("created_at")) or _event_date(event)
     stmt = insert(ProjectFact).values(**values)
     if created:
         # the creation facts are always taken; the rest only if not older than what we hold
@@ -114,7 +114,7 @@ async def on_project_updated(session: AsyncSession, event: Event) -> None:
 async def on_stage_changed(session: AsyncSession, event: Event) -> None:
     await _upsert_project(session, event, created=False)
     p = event["payload"]
-    on = business_date(p.get("on")) or _event_date(event)
+    on = parse_business_date(p.get("on")) or _event_date(event)
     to_stage = str(p.get("to_stage") or "")
     pid = uuid.UUID(str(p["id"]))
     if to_stage in START_STAGES:
@@ -195,7 +195,7 @@ async def on_report_missing(session: AsyncSession, event: Event) -> None:
 
 async def on_revocation(session: AsyncSession, event: Event) -> None:
     p = event["payload"]
-    on = business_date(p.get("due_on")) or _event_date(event)
+    on = parse_business_date(p.get("due_on")) or _event_date(event)
     overdue = event["type"] != "project.revocation_warning"
     await _matter(session, event["type"], str(p["project_id"]), p.get("unit_id"), on, overdue=overdue)
     if event["type"] == "project.revoked":
@@ -228,19 +228,18 @@ async def on_approval(session: AsyncSession, event: Event) -> None:
             session,
             case_id,
             **base,
-            completed_on=business_date(p.get("completed_on")) or _event_date(event),
+            completed_on=parse_business_date(p.get("completed_on")) or _event_date(event),
             on_time=bool(p.get("on_time")),
             agency_unit_ids=[str(u) for u in p.get("agency_unit_ids") or []],
         )
     elif kind == "approval.rejected":
         await _upsert_case(session, case_id, **base, rejected=True)
     elif kind == "approval.deadline_changed":
-        await _upsert_case(session, case_id, **base, due_date=business_date(p.get("new_due_date")))
+        await _upsert_case(session, case_id, **base, due_date=parse_business_date(p.get("new_due_date")))
     elif kind in ("approval.warning", "approval.overdue"):
         await _upsert_case(session, case_id, **base)
-        on = (business_date(p.get("overdue_since")) if kind == "approval.overdue" else None) or _event_date(
-            event
-        )
+        since = parse_business_date(p.get("overdue_since")) if kind == "approval.overdue" else None
+        on = since or _event_date(event)
         await _matter(
             session,
             kind,
@@ -252,7 +251,7 @@ async def on_approval(session: AsyncSession, event: Event) -> None:
     elif kind == "approval.missing_items_overdue":
         await _upsert_case(session, case_id, **base)
         unit_id = await session.scalar(select(ApprovalFact.unit_id).where(ApprovalFact.case_id == case_id))
-        on = business_date(p.get("due_date")) or _event_date(event)
+        on = parse_business_date(p.get("due_date")) or _event_date(event)
         await _matter(session, kind, f"{case_id}:{p.get('due_date')}", unit_id, on, overdue=True)
     else:  # approval.step_completed and any later addition: the case is known
         await _upsert_case(session, case_id, **base)
@@ -263,14 +262,14 @@ async def on_issue(session: AsyncSession, event: Event) -> None:
     issue_id = _uuid(p.get("issue_id"))
     if issue_id is None:
         return
-    at = business_date(p.get("occurred_at")) or _event_date(event)
+    at = parse_business_date(p.get("occurred_at")) or _event_date(event)
     values: dict[str, Any] = {
         "project_id": _uuid(p.get("project_id")),
         "unit_id": p.get("unit_id"),
         "kind": p.get("kind"),
         "source": p.get("source"),
         "step": p.get("step"),
-        "deadline": business_date(p.get("deadline")),
+        "deadline": parse_business_date(p.get("deadline")),
         "overdue": bool(p.get("overdue")),
         "redo_count": int(p.get("redo_count") or 0),
         "satisfied": p.get("satisfied"),

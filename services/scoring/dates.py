@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from shared import clock
 from shared.errors import InvalidInput
-from shared.settings import get_settings
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -40,12 +39,9 @@ def previous_month(today: date) -> str:
     return month_of(today.replace(day=1) - timedelta(days=1))
 
 
-def today() -> date:
-    """Today's business date in Asia/Shanghai."""
-    return datetime.now(ZoneInfo(get_settings().business_tz)).date()
 
 
-def business_date(value: Any) -> date | None:
+def parse_business_date(value: Any) -> date | None:
     """A date, or the Asia/Shanghai date of an ISO timestamp; None if absent or unreadable."""
     if value is None or value == "":
         return None
@@ -63,13 +59,13 @@ def business_date(value: Any) -> date | None:
             return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(ZoneInfo(get_settings().business_tz)).date()
+    return clock.business_date(dt)
 
 
 def ensure_month_ended(month: str) -> None:
     """A month can be assessed only once it is over (its last day is before today)."""
     _, last = month_bounds(month)
-    if last >= today():
+    if last >= clock.today():
         raise InvalidInput(
             f"{month} 尚未结束，不能进行月度考核",
             code="assessment.month_not_ended",

@@ -7,7 +7,8 @@ from typing import Any
 from arq import cron
 
 from services.scoring.assessment import run_month
-from services.scoring.dates import previous_month, today
+from services.scoring.dates import previous_month
+from shared.clock import today
 from shared.db import job_session
 from shared.identity import SYSTEM_PRINCIPAL
 from shared.units import unit_directory

@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.dates import month_bounds, today
+from services.scoring.dates import month_bounds
 from services.scoring.models import Assignment, Notice, Summons, pipeline
 from services.scoring.schemas import NoticeOut, NoticeWithSummons, SummonsOut, SummonsOutcomeIn, UnitNotices
 from shared.calendar import load_calendar
+from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal, Role
 

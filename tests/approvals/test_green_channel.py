@@ -10,8 +10,9 @@ from shared.db import job_session
 from tests.approvals.conftest import outbox_events
 
 
-async def test_tolerance_records_items_and_flags_missed_due_date(hall):
+async def test_tolerance_records_items_and_flags_missed_due_date(hall, clock_at):
     # policy R19: the case proceeds; missing items and due date recorded; a miss is flagged
+    clock_at(datetime.fromisoformat("2026-11-25T11:00:00+08:00"))
     case = await hall.open_case(project_type="park_industrial", acceptance_mode="tolerance",
                                 missing_items=["环评批复（容缺）"], missing_items_due="2026-12-10")
     cid = case["id"]
@@ -25,8 +26,9 @@ async def test_tolerance_records_items_and_flags_missed_due_date(hall):
     assert (await hall.get(cid))["missing_items_overdue"] is True
 
 
-async def test_credit_commitment_items_supplied_in_time_are_not_flagged(hall):
+async def test_credit_commitment_items_supplied_in_time_are_not_flagged(hall, clock_at):
     # policy R19: items supplied before the due date → no flag
+    clock_at(datetime.fromisoformat("2026-11-26T11:00:00+08:00"))
     case = await hall.open_case(project_type="transport_infrastructure",
                                 acceptance_mode="credit_commitment",
                                 missing_items=["水土保持方案"], missing_items_due="2026-12-10")

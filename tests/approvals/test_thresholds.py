@@ -15,8 +15,9 @@ def shanghai(day: str) -> datetime:
     return datetime.fromisoformat(f"{day}T00:00:00+08:00")
 
 
-async def test_warning_then_overdue_fire_once(hall):
+async def test_warning_then_overdue_fire_once(hall, clock_at):
     # policy R17: warning at 80 % of the limit and at N (3) days left; overdue after
+    clock_at(datetime.fromisoformat("2026-11-26T11:00:00+08:00"))
     case = await hall.open_case()
     cid = case["id"]
     await hall.event(cid, "submitted", "2026-11-25")
@@ -29,7 +30,8 @@ async def test_warning_then_overdue_fire_once(hall):
         ("project_filing", "days_left", 2)]
     assert warnings[0]["agency_unit_id"] == "dept-fgj" and warnings[0]["due_date"] == "2026-11-30"
 
-    # the exact job at 00:00 12/1: overdue (the unfired 80 % warning is superseded)
+    # the exact job at 00:00 12/1, run "as of" that moment: overdue (the unfired 80 %
+    # warning is superseded)
     async with job_session() as s:
         moved = await sweep(s, case_id=uuid.UUID(cid), now=shanghai("2026-12-01"))
     assert moved == {"moved": 1, "events": 1}
@@ -60,8 +62,9 @@ async def test_warning_then_overdue_fire_once(hall):
     assert [i["id"] for i in r.json()["items"]] == [cid]
 
 
-async def test_exact_job_schedule_and_job_are_idempotent(hall):
+async def test_exact_job_schedule_and_job_are_idempotent(hall, clock_at):
     # policy R17: exact deferred jobs are scheduled by moment, unique by job id
+    clock_at(datetime.fromisoformat("2026-11-26T11:00:00+08:00"))
     case = await hall.open_case()
     cid = uuid.UUID(case["id"])
     r = await hall.event(case["id"], "accepted", "2026-11-25")

@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from services.approvals.models import pipeline as approvals_pipeline
 from services.issues.models import Issue
-from shared.dates import business_today
+from shared import clock
 from shared.db import job_session
 
 
 def overdue_payload(project: dict, case_id: str, step_code: str | None) -> dict:
-    due = business_today() - timedelta(days=3)
+    due = clock.today() - timedelta(days=3)
     return {"case_id": case_id, "project_id": project["id"],
             "project_code": project["project_code"], "kind": "enterprise_investment",
             "step_code": step_code, "step_name": "施工许可" if step_code else None,

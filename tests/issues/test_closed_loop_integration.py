@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 from services.approvals.models import pipeline as approvals_pipeline
-from shared.dates import business_today
+from shared import clock
 from shared.db import job_session
 from tests.issues.conftest import act, code_for
 
@@ -24,7 +24,7 @@ async def test_overdue_approval_to_closed_problem(platform, uniq):
         assert r.status_code == 201, r.text
         project = r.json()
     case_id = str(uuid.uuid4())
-    due = business_today() - timedelta(days=2)
+    due = clock.today() - timedelta(days=2)
     async with job_session() as s:
         await approvals_pipeline.emit(s, "approval.overdue", {
             "case_id": case_id, "project_id": project["id"],
@@ -53,11 +53,11 @@ async def test_overdue_approval_to_closed_problem(platform, uniq):
             ("report_progress", {"note": "已组织专班审查"}),
             ("request_close", {"summary": "施工许可证已核发"}),
             ("record_visit", {"visitor": "张明", "channel": "phone",
-                              "visited_on": str(business_today()), "satisfied": False,
+                              "visited_on": str(clock.today()), "satisfied": False,
                               "words": "许可证附带的整改要求不合理"}),
             ("request_close", {"summary": "整改要求已按规范调整"}),
             ("record_visit", {"visitor": "张明", "channel": "on_site",
-                              "visited_on": str(business_today()), "satisfied": True,
+                              "visited_on": str(clock.today()), "satisfied": True,
                               "words": "问题已解决，满意"}),
         ]
         walked = []

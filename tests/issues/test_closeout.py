@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.issues import supervision
-from shared.dates import business_today
+from shared import clock
 from shared.db import job_session
 from tests.issues.conftest import act, outbox_events, report, walk_to_assigned
 
@@ -26,7 +26,7 @@ async def test_visit_on_problem_not_awaiting_one_is_409(platform, project):
     async with await platform.as_user("zdb") as c:
         issue = await report(c, project["id"])
         await walk_to_assigned(c, issue["id"])
-        r = await act(c, issue["id"], "record_visit", VISIT | {"visited_on": str(business_today())})
+        r = await act(c, issue["id"], "record_visit", VISIT | {"visited_on": str(clock.today())})
         assert r.status_code == 409
         assert r.json()["code"] == "issue.action_not_allowed"
         assert "record_visit" not in r.json()["allowed_actions"]
@@ -37,14 +37,14 @@ async def test_dissatisfied_reopens_and_counts_a_redo_satisfied_closes(platform,
     async with await platform.as_user("zdb") as c:
         issue_id = await _awaiting_visit(c, project["id"])
         r = await act(c, issue_id, "record_visit", VISIT | {
-            "satisfied": False, "words": "审查意见附加条件过多", "visited_on": str(business_today())})
+            "satisfied": False, "words": "审查意见附加条件过多", "visited_on": str(clock.today())})
         assert r.status_code == 200, r.text
         out = r.json()
         assert out["step"] == "assigned" and out["redo_count"] == 1
         assert out["satisfied"] is False
         r = await act(c, issue_id, "request_close", {"summary": "已取消不合理附加条件"})
         r = await act(c, issue_id, "record_visit", VISIT | {"channel": "on_site",
-                                                            "visited_on": str(business_today())})
+                                                            "visited_on": str(clock.today())})
         out = r.json()
     assert out["step"] == "closed" and out["satisfied"] is True and out["redo_count"] == 1
     assert [v["satisfied"] for v in out["visits"]] == [False, True]
@@ -61,7 +61,7 @@ async def test_no_visit_never_closes_pending_listed_and_reminded(platform, proje
         issue_id = await _awaiting_visit(c, project["id"])
         r = await c.get("/api/v1/issues/visits/pending")
         assert issue_id in [i["issue_id"] for i in r.json()["items"]]
-    later = business_today() + timedelta(days=21)
+    later = clock.today() + timedelta(days=21)
     while later.weekday() >= 5:
         later += timedelta(days=1)
     async with job_session() as s:
@@ -82,13 +82,13 @@ async def test_visit_in_the_future_is_422(platform, project):
     async with await platform.as_user("zdb") as c:
         issue_id = await _awaiting_visit(c, project["id"])
         r = await act(c, issue_id, "record_visit",
-                      VISIT | {"visited_on": str(business_today() + timedelta(days=3))})
+                      VISIT | {"visited_on": str(clock.today() + timedelta(days=3))})
         assert r.status_code == 422 and r.json()["code"] == "issue.visit_date_invalid"
 
 
 async def test_open_sub_tasks_block_closure_request(platform, project):
     # policy R25: closure is requested only once every sub-task is done
-    soon = str(business_today() + timedelta(days=10))
+    soon = str(clock.today() + timedelta(days=10))
     async with await platform.as_user("zdb") as c:
         issue = await report(c, project["id"])
         await walk_to_assigned(c, issue["id"], sub_tasks=[
@@ -104,7 +104,7 @@ async def test_open_sub_tasks_block_closure_request(platform, project):
         r = await act(c, issue["id"], "request_close", {"summary": "已办结"})
         assert r.status_code == 200, r.text
         # only the key office records the visit (an independent verdict)
-        r = await act(c, issue["id"], "record_visit", VISIT | {"visited_on": str(business_today())})
+        r = await act(c, issue["id"], "record_visit", VISIT | {"visited_on": str(clock.today())})
         assert r.status_code == 403
 
 
@@ -112,7 +112,7 @@ async def test_reopen_a_closed_problem_counts_a_redo(platform, project):
     # policy R25: a closed problem that recurs is reopened, with a reason, as a redo
     async with await platform.as_user("zdb") as c:
         issue_id = await _awaiting_visit(c, project["id"])
-        await act(c, issue_id, "record_visit", VISIT | {"visited_on": str(business_today())})
+        await act(c, issue_id, "record_visit", VISIT | {"visited_on": str(clock.today())})
         r = await act(c, issue_id, "reopen", {"reason": "企业再次反映同一问题"})
         assert r.status_code == 200, r.text
         assert r.json()["step"] == "assigned" and r.json()["redo_count"] == 1

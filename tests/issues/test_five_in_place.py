@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.dates import business_today
+from shared import clock
 from tests.issues.conftest import FIVE, act, outbox_events, report
 
 
@@ -55,7 +55,7 @@ async def test_beyond_authority_needs_assisting_units_with_their_own_tasks(platf
         r = await act(c, issue_id, "decompose", FIVE)
         r = await act(c, issue_id, "assign")
         assert r.status_code == 422 and r.json()["missing"] == ["assisting_unit_ids"]
-        soon = (business_today() + timedelta(days=20)).isoformat()
+        soon = (clock.today() + timedelta(days=20)).isoformat()
         r = await act(c, issue_id, "decompose", {
             "assisting_unit_ids": ["dept-zrzy", "dept-sthj"],
             "sub_tasks": [
@@ -78,7 +78,7 @@ async def test_sub_task_of_a_unit_not_involved_is_422(platform, project):
     # policy R23: each sub-task belongs to the lead or an assisting unit
     async with await platform.as_user("zdb") as c:
         issue_id = await _analysed(c, project["id"])
-        soon = (business_today() + timedelta(days=5)).isoformat()
+        soon = (clock.today() + timedelta(days=5)).isoformat()
         r = await act(c, issue_id, "decompose", FIVE | {"sub_tasks": [
             {"title": "协调供电", "unit_id": "dept-jtj", "person": "郑工", "deadline": soon}]})
         assert r.status_code == 422
@@ -88,7 +88,7 @@ async def test_sub_task_of_a_unit_not_involved_is_422(platform, project):
 
 async def test_deadline_in_the_past_is_422(platform, project):
     # policy R24: a time limit cannot already be over
-    yesterday = (business_today() - timedelta(days=2)).isoformat()
+    yesterday = (clock.today() - timedelta(days=2)).isoformat()
     async with await platform.as_user("zdb") as c:
         issue_id = await _analysed(c, project["id"])
         r = await act(c, issue_id, "decompose", {"deadline": yesterday})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.dates import business_today
+from shared import clock
 from tests.issues.conftest import act, report, walk_to_assigned
 
 
@@ -13,7 +13,7 @@ async def test_meeting_agenda_and_decisions_written_back(platform, project):
         second = await report(c, project["id"], kind="funds", description="配套资金未到位")
     async with await platform.as_user("zdb") as c:
         r = await c.post("/api/v1/meetings", json={
-            "title": "第三季度重点项目问题会诊会", "held_on": str(business_today()),
+            "title": "第三季度重点项目问题会诊会", "held_on": str(clock.today()),
             "chair": "韩振东", "attendee_unit_ids": ["dept-zrzy", "dept-czj", "town-chengguan"],
             "issue_ids": [first["id"]]})
         assert r.status_code == 201, r.text
@@ -50,7 +50,7 @@ async def test_meeting_rules(platform, project):
         await walk_to_assigned(c, issue["id"])
         await act(c, issue["id"], "request_close", {"summary": "已办结"})
         await act(c, issue["id"], "record_visit", {
-            "visitor": "张明", "channel": "phone", "visited_on": str(business_today()),
+            "visitor": "张明", "channel": "phone", "visited_on": str(clock.today()),
             "satisfied": True, "words": "满意"})
         r = await c.post(f"/api/v1/meetings/{meeting_id}/agenda",
                          json={"issue_ids": [issue["id"]]})

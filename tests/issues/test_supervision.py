@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from services.issues import supervision
 from services.issues.jobs import sweep_supervision
+from shared import clock
 from shared.calendar import default_calendar
-from shared.dates import business_today
 from shared.db import job_session
 from tests.issues.conftest import outbox_events, report, walk_to_assigned
 
@@ -82,7 +82,7 @@ async def test_overdue_filter_lists_matters_past_their_deadline(platform, uniq):
         await walk_to_assigned(c, fine["id"])
     async with job_session() as s:  # as if assigned long ago
         row = await s.get(Issue, uuid.UUID(late["id"]))
-        row.deadline = business_today() - timedelta(days=3)
+        row.deadline = clock.today() - timedelta(days=3)
     async with await platform.as_user("zdb") as c:
         r = await c.get("/api/v1/issues", params={"overdue": "true",
                                                   "project_id": project["id"]})

@@ -7,7 +7,7 @@ from io import BytesIO
 from docx import Document
 from docx.oxml.ns import qn
 
-from services.scoring.dates import business_date
+from services.scoring.dates import parse_business_date
 from tests.scoring.conftest import emit, project_payload
 
 # months no other test (nor the registry demo seed, 2023) writes facts into or runs
@@ -96,7 +96,7 @@ async def test_docx_bulletin_carries_rankings_notices_and_summons(platform, uniq
     fonts = doc.styles["Normal"].element.rPr.rFonts
     assert fonts.get(qn("w:eastAsia")) == "仿宋" and fonts.get(qn("w:eastAsiaTheme")) is None
 
-    on = business_date(published["published_at"])
+    on = parse_business_date(published["published_at"])
     texts = [p.text for p in doc.paragraphs]
     assert texts[0] == "县重点项目建设2016年5月考核通报"
     assert "已发布" in texts[1] and f"{on.year}年{on.month}月{on.day}日发布" in texts[1]

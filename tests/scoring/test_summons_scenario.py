@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.scoring.dates import today
+from shared.clock import today
 from tests.scoring.conftest import outbox_events
 
 MONTHS = ("2024-01", "2024-02", "2024-03")

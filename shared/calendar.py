@@ -24,8 +24,9 @@ Speed: per calendar a contiguous, lazily extended, sorted array of working-day o
 ``add_working_days`` and ``working_days_between`` are a ``bisect`` each (~1 µs).
 
 The issues and scoring services build the calendar from the approvals service's data with
-``await load_calendar()`` (HTTP ``GET /internal/calendar``, cached 60 s; falls back to
-``default_calendar()`` when the approvals service cannot be reached).
+``await load_calendar()`` (HTTP ``GET /internal/calendar``, cached 60 s). When approvals
+does not answer they keep the last calendar it gave and never count from built-in data; a
+change reaches them as the ``calendar.year_changed`` event, which carries the year's data.
 """
 
 from __future__ import annotations
@@ -249,20 +250,23 @@ def calendar_from_json(body: dict[str, Any]) -> WorkingCalendar:
     return WorkingCalendar(CalendarYear.from_dict(y) for y in body.get("years") or ())
 
 
-# (fetched at, expires at, calendar)
-_cache: tuple[float, float, WorkingCalendar] | None = None
+# The last calendar read from the approvals service, which owns it (architecture: "Time
+# limits"): (read at (monotonic), refresh after (monotonic), calendar, revision).
+_known: tuple[float, float, WorkingCalendar, int] | None = None
 _refresh_lock: asyncio.Lock | None = None
-# the built-in calendar stands in this long when approvals cannot be reached, so that an
-# outage does not cost every caller the connection retries
-FALLBACK_TTL_S = 10.0
+# after a failed read, the last known calendar is served this long before the next try, so
+# that an outage does not cost every caller the connection retries
+RETRY_AFTER_S = 10.0
 
 
 async def load_calendar(*, max_age_s: float = CACHE_TTL_S) -> WorkingCalendar:
-    """The platform calendar from the approvals service, cached ``max_age_s`` seconds.
+    """The platform calendar as the approvals service last answered it (cached ``max_age_s``).
 
-    Falls back to ``default_calendar()`` (kept ``FALLBACK_TTL_S``) when approvals cannot be
-    reached or answers with an error, so a counting caller never fails on the calendar
-    alone. Concurrent callers share one refresh.
+    architecture (must): a service that cannot read the calendar keeps its last known data
+    and never counts from a stand-in: when approvals does not answer, the last calendar it
+    gave is returned (and a warning logged); when it never answered since this process
+    started, ``ServiceUnavailable`` (``calendar.unavailable``) says so. Concurrent callers
+    share one refresh.
     """
     global _refresh_lock
     hit = _fresh(max_age_s)
@@ -275,36 +279,66 @@ async def load_calendar(*, max_age_s: float = CACHE_TTL_S) -> WorkingCalendar:
         return hit if hit is not None else await _refresh()
 
 
+def known_revision() -> int | None:
+    """The revision of the last calendar read from approvals (None: none read yet)."""
+    return _known[3] if _known is not None else None
+
+
 def _fresh(max_age_s: float) -> WorkingCalendar | None:
     now = time.monotonic()
-    if _cache is not None and now - _cache[0] < max_age_s and now < _cache[1]:
-        return _cache[2]
+    if _known is not None and now - _known[0] < max_age_s and now < _known[1]:
+        return _known[2]
     return None
 
 
 async def _refresh() -> WorkingCalendar:
-    global _cache
+    global _known
     from shared.errors import ServiceUnavailable
     from shared.http import service_client
 
     now = time.monotonic()
+    problem: object
     try:
         resp = await service_client.get_json("approvals", "/internal/calendar")
         if resp.ok:
-            cal = calendar_from_json(resp.json())
-            _cache = (now, now + CACHE_TTL_S, cal)
+            body = resp.json()
+            cal = calendar_from_json(body)
+            _known = (now, now + CACHE_TTL_S, cal, int(body.get("revision") or 0))
             return cal
-        log.warning("approvals /internal/calendar answered %s; using default", resp.status)
+        problem = f"HTTP {resp.status}"
     except (ServiceUnavailable, ValueError, KeyError, TypeError) as exc:
-        log.warning("approvals calendar unavailable (%r); using default", exc)
-    cal = default_calendar()
-    _cache = (now, now + FALLBACK_TTL_S, cal)
+        problem = repr(exc)
+    if _known is None:
+        log.warning("approvals calendar unavailable (%s) and none read yet", problem)
+        raise ServiceUnavailable("工作日历暂时无法从审批服务读取，请稍后重试",
+                                 code="calendar.unavailable")
+    log.warning("approvals calendar unavailable (%s); keeping revision %s", problem, _known[3])
+    _known = (_known[0], now + RETRY_AFTER_S, _known[2], _known[3])
+    return _known[2]
+
+
+def remember_year(data: dict[str, Any], *, revision: int) -> WorkingCalendar:
+    """Take one year's data as announced by ``calendar.year_changed`` into the known
+    calendar (the event carries the year, so a consumer needs no second read)."""
+    global _known
+    if _known is None:
+        raise RuntimeError("remember_year needs a calendar read first (load_calendar)")
+    year = CalendarYear.from_dict(data)
+    cal = WorkingCalendar([*(y for y in _known[2].years() if y.year != year.year), year])
+    _known = (_known[0], _known[1], cal, max(revision, _known[3]))
     return cal
 
 
+def expire_calendar_cache() -> None:
+    """The next ``load_calendar`` asks approvals again; the known data is kept meanwhile."""
+    global _known
+    if _known is not None:
+        _known = (_known[0] - CACHE_TTL_S, _known[0] - CACHE_TTL_S, _known[2], _known[3])
+
+
 def clear_calendar_cache() -> None:
-    global _cache
-    _cache = None
+    global _known
+    _known = None
 
 
 def daterange(start: date, end: date) -> Iterable[date]:

@@ -62,6 +62,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "approval.rejected": ("scoring", "gateway"),
     "approval.deadline_changed": ("scoring", "gateway"),
     "approval.missing_items_overdue": ("scoring", "gateway"),
+    "calendar.year_changed": ("issues", "gateway"),
     # issues
     "issue.created": ("scoring", "gateway"),
     "issue.assigned": ("scoring", "gateway"),
@@ -103,7 +104,8 @@ def add_pipeline_tables(metadata: MetaData) -> PipelineTables:
         Column("key", String(120)),
         Column("payload", JSONB, nullable=False),
         Column("request_id", String(64)),
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("created_at", DateTime(timezone=True),
+               nullable=False, default=clock.now, server_default=func.now()),
         Column("published_at", DateTime(timezone=True)),
         Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
     )
@@ -113,13 +115,14 @@ def add_pipeline_tables(metadata: MetaData) -> PipelineTables:
         Column("event_id", Uuid, primary_key=True),
         Column("type", String(80), nullable=False),
         Column("source", String(40), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("processed_at", DateTime(timezone=True),
+               nullable=False, default=clock.now, server_default=func.now()),
     )
     audit = Table(
         "audit_log",
         metadata,
         Column("id", BigInteger, primary_key=True, autoincrement=True),
-        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("at", DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now()),
         Column("actor", String(120), nullable=False),
         Column("actor_role", String(20), nullable=False),
         Column("actor_unit", String(40)),

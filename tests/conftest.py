@@ -61,15 +61,17 @@ class Platform:
         self.queue = None
         self._tokens: dict[str, str] = {}
 
+    @staticmethod
+    def _serve(name: str) -> tuple[uvicorn.Server, asyncio.Task]:
+        app = importlib.import_module(f"services.{name}.app").app
+        config = uvicorn.Config(app, host="127.0.0.1", port=PORTS[name], log_level="warning",
+                                access_log=False, lifespan="on")
+        server = uvicorn.Server(config)
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        return server, asyncio.create_task(server.serve())
+
     async def start(self) -> None:
-        for name, port in PORTS.items():
-            app = importlib.import_module(f"services.{name}.app").app
-            config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                    access_log=False, lifespan="on")
-            server = uvicorn.Server(config)
-            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-            task = asyncio.create_task(server.serve())
-            self.servers.append((server, task))
+        self.servers = [self._serve(name) for name in PORTS]
         for server, _ in self.servers:
             while not server.started:
                 await asyncio.sleep(0.02)
@@ -80,6 +82,20 @@ class Platform:
         seed = importlib.import_module("services.gateway.seed")
         async with job_session() as session:
             await seed.seed_demo(session)
+
+    async def stop_service(self, name: str) -> None:
+        """Stop one service's server (its port then refuses connections)."""
+        i = list(PORTS).index(name)
+        server, task = self.servers[i]
+        server.should_exit = True
+        await task
+
+    async def start_service(self, name: str) -> None:
+        """Start a stopped service again on its port."""
+        i = list(PORTS).index(name)
+        server, task = self.servers[i] = self._serve(name)
+        while not server.started:
+            await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
         for server, _ in self.servers:

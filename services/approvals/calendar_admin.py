@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.approvals.calendar_store import (
+    MAX_REVISION_SQL,
     current_calendar,
     forget_cached_calendar,
     next_revision,
@@ -108,11 +109,17 @@ async def _after_change(session: AsyncSession, principal: Principal, year: int,
     forget_cached_calendar()
     cal = await current_calendar(session)
     counts = {"checked_cases": 0, "changed_cases": 0}
+    y, row = await year_data(session, year)
     if (old.off_days, old.working_days) != (new.off_days, new.working_days) or \
             old.official != new.official:
         counts = await recompute_open_cases(session, cal, year=year, principal=principal,
                                             reason=reason)
-    y, row = await year_data(session, year)
+        # architecture (must): the change reaches the other services as an event carrying
+        # the year's data; they recompute their own deadlines from it, never from a fallback
+        revision = int(await session.scalar(MAX_REVISION_SQL) or 0)
+        await pipeline.emit(session, "calendar.year_changed",
+                            new.to_dict() | {"revision": revision, "reason": reason},
+                            key=str(year))
     return year_json(y, row) | {"recomputed": counts}
 
 

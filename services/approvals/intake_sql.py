@@ -72,19 +72,20 @@ WITH ev AS (
            updated_at = :now
      WHERE id = :case_id AND EXISTS (SELECT FROM ev)
 ), events AS (
-    INSERT INTO approvals.outbox (id, type, key, payload, request_id)
+    INSERT INTO approvals.outbox (id, type, key, payload, request_id, created_at)
     SELECT v.id, v.type, CAST(:case_id AS uuid)::text, CAST(v.payload AS jsonb),
-           CAST(:request_id AS text)
+           CAST(:request_id AS text), :now
       FROM unnest(CAST(:o_id AS uuid[]), CAST(:o_type AS text[]), CAST(:o_payload AS text[]))
            WITH ORDINALITY AS v(id, type, payload, ord)
      WHERE EXISTS (SELECT FROM ev)
      ORDER BY v.ord
 ), audits AS (
     INSERT INTO approvals.audit_log (actor, actor_role, actor_unit, entity, entity_id, action,
-                                     before, after, reason, request_id)
+                                     before, after, reason, request_id, at)
     SELECT CAST(:actor AS text), CAST(:actor_role AS text), CAST(:actor_unit AS text),
            'approval_case', CAST(:case_id AS uuid)::text, v.action,
-           CAST(v.before AS jsonb), CAST(v.after AS jsonb), v.reason, CAST(:request_id AS text)
+           CAST(v.before AS jsonb), CAST(v.after AS jsonb), v.reason, CAST(:request_id AS text),
+           :now
       FROM unnest(CAST(:a_action AS text[]), CAST(:a_before AS text[]),
                   CAST(:a_after AS text[]), CAST(:a_reason AS text[]))
            WITH ORDINALITY AS v(action, before, after, reason, ord)

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared import clock
 from shared.db import make_base
 from shared.events import EventPipeline
 
@@ -44,7 +45,7 @@ class CalendarYearRow(Base):
     # bumped on every write; the per-process calendar cache is keyed on max(revision)
     revision: Mapped[int] = mapped_column(BigInteger, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now())
     updated_by: Mapped[str] = mapped_column(String(120), nullable=False)
 
 
@@ -65,9 +66,9 @@ class ApprovalKind(Base):
     builtin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now())
 
 
 class ApprovalCase(Base):
@@ -116,9 +117,9 @@ class ApprovalCase(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_by: Mapped[str] = mapped_column(String(120), nullable=False)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now())
 
     __table_args__ = (
         # the sweeper's index: only clocks with a threshold still ahead are in it
@@ -146,6 +147,6 @@ class CaseEvent(Base):
     result: Mapped[dict] = mapped_column(JSONB, nullable=False)
     actor: Mapped[str] = mapped_column(String(120), nullable=False)
     received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now())
 
     __table_args__ = (Index("ix_case_event_case_id_occurred_at", "case_id", "occurred_at", "id"),)

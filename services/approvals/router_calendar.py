@@ -7,7 +7,13 @@ from datetime import date
 from fastapi import APIRouter, Path, Query
 
 from services.approvals import calendar_admin
-from services.approvals.calendar_store import current_calendar, stored_years, year_data, year_json
+from services.approvals.calendar_store import (
+    MAX_REVISION_SQL,
+    current_calendar,
+    stored_years,
+    year_data,
+    year_json,
+)
 from services.approvals.schemas import CalendarYearIn
 from services.approvals.schemas_out import (
     AddWorkingDaysOut,
@@ -65,4 +71,5 @@ async def reset_year(session: DbSession, principal: CurrentPrincipal, year: int 
 
 @internal.get("/calendar", summary="全部已存储年份（供问题、考核服务构建工作日历）")
 async def internal_calendar(session: DbSession, principal: CurrentPrincipal):
-    return {"years": [y.to_dict() for y in await stored_years(session)]}
+    revision = int(await session.scalar(MAX_REVISION_SQL) or 0)
+    return {"revision": revision, "years": [y.to_dict() for y in await stored_years(session)]}

@@ -79,7 +79,7 @@ WITH due AS (
            d.unit_id, u.before, u.after, f.ord, f.th, f.type, f.key
       FROM upd u JOIN due d ON d.id = u.id JOIN fire f ON f.id = u.id
 ), events AS (
-    INSERT INTO approvals.outbox (id, type, key, payload, request_id)
+    INSERT INTO approvals.outbox (id, type, key, payload, request_id, created_at)
     SELECT gen_random_uuid(), 'approval.' || f.type, f.id::text,
            CASE WHEN f.type = 'missing_items_overdue' THEN jsonb_build_object(
                     'case_id', f.id::text, 'project_id', f.project_id::text,
@@ -94,17 +94,17 @@ WITH due AS (
                   || CASE WHEN f.type = 'warning' THEN jsonb_build_object(
                               'days_left', f.th->'days_left', 'warning_reason', f.th->'reason')
                           ELSE jsonb_build_object('overdue_since', f.th->'overdue_since') END
-           END, CAST(:request_id AS text)
+           END, CAST(:request_id AS text), CAST(:now AS timestamptz)
       FROM fired f ORDER BY f.due_at, f.id, f.ord
     RETURNING 1
 ), audits AS (
     INSERT INTO approvals.audit_log (actor, actor_role, actor_unit, entity, entity_id, action,
-                                     before, after, reason, request_id)
+                                     before, after, reason, request_id, at)
     SELECT CAST(:actor AS text), CAST(:actor_role AS text), CAST(:actor_unit AS text),
            'approval_case', f.id::text, 'clock.' || f.type,
            jsonb_build_object('state', f.before),
            jsonb_build_object('state', f.after, 'threshold', f.key, 'at', f.th->'at'),
-           '时限阈值到达（系统计时）', CAST(:request_id AS text)
+           '时限阈值到达（系统计时）', CAST(:request_id AS text), CAST(:now AS timestamptz)
       FROM fired f ORDER BY f.due_at, f.id, f.ord
 )
 SELECT (SELECT count(*) FROM upd) AS moved, (SELECT count(*) FROM events) AS events

@@ -123,17 +123,17 @@ def audit_rows(case: Any, principal: Any, fired_now: list[dict], before: str, af
 
 
 OUTBOX_SQL = text("""
-    INSERT INTO approvals.outbox (id, type, key, payload, request_id)
-    SELECT id, type, key, payload::jsonb, request_id
+    INSERT INTO approvals.outbox (id, type, key, payload, request_id, created_at)
+    SELECT id, type, key, payload::jsonb, request_id, CAST(:now AS timestamptz)
       FROM unnest(CAST(:id AS uuid[]), CAST(:type AS text[]), CAST(:key AS text[]),
                   CAST(:payload AS text[]), CAST(:request_id AS text[]))
            AS v(id, type, key, payload, request_id)
 """)
 AUDIT_SQL = text("""
     INSERT INTO approvals.audit_log (actor, actor_role, actor_unit, entity, entity_id, action,
-                                     before, after, reason, request_id)
+                                     before, after, reason, request_id, at)
     SELECT actor, actor_role, actor_unit, entity, entity_id, action, before::jsonb,
-           after::jsonb, reason, request_id
+           after::jsonb, reason, request_id, CAST(:now AS timestamptz)
       FROM unnest(CAST(:actor AS text[]), CAST(:actor_role AS text[]),
                   CAST(:actor_unit AS text[]), CAST(:entity AS text[]),
                   CAST(:entity_id AS text[]), CAST(:action AS text[]), CAST(:before AS text[]),
@@ -150,7 +150,8 @@ def _columns(rows: list[dict]) -> dict[str, list]:
 async def write_rows(session, events: list[dict], audits: list[dict]) -> None:
     """Bulk outbox and audit inserts (the tables pipeline.emit / pipeline.audit write), one
     statement each over unnest arrays."""
+    now = clock.now()
     if events:
-        await session.execute(OUTBOX_SQL, _columns(events))
+        await session.execute(OUTBOX_SQL, _columns(events) | {"now": now})
     if audits:
-        await session.execute(AUDIT_SQL, _columns(audits))
+        await session.execute(AUDIT_SQL, _columns(audits) | {"now": now})

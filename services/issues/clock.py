@@ -18,8 +18,7 @@ __all__ = ["now", "today", "calendar", "days_left", "deadline_for"]
 
 
 async def calendar() -> WorkingCalendar:
-    """The shared calendar (``load_calendar`` caches it, and a stand-in while approvals
-    cannot be reached)."""
+    """The calendar as the approvals service last gave it (``load_calendar``)."""
     return await load_calendar()
 
 

@@ -1,4 +1,5 @@
-"""Events the issues service consumes: ``approval.overdue`` opens one supervision matter."""
+"""Events the issues service consumes: ``approval.overdue`` opens one supervision matter;
+``calendar.year_changed`` recomputes open deadlines from the announced year."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.issues import clock, supervision
 from services.issues.models import Issue, pipeline
 from services.issues.service import credit_code_of, event_payload, fetch_project, snapshot
+from shared.calendar import load_calendar, remember_year
 from shared.errors import KPPError
 from shared.identity import SYSTEM_PRINCIPAL
 
@@ -84,4 +87,17 @@ async def on_approval_overdue(session: AsyncSession, event: dict[str, Any]) -> N
                         key=str(issue.id))
 
 
-HANDLERS = {"approval.overdue": on_approval_overdue}
+async def on_calendar_year_changed(session: AsyncSession, event: dict[str, Any]) -> None:
+    """policy R15, R24: a year of the calendar was loaded or corrected at approvals; open
+    deadlines counted from a limit are recomputed from the announced data and audited."""
+    p = event["payload"]
+    await load_calendar()  # the last known calendar (the event brings the changed year)
+    cal = remember_year(p, revision=int(p.get("revision") or 0))
+    reason = f"工作日历调整（{p['year']} 年，修订 {p.get('revision')}），期限按工作日重算"
+    changed = await supervision.recompute_deadlines(session, cal, clock.today(), reason=reason)
+    log.info("calendar %s revision %s: %d deadlines recomputed", p["year"], p.get("revision"),
+             changed)
+
+
+HANDLERS = {"approval.overdue": on_approval_overdue,
+            "calendar.year_changed": on_calendar_year_changed}

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared import clock
 from shared.db import make_base
 from shared.events import EventPipeline
 
@@ -84,9 +85,10 @@ class Issue(Base):
     satisfied: Mapped[bool | None] = mapped_column(Boolean)
     closed_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+        DateTime(timezone=True), default=clock.now, server_default=func.now(), onupdate=clock.now
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -139,7 +141,8 @@ class Visit(Base):
     satisfied: Mapped[bool] = mapped_column(Boolean)
     words: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now())
 
     __table_args__ = (UniqueConstraint("issue_id", "round"),)
 
@@ -156,7 +159,8 @@ class Reminder(Base):
     kind: Mapped[str] = mapped_column(String(20))
     on: Mapped[date] = mapped_column(Date)
     message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now())
 
     __table_args__ = (UniqueConstraint("issue_id", "kind", "on"),)
 
@@ -172,7 +176,8 @@ class Meeting(Base):
     chair: Mapped[str] = mapped_column(String(60))
     attendee_unit_ids: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now())
 
 
 class AgendaItem(Base):

@@ -2,7 +2,8 @@
 
 The sweep is idempotent: a problem is flagged overdue once per deadline (``overdue`` is
 set in the same statement that selects it), reminders are unique per problem, kind and
-day, and deadlines counted from a limit are recomputed when the calendar changes.
+day. Deadlines counted from a limit are recomputed only when the approvals service announces
+a calendar change (``calendar.year_changed``, see ``consumers``), never by the sweep.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,10 +34,14 @@ async def _remind(session: AsyncSession, issue: Issue, *, unit: str | None, kind
         .on_conflict_do_nothing(index_elements=["issue_id", "kind", "on"]))
 
 
-async def _recompute_deadlines(session: AsyncSession, cal: WorkingCalendar, on: date) -> int:
+async def recompute_deadlines(session: AsyncSession, cal: WorkingCalendar, on: date, *,
+                              reason: str) -> int:
     """architecture (must): deadlines follow the calendar when a year is corrected.
 
-    Grouped by (assignment day, limit): one calendar count and one UPDATE per group.
+    Called only for a calendar the approvals service announced (``calendar.year_changed``),
+    never for one this service made up. Grouped by (assignment day, limit): one calendar
+    count and one UPDATE per group; a deadline whose date stays but whose year became
+    official loses its provisional mark.
     """
     open_steps = ("assigned", "closure_requested")
     groups = (await session.execute(
@@ -46,21 +51,23 @@ async def _recompute_deadlines(session: AsyncSession, cal: WorkingCalendar, on: 
     changed = 0
     for assigned_on, limit in groups:
         due = cal.add_working_days(assigned_on, limit)
+        provisional = cal.is_provisional(due)
         rows = (await session.execute(
             update(Issue)
             .where(Issue.step.in_(open_steps), Issue.fixed_deadline.is_(None),
                    Issue.assigned_on == assigned_on, Issue.time_limit_days == limit,
-                   Issue.deadline != due)
-            .values(deadline=due, deadline_provisional=cal.is_provisional(due),
+                   or_(Issue.deadline != due, Issue.deadline_provisional != provisional))
+            .values(deadline=due, deadline_provisional=provisional,
                     version=Issue.version + 1,
                     # a deadline moved into the future lifts the overdue flag (re-armed)
                     overdue=Issue.overdue if due < on else False)
-            .returning(Issue.id, Issue.deadline)
+            .returning(Issue.id)
             .execution_options(synchronize_session=False))).all()
-        for issue_id, _ in rows:
+        for (issue_id,) in rows:
             await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="issue", entity_id=issue_id,
-                                 action="deadline_recomputed", after={"deadline": due},
-                                 reason="工作日历调整，期限按工作日重算")
+                                 action="deadline_recomputed",
+                                 after={"deadline": due, "deadline_provisional": provisional},
+                                 reason=reason)
         changed += len(rows)
     return changed
 
@@ -70,8 +77,7 @@ async def sweep(session: AsyncSession, *, on: date | None = None,
     """Flag overdue matters (紧盯督办 + issue.overdue), escalate, remind. Idempotent."""
     on = on or clock.today()
     cal = await clock.calendar()
-    stats = {"recomputed": await _recompute_deadlines(session, cal, on), "overdue": 0,
-             "escalated": 0, "reminders": 0}
+    stats = {"overdue": 0, "escalated": 0, "reminders": 0}
     working = cal.is_working_day(on)
     # newly overdue: past the deadline and not yet flagged for this deadline
     fresh = (await session.scalars(

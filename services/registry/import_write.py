@@ -31,8 +31,8 @@ M_COLS = ["id", "project_id", "library", "kind", "level", "since", "until"]
 T_COLS = ["id", "project_id", "name", "kind", "due_on", "threshold_pct", "met_on"]
 S_COLS = ["project_id", "from_stage", "to_stage", "on_date", "actor", "reason", "at"]
 A_COLS = ["actor", "actor_role", "actor_unit", "entity", "entity_id", "action", "before", "after",
-          "reason", "request_id"]
-E_COLS = ["id", "type", "key", "payload", "request_id"]
+          "reason", "request_id", "at"]
+E_COLS = ["id", "type", "key", "payload", "request_id", "created_at"]
 
 
 def plain_project(data: ProjectIn, on: date, now: datetime) -> SimpleNamespace:
@@ -92,8 +92,8 @@ async def write_projects(session: AsyncSession, principal: Principal,
         snap["total_investment"] = money_str(p.total_investment)
         text = _encode(snap)
         key = str(pid)
-        audits.append((actor, role, unit, "project", key, "import", None, text, reason, rid))
-        events.append((uuid.uuid4(), "project.created", key, text, rid))
+        audits.append((actor, role, unit, "project", key, "import", None, text, reason, rid, now))
+        events.append((uuid.uuid4(), "project.created", key, text, rid, now))
     for table, columns, rows in ((Project.__table__, P_COLS, projects),
                                  (Membership.__table__, M_COLS, memberships),
                                  (Target.__table__, T_COLS, targets),

@@ -34,9 +34,6 @@ Base = make_base("registry")
 pipeline = EventPipeline("registry", Base.metadata)
 
 
-def _now() -> datetime:
-    return clock.now()
-
 
 class Project(Base):
     __tablename__ = "projects"
@@ -79,10 +76,10 @@ class Project(Base):
     revocation_due_on: Mapped[date | None] = mapped_column(Date)
     revoked_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now,
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
                                                  server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now,
-                                                 onupdate=_now, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
+                                                 onupdate=clock.now, server_default=func.now())
 
     memberships: Mapped[list[Membership]] = relationship(
         lazy="selectin", order_by="Membership.since", cascade="all, delete-orphan")
@@ -144,7 +141,7 @@ class StageChange(Base):
     on_date: Mapped[date] = mapped_column(Date)
     actor: Mapped[str] = mapped_column(String(120))
     reason: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now,
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
                                          server_default=func.now())
 
 
@@ -183,7 +180,7 @@ class ProgressReport(Base):
     reporter_name: Mapped[str | None] = mapped_column(String(120))
     correction_reason: Mapped[str | None] = mapped_column(Text)
     on_time: Mapped[bool] = mapped_column(Boolean)
-    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now,
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
                                                   server_default=func.now())
 
     __table_args__ = (
@@ -207,7 +204,7 @@ class Photo(Base):
     size: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str | None] = mapped_column(String(200))
     uploaded_by: Mapped[str] = mapped_column(String(120))
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now,
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
                                                   server_default=func.now())
 
 
@@ -231,8 +228,8 @@ class Plan(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     declared: Mapped[dict] = mapped_column(JSONB)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now,
-                                                 onupdate=_now, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
+                                                 onupdate=clock.now, server_default=func.now())
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -244,6 +241,6 @@ class JobRun(Base):
 
     job: Mapped[str] = mapped_column(String(40), primary_key=True)
     run_on: Mapped[date] = mapped_column(Date, primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now,
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
                                                  server_default=func.now())
     result: Mapped[dict | None] = mapped_column(JSONB)

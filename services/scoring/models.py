@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared import clock
 from shared.db import make_base
 from shared.events import EventPipeline
 from shared.money import MONEY_SQL
@@ -59,7 +60,8 @@ class ProjectFact(Base):
     completed_on: Mapped[date | None] = mapped_column(Date)
     revoked_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=0)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now())
 
 
 class ProgressFact(Base):
@@ -156,7 +158,8 @@ class Assignment(Base):
     judged_on: Mapped[date | None] = mapped_column(Date)
     judgement_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -173,7 +176,8 @@ class Notice(Base):
     reason: Mapped[str] = mapped_column(String(20))  # unfinished | badly_done
     level: Mapped[str] = mapped_column(String(20))  # notice | deputy_summons | principal_summons
     issued_on: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now())
 
     __table_args__ = (UniqueConstraint("assignment_id", "month"),)
 
@@ -212,7 +216,8 @@ class Rubric(Base):
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now())
 
     __table_args__ = (UniqueConstraint("kind", "version"),)
 
@@ -229,7 +234,8 @@ class AssessmentRun(Base):
     inputs: Mapped[dict[str, Any]] = mapped_column(JSONB)
     inputs_digest: Mapped[str] = mapped_column(String(64))
     result: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    run_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now())
     run_by: Mapped[str] = mapped_column(String(120))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_by: Mapped[str | None] = mapped_column(String(120))
@@ -248,6 +254,7 @@ class Objection(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | accepted | rejected
     resolution: Mapped[str | None] = mapped_column(Text)
     raised_by: Mapped[str] = mapped_column(String(120))
-    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    raised_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now())
     resolved_by: Mapped[str | None] = mapped_column(String(120))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

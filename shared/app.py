@@ -16,7 +16,9 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import dispose_engine, get_engine
+from shared.deadletters import Handlers, dead_letter_router, event_metrics
 from shared.errors import install_error_handlers
+from shared.events import EventPipeline
 from shared.logging import REQUEST_ID_HEADER, configure_logging, request_id_var
 from shared.settings import get_settings
 
@@ -85,7 +87,9 @@ def create_app(
     on_startup: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
     on_shutdown: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
     readiness: dict[str, Check] | None = None,
+    events: tuple[EventPipeline, Handlers] | None = None,
 ) -> FastAPI:
+    """``events`` (pipeline, handlers) of a consumer: its dead-letter admin paths and counters."""
     settings = get_settings()
     configure_logging(service, settings.log_level, settings.log_json)
     checks: dict[str, Check] = {"database": check_database, "redis": check_redis}
@@ -107,6 +111,8 @@ def create_app(
     install_error_handlers(app)
     for router in routers:
         app.include_router(router)
+    if events is not None:
+        app.include_router(dead_letter_router(*events))
 
     @app.get("/healthz", tags=["ops"], summary="存活检查")
     async def healthz() -> dict[str, str]:
@@ -129,7 +135,16 @@ def create_app(
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        body = generate_latest().decode()
+        if events is not None:
+            client = Redis.from_url(get_settings().redis_url, socket_connect_timeout=2)
+            try:
+                body += await event_metrics(service, events[0], client)
+            except Exception as exc:  # counters are best effort; the scrape still answers
+                body += f"# event metrics unavailable: {type(exc).__name__}\n"
+            finally:
+                await client.aclose()
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(RequestContextMiddleware, service=service)
     return app

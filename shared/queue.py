@@ -12,6 +12,7 @@ from arq import cron, func
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import deadletters
 from shared.db import dispose_engine, job_session
 from shared.events import EventPipeline, queue_name
 from shared.jsonutil import dumps
@@ -19,6 +20,9 @@ from shared.logging import configure_logging, request_id_var
 from shared.settings import get_settings
 
 log = logging.getLogger("kpp.queue")
+
+# one event handler may run this long before arq cancels it (and it is retried)
+EVENT_TIMEOUT_S = 30
 
 EventHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 
@@ -63,17 +67,25 @@ def worker_settings(
     Every worker runs the outbox relay each second (an arq cron job, so unique across
     replicas) and ``handle_event`` for the events its service subscribes to.
     """
-    event_handlers = dict(handlers or {})
+    # the handlers dict itself (not a copy): SUBSCRIPTIONS is checked against it in tests
+    event_handlers = handlers if handlers is not None else {}
 
     async def relay_outbox(ctx: dict[str, Any]) -> int:
         async with job_session() as session:
             return await pipeline.relay(session, ctx["redis"])
 
     async def handle_event(ctx: dict[str, Any], event: dict[str, Any]) -> bool:
+        """Apply one event; on failure retry with back-off, then park it (never drop it)."""
         token = request_id_var.set(event.get("request_id"))
         try:
-            async with job_session() as session:
-                return await pipeline.consume_once(session, event, event_handlers)
+            try:
+                async with job_session() as session:
+                    applied = await pipeline.consume_once(session, event, event_handlers)
+            except Exception as exc:
+                await deadletters.after_failure(ctx, service, pipeline, event, exc)
+                applied = False  # parked as a dead letter
+            await deadletters.acknowledge(ctx["redis"], service, event)
+            return applied
         finally:
             request_id_var.reset(token)
 
@@ -96,7 +108,10 @@ def worker_settings(
         (),
         {
             "functions": [
-                func(handle_event, name="handle_event"),
+                # retries are counted by after_failure (job_try), never by arq's max_tries;
+                # no result is kept, so a re-sent copy reaches the inbox (docs/events.md)
+                func(handle_event, name="handle_event", max_tries=10**6, keep_result=0,
+                     timeout=EVENT_TIMEOUT_S),
                 func(relay_outbox, name="relay_outbox"),
                 *functions,
             ],

@@ -101,33 +101,67 @@ def worker_settings(
 
     # the cron name is part of arq's job id, global across queues: one per service
     relay_cron = cron(relay_outbox, name=f"{service}_relay_outbox", second=set(range(60)), unique=True,
-                      run_at_startup=True, keep_result=0, timeout=30)
+                      run_at_startup=True, keep_result=0, timeout=EVENT_TIMEOUT_S)
 
-    return type(
+    common = {
+        "redis_settings": redis_settings(),
+        "job_serializer": staticmethod(job_serializer),
+        "job_deserializer": staticmethod(job_deserializer),
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "handle_signals": True,
+        "keep_result": 3600,
+    }
+    # Long jobs run on a queue of their own (shared.worker_run runs both workers in one
+    # process): arq's in-progress lock lasts the longest job timeout of a worker + 10 s, so
+    # the event queue keeps only short jobs and an event in flight at a crash is picked up
+    # again within EVENT_TIMEOUT_S + 10 s (issue 11).
+    quick = [f for f in functions if _timeout(f) <= EVENT_TIMEOUT_S]
+    slow = [f for f in functions if _timeout(f) > EVENT_TIMEOUT_S]
+    events_settings = type(
         f"{service.capitalize()}WorkerSettings",
         (),
         {
+            **common,
             "functions": [
                 # retries are counted by after_failure (job_try), never by arq's max_tries;
                 # no result is kept, so a re-sent copy reaches the inbox (docs/events.md)
                 func(handle_event, name="handle_event", max_tries=10**6, keep_result=0,
                      timeout=EVENT_TIMEOUT_S),
-                func(relay_outbox, name="relay_outbox"),
-                *functions,
+                func(relay_outbox, name="relay_outbox", timeout=EVENT_TIMEOUT_S),
+                *quick,
             ],
-            "cron_jobs": [relay_cron, *cron_jobs],
+            "cron_jobs": [relay_cron],
+            "job_timeout": EVENT_TIMEOUT_S,
             "queue_name": queue_name(service),
-            "redis_settings": redis_settings(),
-            "job_serializer": staticmethod(job_serializer),
-            "job_deserializer": staticmethod(job_deserializer),
             "health_check_interval": 30,
             "health_check_key": f"{queue_name(service)}:health-check",
-            "on_startup": on_startup,
-            "on_shutdown": on_shutdown,
             "max_tries": 10,
-            "keep_result": 3600,
-            "handle_signals": True,
             "relay_outbox": staticmethod(relay_outbox),
             "handle_event": staticmethod(handle_event),
         },
     )
+    events_settings.CronWorkerSettings = type(
+        f"{service.capitalize()}CronWorkerSettings",
+        (),
+        {
+            **common,
+            "functions": slow or [func(relay_outbox, name="relay_outbox")],
+            "cron_jobs": list(cron_jobs),
+            "queue_name": cron_queue_name(service),
+            "health_check_interval": 30,
+            "health_check_key": f"{cron_queue_name(service)}:health-check",
+            "max_tries": 3,
+        },
+    )
+    return events_settings
+
+
+def cron_queue_name(service: str) -> str:
+    return f"{queue_name(service)}:cron"
+
+
+def _timeout(function: Any) -> float:
+    """A registered function's timeout (arq's default, 300 s, when it names none)."""
+    timeout = getattr(function, "timeout_s", None)
+    return float(timeout) if timeout is not None else 300.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -76,6 +77,20 @@ async def check_redis() -> None:
 
 
 Check = Callable[[], Awaitable[Any]]
+# a readiness check answers within this or counts as down (the whole probe stays < 2 s)
+CHECK_TIMEOUT_S = 1.5
+CRITICAL_CHECKS = frozenset({"database", "redis"})
+
+
+async def _probe(check: Check) -> str:
+    """ok / degraded: … / down: … — a probe reports, it does not raise."""
+    try:
+        result = await asyncio.wait_for(check(), CHECK_TIMEOUT_S)
+    except TimeoutError:
+        return "down: timeout"
+    except Exception as exc:
+        return f"down: {type(exc).__name__}"
+    return result if isinstance(result, str) and result.startswith("degraded") else "ok"
 
 
 def create_app(
@@ -118,20 +133,17 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["ops"], summary="就绪检查（数据库、Redis）")
+    @app.get("/readyz", tags=["ops"], summary="就绪检查（数据库、Redis；其他依赖只标记降级）")
     async def readyz() -> Response:
-        results: dict[str, str] = {}
-        for name, check in checks.items():
-            try:
-                await check()
-                results[name] = "ok"
-            except Exception as exc:  # a probe reports, it does not raise
-                results[name] = f"error: {type(exc).__name__}"
-        ready = all(v == "ok" for v in results.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "service": service, "checks": results},
-            status_code=200 if ready else 503,
-        )
+        # issue 11: answers within CHECK_TIMEOUT_S, every check at once; only this process's
+        # own database and Redis make it not ready — another service's fault is "degraded"
+        states = await asyncio.gather(*(_probe(check) for check in checks.values()))
+        results = dict(zip(checks, states, strict=True))
+        down = [n for n, v in results.items() if v.startswith("down") and n in CRITICAL_CHECKS]
+        degraded = [n for n, v in results.items() if v != "ok" and n not in down]
+        status = "not_ready" if down else "degraded" if degraded else "ready"
+        return JSONResponse({"status": status, "service": service, "checks": results},
+                            status_code=503 if down else 200)
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def metrics() -> Response:

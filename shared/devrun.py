@@ -10,6 +10,7 @@ everything it started.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import signal
 import subprocess
@@ -90,7 +91,8 @@ class Platform:
             self.check_children()
             try:
                 with urllib.request.urlopen(url, timeout=2) as resp:
-                    if resp.status == 200:
+                    # 200 with "degraded" means a service is not up yet: wait for "ready"
+                    if resp.status == 200 and json.load(resp).get("status") == "ready":
                         return True
             except OSError:
                 pass

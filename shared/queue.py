@@ -129,6 +129,8 @@ def worker_settings(
                 func(handle_event, name="handle_event", max_tries=10**6, keep_result=0,
                      timeout=EVENT_TIMEOUT_S),
                 func(relay_outbox, name="relay_outbox", timeout=EVENT_TIMEOUT_S),
+                # a cron run left queued by a killed worker is found by its cron name
+                func(relay_outbox, name=relay_cron.name, timeout=EVENT_TIMEOUT_S),
                 *quick,
             ],
             "cron_jobs": [relay_cron],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -16,7 +17,9 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import dispose_engine, get_engine
+from shared.deadletters import Handlers, dead_letter_router, event_metrics
 from shared.errors import install_error_handlers
+from shared.events import EventPipeline
 from shared.logging import REQUEST_ID_HEADER, configure_logging, request_id_var
 from shared.settings import get_settings
 
@@ -74,6 +77,20 @@ async def check_redis() -> None:
 
 
 Check = Callable[[], Awaitable[Any]]
+# a readiness check answers within this or counts as down (the whole probe stays < 2 s)
+CHECK_TIMEOUT_S = 1.5
+CRITICAL_CHECKS = frozenset({"database", "redis"})
+
+
+async def _probe(check: Check) -> str:
+    """ok / degraded: … / down: … — a probe reports, it does not raise."""
+    try:
+        result = await asyncio.wait_for(check(), CHECK_TIMEOUT_S)
+    except TimeoutError:
+        return "down: timeout"
+    except Exception as exc:
+        return f"down: {type(exc).__name__}"
+    return result if isinstance(result, str) and result.startswith("degraded") else "ok"
 
 
 def create_app(
@@ -85,7 +102,9 @@ def create_app(
     on_startup: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
     on_shutdown: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
     readiness: dict[str, Check] | None = None,
+    events: tuple[EventPipeline, Handlers] | None = None,
 ) -> FastAPI:
+    """``events`` (pipeline, handlers) of a consumer: its dead-letter admin paths and counters."""
     settings = get_settings()
     configure_logging(service, settings.log_level, settings.log_json)
     checks: dict[str, Check] = {"database": check_database, "redis": check_redis}
@@ -107,29 +126,37 @@ def create_app(
     install_error_handlers(app)
     for router in routers:
         app.include_router(router)
+    if events is not None:
+        app.include_router(dead_letter_router(*events))
 
     @app.get("/healthz", tags=["ops"], summary="存活检查")
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["ops"], summary="就绪检查（数据库、Redis）")
+    @app.get("/readyz", tags=["ops"], summary="就绪检查（数据库、Redis；其他依赖只标记降级）")
     async def readyz() -> Response:
-        results: dict[str, str] = {}
-        for name, check in checks.items():
-            try:
-                await check()
-                results[name] = "ok"
-            except Exception as exc:  # a probe reports, it does not raise
-                results[name] = f"error: {type(exc).__name__}"
-        ready = all(v == "ok" for v in results.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "service": service, "checks": results},
-            status_code=200 if ready else 503,
-        )
+        # issue 11: answers within CHECK_TIMEOUT_S, every check at once; only this process's
+        # own database and Redis make it not ready — another service's fault is "degraded"
+        states = await asyncio.gather(*(_probe(check) for check in checks.values()))
+        results = dict(zip(checks, states, strict=True))
+        down = [n for n, v in results.items() if v.startswith("down") and n in CRITICAL_CHECKS]
+        degraded = [n for n, v in results.items() if v != "ok" and n not in down]
+        status = "not_ready" if down else "degraded" if degraded else "ready"
+        return JSONResponse({"status": status, "service": service, "checks": results},
+                            status_code=503 if down else 200)
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        body = generate_latest().decode()
+        if events is not None:
+            client = Redis.from_url(get_settings().redis_url, socket_connect_timeout=2)
+            try:
+                body += await event_metrics(service, events[0], client)
+            except Exception as exc:  # counters are best effort; the scrape still answers
+                body += f"# event metrics unavailable: {type(exc).__name__}\n"
+            finally:
+                await client.aclose()
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(RequestContextMiddleware, service=service)
     return app

@@ -61,8 +61,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from arq.worker import run_worker
-
     from shared.preflight import check_services
 
     settings = get_settings()
@@ -71,7 +69,9 @@ def cmd_worker(args: argparse.Namespace) -> None:
         module = importlib.import_module(f"services.{args.service}.worker")
     except ModuleNotFoundError:
         sys.exit(f"kpp: {args.service} 没有后台任务进程（worker）")
-    run_worker(module.WorkerSettings)
+    from shared.worker_run import run_service_workers
+
+    asyncio.run(run_service_workers(module))
 
 
 def cmd_up(args: argparse.Namespace) -> None:

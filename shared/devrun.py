@@ -10,6 +10,7 @@ everything it started.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import signal
 import subprocess
@@ -22,6 +23,10 @@ from shared.cli import WORKER_SERVICES
 from shared.preflight import PreflightError, check_port_free, check_services
 from shared.settings import SERVICE_PORTS, get_settings
 
+# a child that crashes this often within the window stops the platform (make up)
+CRASH_LIMIT = 5
+CRASH_WINDOW_S = 120
+
 
 class Platform:
     def __init__(self) -> None:
@@ -29,6 +34,9 @@ class Platform:
         self.settings = get_settings()
         self.data_dir = Path(self.settings.data_dir)
         self.children: list[tuple[str, subprocess.Popen]] = []
+        self.child_args: dict[str, tuple[str, ...]] = {}
+        self.crashes: dict[str, list[float]] = {}
+        self.restart_at: dict[str, float] = {}
         self.valkey = None
         self.embedded_pg = False
 
@@ -63,6 +71,7 @@ class Platform:
     def spawn(self, name: str, *args: str) -> None:
         proc = subprocess.Popen([sys.executable, "-m", "shared.cli", *args], env=self.env)
         self.children.append((name, proc))
+        self.child_args[name] = args
 
     def start_processes(self) -> None:
         host = self.settings.host
@@ -82,7 +91,8 @@ class Platform:
             self.check_children()
             try:
                 with urllib.request.urlopen(url, timeout=2) as resp:
-                    if resp.status == 200:
+                    # 200 with "degraded" means a service is not up yet: wait for "ready"
+                    if resp.status == 200 and json.load(resp).get("status") == "ready":
                         return True
             except OSError:
                 pass
@@ -90,9 +100,30 @@ class Platform:
         return False
 
     def check_children(self) -> None:
-        for name, proc in self.children:
-            if proc.poll() is not None:
-                raise PreflightError(f"{name} 意外退出（退出码 {proc.returncode}），平台已停止")
+        """Restart a crashed child with back-off (1, 2, 4 … 30 s) and say so; give up and
+        stop the platform only when it crashed CRASH_LIMIT times within CRASH_WINDOW_S."""
+        now = time.monotonic()
+        for index, (name, proc) in enumerate(self.children):
+            if proc.poll() is None:
+                continue
+            if name not in self.restart_at:
+                crashes = [t for t in self.crashes.get(name, []) if now - t < CRASH_WINDOW_S]
+                crashes.append(now)
+                self.crashes[name] = crashes
+                if len(crashes) >= CRASH_LIMIT:
+                    raise PreflightError(
+                        f"{name} 在 {CRASH_WINDOW_S} 秒内连续崩溃 {len(crashes)} 次"
+                        f"（退出码 {proc.returncode}），平台已停止")
+                delay = min(2 ** (len(crashes) - 1), 30)
+                self.restart_at[name] = now + delay
+                print(f"· {name} 意外退出（退出码 {proc.returncode}），{delay} 秒后重启"
+                      f"（第 {len(crashes)} 次）", file=sys.stderr, flush=True)
+            elif now >= self.restart_at[name]:
+                del self.restart_at[name]
+                restarted = subprocess.Popen(
+                    [sys.executable, "-m", "shared.cli", *self.child_args[name]], env=self.env)
+                self.children[index] = (name, restarted)
+                print(f"· {name} 已重启（进程 {restarted.pid}）", flush=True)
 
     def stop_processes(self) -> None:
         for _, proc in self.children:

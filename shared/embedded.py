@@ -109,7 +109,10 @@ class EmbeddedValkey:
             if _answers(old):  # left running by a killed `make up`: re-use it
                 self.port = old
                 return f"redis://127.0.0.1:{old}/0"
-        self.server = ValkeyServer(data_dir=str(self.data_dir), persist=self.persist)
+        # append-only file (fsync each second) when persistent: queued jobs survive a crash
+        # of Valkey itself, not only a clean stop (issue 11; the outbox stays the source)
+        config = {"appendonly": "yes", "appendfsync": "everysec"} if self.persist else {}
+        self.server = ValkeyServer(data_dir=str(self.data_dir), persist=self.persist, config=config)
         self.server.start()
         self.port = self.server.port
         port_file.write_text(str(self.port))

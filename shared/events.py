@@ -10,33 +10,18 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Identity,
-    Index,
-    MetaData,
-    String,
-    Table,
-    Text,
-    Uuid,
-    func,
-    insert,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import MetaData, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import clock
+from shared.event_tables import add_pipeline_tables
 from shared.jsonutil import to_jsonable
 from shared.logging import request_id_var
+from shared.settings import get_settings
 
 log = logging.getLogger("kpp.events")
 
@@ -84,58 +69,6 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
 
 def queue_name(service: str) -> str:
     return f"kpp:{service}"
-
-
-@dataclass(frozen=True)
-class PipelineTables:
-    outbox: Table
-    inbox: Table
-    audit: Table
-
-
-def add_pipeline_tables(metadata: MetaData) -> PipelineTables:
-    """The outbox, inbox and audit log of one service, in that service's schema."""
-    outbox = Table(
-        "outbox",
-        metadata,
-        Column("id", Uuid, primary_key=True),
-        Column("seq", BigInteger, Identity(), nullable=False, unique=True),
-        Column("type", String(80), nullable=False),
-        Column("key", String(120)),
-        Column("payload", JSONB, nullable=False),
-        Column("request_id", String(64)),
-        Column("created_at", DateTime(timezone=True),
-               nullable=False, default=clock.now, server_default=func.now()),
-        Column("published_at", DateTime(timezone=True)),
-        Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
-    )
-    inbox = Table(
-        "inbox",
-        metadata,
-        Column("event_id", Uuid, primary_key=True),
-        Column("type", String(80), nullable=False),
-        Column("source", String(40), nullable=False),
-        Column("processed_at", DateTime(timezone=True),
-               nullable=False, default=clock.now, server_default=func.now()),
-    )
-    audit = Table(
-        "audit_log",
-        metadata,
-        Column("id", BigInteger, primary_key=True, autoincrement=True),
-        Column("at", DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now()),
-        Column("actor", String(120), nullable=False),
-        Column("actor_role", String(20), nullable=False),
-        Column("actor_unit", String(40)),
-        Column("entity", String(40), nullable=False),
-        Column("entity_id", String(64), nullable=False),
-        Column("action", String(60), nullable=False),
-        Column("before", JSONB),
-        Column("after", JSONB),
-        Column("reason", Text),
-        Column("request_id", String(64)),
-        Index("ix_audit_log_entity", "entity", "entity_id", "id"),
-    )
-    return PipelineTables(outbox, inbox, audit)
 
 
 class EventPipeline:
@@ -210,9 +143,14 @@ class EventPipeline:
     async def relay(self, session: AsyncSession, redis: Any, *, batch: int = 500) -> int:
         """Move unpublished events to their subscribers' queues; returns how many moved.
 
-        Rows are locked with SKIP LOCKED, so two relays never publish the same row; a crash
-        between enqueue and commit re-sends an event, which the consumer's inbox absorbs.
+        Rows are locked with SKIP LOCKED, so two relays never publish the same row. Each
+        (event, consumer) gets an ``outbox_delivery`` row that stays unacknowledged until
+        the consumer reports the event applied or parked; unacknowledged deliveries are
+        re-sent after ``event_redeliver_after_s`` (Redis may have lost them). The job id is
+        the same every time, so arq ignores a re-send while the first copy still exists, and
+        the consumer's inbox absorbs any duplicate that gets through (docs/events.md).
         """
+        await self.take_acks(session, redis)
         t = self.tables.outbox
         rows = (
             await session.execute(
@@ -223,27 +161,85 @@ class EventPipeline:
                 .with_for_update(skip_locked=True)
             )
         ).all()
+        now = clock.now()
+        deliveries = []
         for row in rows:
-            event = {
-                "id": str(row.id),
-                "type": row.type,
-                "key": row.key,
-                "source": self.service,
-                "payload": row.payload,
-                "request_id": row.request_id,
-                "created_at": row.created_at.isoformat(),
-            }
+            event = self._event(row)
             for consumer in SUBSCRIPTIONS.get(row.type, ()):
-                await redis.enqueue_job(
-                    "handle_event", event,
-                    _job_id=f"evt:{consumer}:{row.id}", _queue_name=queue_name(consumer),
-                )
+                await self._send(redis, consumer, event)
+                deliveries.append({"event_id": row.id, "consumer": consumer, "sent_at": now})
+        if deliveries:
+            await session.execute(pg_insert(self.tables.delivery).values(deliveries)
+                                  .on_conflict_do_nothing())
         if rows:
             await session.execute(
-                update(t)
-                .where(t.c.id.in_([r.id for r in rows]))
-                .values(published_at=clock.now())
+                update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=now)
             )
+        await self.resend_unacknowledged(session, redis, batch=batch)
+        return len(rows)
+
+    def _event(self, row: Any) -> dict[str, Any]:
+        return {
+            "id": str(row.id),
+            "type": row.type,
+            "key": row.key,
+            "source": self.service,
+            "payload": row.payload,
+            "request_id": row.request_id,
+            "created_at": row.created_at.isoformat(),
+        }
+
+    @staticmethod
+    async def _send(redis: Any, consumer: str, event: dict[str, Any]) -> None:
+        await redis.enqueue_job("handle_event", event, _job_id=f"evt:{consumer}:{event['id']}",
+                                _queue_name=queue_name(consumer))
+
+    async def take_acks(self, session: AsyncSession, redis: Any, *, batch: int = 5000) -> int:
+        """Record the consumers' acknowledgements (``consumer|event id`` in ack_key)."""
+        raw = await redis.lpop(ack_key(self.service), batch)
+        if not raw:
+            return 0
+        pairs = set()
+        for item in raw:
+            consumer, _, event_id = (item.decode() if isinstance(item, bytes) else item).partition("|")
+            try:
+                pairs.add((uuid.UUID(event_id), consumer))
+            except ValueError:
+                log.warning("malformed acknowledgement %r ignored", item)
+        d = self.tables.delivery
+        if pairs:
+            await session.execute(
+                update(d).where(tuple_(d.c.event_id, d.c.consumer).in_(list(pairs)),
+                                d.c.acked_at.is_(None))
+                .values(acked_at=clock.now())
+            )
+        return len(pairs)
+
+    async def resend_unacknowledged(self, session: AsyncSession, redis: Any, *, batch: int) -> int:
+        """Re-send deliveries no consumer acknowledged within the redelivery interval."""
+        d, t = self.tables.delivery, self.tables.outbox
+        now = clock.now()
+        cutoff = now - timedelta(seconds=get_settings().event_redeliver_after_s)
+        rows = (
+            await session.execute(
+                select(d.c.consumer, t.c.id, t.c.type, t.c.key, t.c.payload, t.c.request_id,
+                       t.c.created_at)
+                .join(t, t.c.id == d.c.event_id)
+                .where(d.c.acked_at.is_(None), d.c.sent_at < cutoff)
+                .order_by(d.c.sent_at)
+                .limit(batch)
+                .with_for_update(of=d, skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            await self._send(redis, row.consumer, self._event(row))
+        if rows:
+            await session.execute(
+                update(d).where(tuple_(d.c.event_id, d.c.consumer)
+                                .in_([(r.id, r.consumer) for r in rows]))
+                .values(sent_at=now, sends=d.c.sends + 1)
+            )
+            log.info("%s: re-sent %d unacknowledged deliveries", self.service, len(rows))
         return len(rows)
 
     async def consume_once(
@@ -252,8 +248,14 @@ class EventPipeline:
         event: dict[str, Any],
         handlers: dict[str, Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]],
     ) -> bool:
-        """Apply an event once: the inbox row and the handler's effects share a transaction."""
+        """Apply an event once: the inbox row and the handler's effects share a transaction.
+
+        An event type without a handler here is an error (it becomes a dead letter), not a
+        silent success: SUBSCRIPTIONS promised this service would handle it.
+        """
         handler = handlers.get(event["type"])
+        if handler is None:
+            raise UnhandledEvent(f"{self.service} has no handler for {event['type']}")
         inserted = await session.execute(
             pg_insert(self.tables.inbox)
             .values(event_id=uuid.UUID(event["id"]), type=event["type"], source=event["source"])
@@ -263,6 +265,14 @@ class EventPipeline:
         if inserted.first() is None:
             log.info("event %s (%s) already processed; skipped", event["id"], event["type"])
             return False
-        if handler is not None:
-            await handler(session, event)
+        await handler(session, event)
         return True
+
+
+class UnhandledEvent(Exception):
+    """An event reached a consumer that has no handler for its type."""
+
+
+def ack_key(producer: str) -> str:
+    """The Redis list where consumers acknowledge a producer's events."""
+    return f"kpp:acks:{producer}"

@@ -12,6 +12,7 @@ from arq import cron, func
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import deadletters
 from shared.db import dispose_engine, job_session
 from shared.events import EventPipeline, queue_name
 from shared.jsonutil import dumps
@@ -19,6 +20,9 @@ from shared.logging import configure_logging, request_id_var
 from shared.settings import get_settings
 
 log = logging.getLogger("kpp.queue")
+
+# one event handler may run this long before arq cancels it (and it is retried)
+EVENT_TIMEOUT_S = 30
 
 EventHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 
@@ -63,17 +67,25 @@ def worker_settings(
     Every worker runs the outbox relay each second (an arq cron job, so unique across
     replicas) and ``handle_event`` for the events its service subscribes to.
     """
-    event_handlers = dict(handlers or {})
+    # the handlers dict itself (not a copy): SUBSCRIPTIONS is checked against it in tests
+    event_handlers = handlers if handlers is not None else {}
 
     async def relay_outbox(ctx: dict[str, Any]) -> int:
         async with job_session() as session:
             return await pipeline.relay(session, ctx["redis"])
 
     async def handle_event(ctx: dict[str, Any], event: dict[str, Any]) -> bool:
+        """Apply one event; on failure retry with back-off, then park it (never drop it)."""
         token = request_id_var.set(event.get("request_id"))
         try:
-            async with job_session() as session:
-                return await pipeline.consume_once(session, event, event_handlers)
+            try:
+                async with job_session() as session:
+                    applied = await pipeline.consume_once(session, event, event_handlers)
+            except Exception as exc:
+                await deadletters.after_failure(ctx, service, pipeline, event, exc)
+                applied = False  # parked as a dead letter
+            await deadletters.acknowledge(ctx["redis"], service, event)
+            return applied
         finally:
             request_id_var.reset(token)
 
@@ -89,30 +101,69 @@ def worker_settings(
 
     # the cron name is part of arq's job id, global across queues: one per service
     relay_cron = cron(relay_outbox, name=f"{service}_relay_outbox", second=set(range(60)), unique=True,
-                      run_at_startup=True, keep_result=0, timeout=30)
+                      run_at_startup=True, keep_result=0, timeout=EVENT_TIMEOUT_S)
 
-    return type(
+    common = {
+        "redis_settings": redis_settings(),
+        "job_serializer": staticmethod(job_serializer),
+        "job_deserializer": staticmethod(job_deserializer),
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "handle_signals": True,
+        "keep_result": 3600,
+    }
+    # Long jobs run on a queue of their own (shared.worker_run runs both workers in one
+    # process): arq's in-progress lock lasts the longest job timeout of a worker + 10 s, so
+    # the event queue keeps only short jobs and an event in flight at a crash is picked up
+    # again within EVENT_TIMEOUT_S + 10 s (issue 11).
+    quick = [f for f in functions if _timeout(f) <= EVENT_TIMEOUT_S]
+    slow = [f for f in functions if _timeout(f) > EVENT_TIMEOUT_S]
+    events_settings = type(
         f"{service.capitalize()}WorkerSettings",
         (),
         {
+            **common,
             "functions": [
-                func(handle_event, name="handle_event"),
-                func(relay_outbox, name="relay_outbox"),
-                *functions,
+                # retries are counted by after_failure (job_try), never by arq's max_tries;
+                # no result is kept, so a re-sent copy reaches the inbox (docs/events.md)
+                func(handle_event, name="handle_event", max_tries=10**6, keep_result=0,
+                     timeout=EVENT_TIMEOUT_S),
+                func(relay_outbox, name="relay_outbox", timeout=EVENT_TIMEOUT_S),
+                # a cron run left queued by a killed worker is found by its cron name
+                func(relay_outbox, name=relay_cron.name, timeout=EVENT_TIMEOUT_S),
+                *quick,
             ],
-            "cron_jobs": [relay_cron, *cron_jobs],
+            "cron_jobs": [relay_cron],
+            "job_timeout": EVENT_TIMEOUT_S,
             "queue_name": queue_name(service),
-            "redis_settings": redis_settings(),
-            "job_serializer": staticmethod(job_serializer),
-            "job_deserializer": staticmethod(job_deserializer),
             "health_check_interval": 30,
             "health_check_key": f"{queue_name(service)}:health-check",
-            "on_startup": on_startup,
-            "on_shutdown": on_shutdown,
             "max_tries": 10,
-            "keep_result": 3600,
-            "handle_signals": True,
             "relay_outbox": staticmethod(relay_outbox),
             "handle_event": staticmethod(handle_event),
         },
     )
+    events_settings.CronWorkerSettings = type(
+        f"{service.capitalize()}CronWorkerSettings",
+        (),
+        {
+            **common,
+            "functions": slow or [func(relay_outbox, name="relay_outbox")],
+            "cron_jobs": list(cron_jobs),
+            "queue_name": cron_queue_name(service),
+            "health_check_interval": 30,
+            "health_check_key": f"{cron_queue_name(service)}:health-check",
+            "max_tries": 3,
+        },
+    )
+    return events_settings
+
+
+def cron_queue_name(service: str) -> str:
+    return f"{queue_name(service)}:cron"
+
+
+def _timeout(function: Any) -> float:
+    """A registered function's timeout (arq's default, 300 s, when it names none)."""
+    timeout = getattr(function, "timeout_s", None)
+    return float(timeout) if timeout is not None else 300.0

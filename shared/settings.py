@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     business_tz: str = "Asia/Shanghai"
     # Accepted clock skew for an event's occurred_at that lies in the future.
     max_clock_skew_s: int = 300
+    # Event delivery (docs/events.md): a consumer's failing handler is retried after these
+    # delays (seconds), then parked as a dead letter; so tries = 1 + len(delays).
+    event_retry_delays_s: str = "5,30,120,600"
+    # a delivery the consumer has not acknowledged after this long is re-sent
+    event_redeliver_after_s: int = Field(30, ge=1)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -26,6 +26,8 @@ os.environ.update(
     KPP_BCRYPT_ROUNDS="4",
     KPP_LOG_JSON="false",
     KPP_LOG_LEVEL="WARNING",
+    # retries without waiting, so drain() sees a failing handler's every try at once
+    KPP_EVENT_RETRY_DELAYS_S="0,0,0,0",
     **{f"KPP_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in PORTS.items()},
 )
 
@@ -33,6 +35,7 @@ import httpx  # noqa: E402
 import pytest  # noqa: E402
 import uvicorn  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from shared import clock, migrate  # noqa: E402
 from shared.db import dispose_engine, job_session  # noqa: E402
@@ -40,7 +43,8 @@ from shared.http import service_client  # noqa: E402
 from shared.queue import create_queue_pool  # noqa: E402
 from tests.servers import drop_database  # noqa: E402
 
-WORKER_SERVICES = ("registry", "approvals", "issues", "scoring")
+WORKER_SERVICES = ("registry", "approvals", "issues", "scoring", "gateway")
+CONSUMER_SERVICES = ("issues", "scoring", "gateway")
 DEMO_PASSWORD = "Kpp@2026"
 
 
@@ -123,10 +127,16 @@ class Platform:
         token = await self.token(username)
         return self.client(headers={"Authorization": f"Bearer {token}"})
 
-    async def drain(self, rounds: int = 6) -> None:
-        """Relay every outbox and run each worker until no job is left (burst mode)."""
+    async def drain(self, rounds: int = 6, *, dead_letters: int = 0) -> None:
+        """Relay every outbox and run each worker until no job is left (burst mode).
+
+        Fails on any failed job, and when the run parked other than ``dead_letters`` new
+        dead letters: a crashing consumer must not pass unnoticed.
+        """
         from arq.worker import create_worker
 
+        parked_before = await self.dead_letter_count()
+        failed: list[str] = []
         for _ in range(rounds):
             moved = 0
             for name in WORKER_SERVICES:
@@ -140,10 +150,23 @@ class Platform:
                                        handle_signals=False, poll_delay=0.01, cron_jobs=[],
                                        on_startup=None, on_shutdown=None)
                 await worker.main()
-                ran += worker.jobs_complete + worker.jobs_failed
+                ran += worker.jobs_complete + worker.jobs_failed + worker.jobs_retried
+                if worker.jobs_failed:
+                    failed.append(f"{name}: {worker.jobs_failed} failed job(s)")
                 await worker.close()
             if moved == 0 and ran == 0:
-                return
+                break
+        assert not failed, f"drain: {failed} (see the log above)"
+        parked = await self.dead_letter_count() - parked_before
+        assert parked == dead_letters, f"drain: {parked} new dead letter(s), {dead_letters} expected"
+
+    async def dead_letter_count(self) -> int:
+        total = 0
+        async with job_session() as session:
+            for name in CONSUMER_SERVICES:
+                dead = importlib.import_module(f"services.{name}.models").pipeline.tables.dead_letter
+                total += await session.scalar(select(func.count()).select_from(dead))
+        return total
 
 
 async def _relay(service: str, session, queue) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -10,11 +12,19 @@ from starlette.routing import Route
 from services.gateway import fastpath
 from services.gateway.admin import admin
 from services.gateway.audit import GatewayMiddleware, audit_writer
+from services.gateway.dead_letters import CONSUMERS, dead_letters
 from services.gateway.guard import close_redis
+from services.gateway.models import pipeline
 from services.gateway.openapi import DOWNSTREAM, merged_openapi
 from services.gateway.router import internal, proxy, router
+from services.gateway.webhooks import HANDLERS
+from shared import clock
 from shared.app import create_app
 from shared.http import service_client
+from shared.identity import Principal, Role
+
+# the readiness probe reads the dead letters as the system administrator
+ADMIN_PROBE = Principal(subject="kpp-readyz", role=Role.admin, name="就绪检查")
 
 
 def _service_ready(service: str):
@@ -24,6 +34,19 @@ def _service_ready(service: str):
             raise RuntimeError(f"{service} not ready")
 
     return check
+
+
+async def _dead_letters_fresh() -> str:
+    """Degraded when a consumer holds a dead letter older than a day (docs/events.md)."""
+    day_ago = clock.now() - timedelta(days=1)
+    old = []
+    for consumer in CONSUMERS:
+        resp = await service_client.get_json(consumer, "/internal/dead-letters",
+                                             principal=ADMIN_PROBE, params={"limit": 1})
+        rows = resp.json() if resp.ok else []
+        if rows and datetime.fromisoformat(rows[0]["first_failed_at"]) < day_ago:
+            old.append(consumer)
+    return f"degraded: dead letters older than a day in {', '.join(old)}" if old else "ok"
 
 
 async def _start(app: FastAPI) -> None:
@@ -40,10 +63,12 @@ app = create_app(
     "gateway",
     title="KPP 重点项目建设管理平台 API",
     description="政务平台与工作人员访问重点项目平台的唯一入口。",
-    routers=[router, admin, internal, proxy],
+    routers=[router, admin, dead_letters, internal, proxy],
     on_startup=[_start],
     on_shutdown=[_stop],
-    readiness={name: _service_ready(name) for name in DOWNSTREAM},
+    readiness={**{name: _service_ready(name) for name in DOWNSTREAM},
+               "dead_letters": _dead_letters_fresh},
+    events=(pipeline, HANDLERS),
 )
 
 

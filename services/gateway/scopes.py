@@ -20,7 +20,7 @@ SPECIAL: list[tuple[str, re.Pattern[str], str]] = [
 # the broad scope that also grants a narrow one
 IMPLIED_BY = {"approvals.events:write": "approvals:write"}
 
-ADMIN_SCOPES = ("admin:audit", "admin:app-keys", "admin:webhooks")
+ADMIN_SCOPES = ("admin:audit", "admin:app-keys", "admin:webhooks", "admin:events")
 ALL_SCOPES = (
     *(f"{s}:{m}" for s in SERVICE_SCOPES for m in ("read", "write")),
     "approvals.events:write",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -11,12 +10,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.approvals.calendar_store import current_calendar
-from services.approvals.clock import STATUTORY_PAUSES, ClockResult, segment_json
+from services.approvals.clock import STATUTORY_PAUSES, SUPPLEMENT, ClockResult, segment_json
 from services.approvals.config import approvals_settings
 from services.approvals.kinds import check_limits, get_kind
 from services.approvals.models import ApprovalCase, pipeline
 from services.approvals.recompute import apply_clock, compute_clock, load_log
 from services.approvals.schemas import CaseIn, FastTrackIn
+from shared import clock
 from shared.dates import business_date
 from shared.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from shared.http import service_client
@@ -86,9 +86,13 @@ def clock_view(case: ApprovalCase, result: ClockResult, as_of) -> dict[str, Any]
         "deemed_accepted": result.deemed_accepted,
         "chain": segment_json(result.chain), "steps": [segment_json(s) for s in result.steps],
         "pauses": [{"reason": p.reason,
-                    "reason_name": STATUTORY_PAUSES.get(p.reason, "补正材料"),
+                    "reason_name": "补正材料" if p.reason == SUPPLEMENT else
+                    approvals_settings().pause_reasons.get(
+                        p.reason, STATUTORY_PAUSES.get(p.reason, p.reason)),
                     "step_code": p.step_code, "from": p.start, "until": p.end,
                     "evidence_ref": p.evidence_ref} for p in result.pauses],
+        "applicant_time": [{"before_step": a.before_step, "from": a.start, "until": a.end,
+                            "working_days": a.working_days} for a in result.applicant_time],
         "budget": budget(result, case.total_limit_days),
     }
 
@@ -151,7 +155,7 @@ async def create_case(session: AsyncSession, *, principal: Principal, data: Case
         raise InvalidInput("项目代码与项目库不一致", code="approval_case.project_code_mismatch",
                            fields=[{"field": "project_code",
                                     "message": f"项目库为 {project.get('project_code')}"}])
-    now = datetime.now(UTC)
+    now = clock.now()
     case = ApprovalCase(
         id=uuid.uuid4(), project_id=data.project_id, project_code=project["project_code"],
         project_name=project.get("name"), unit_id=project.get("unit_id"), kind=kind.code,
@@ -167,8 +171,8 @@ async def create_case(session: AsyncSession, *, principal: Principal, data: Case
         created_by=principal.subject, created_at=now, updated_at=now)
     session.add(case)
     cal = await current_calendar(session)
-    result, clock = compute_clock(case, [], cal, business_date(now))
-    await apply_clock(session, case, result, clock, now=now, principal=principal)
+    result, approval_clock = compute_clock(case, [], cal, business_date(now))
+    await apply_clock(session, case, result, approval_clock, now=now, principal=principal)
     await session.flush()
     await pipeline.audit(session, principal, entity="approval_case", entity_id=case.id,
                          action="create", after=case_summary(case))
@@ -195,7 +199,7 @@ async def get_case_view(session: AsyncSession, *, principal: Principal, case_id:
     if not may_read(principal, case):
         raise Forbidden("无权查看该审批案件", code="approval_case.forbidden")
     cal = await current_calendar(session)
-    as_of = business_date(datetime.now(UTC))
+    as_of = business_date(clock.now())
     result, _ = compute_clock(case, await load_log(session, case.id), cal, as_of)
     view = clock_view(case, result, as_of)
     view["history"] = await pipeline.history(session, "approval_case", case.id)
@@ -240,7 +244,7 @@ async def set_fast_track(session: AsyncSession, *, principal: Principal, case_id
     case.fast_track = data.fast_track
     case.assistant = data.assistant.model_dump() if data.assistant else None
     case.version += 1
-    case.updated_at = datetime.now(UTC)
+    case.updated_at = clock.now()
     await session.flush()
     await pipeline.audit(session, principal, entity="approval_case", entity_id=case.id,
                          action="fast_track.set", before=before,

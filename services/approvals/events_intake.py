@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.approvals.calendar_store import current_calendar
 from services.approvals.cases import case_summary, may_open
 from services.approvals.clock import ImpossibleEvent, LogEvent
+from services.approvals.config import approvals_settings
 from services.approvals.intake_sql import RESULT_OF, case_of, case_params, load, write
 from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot
 from services.approvals.schemas import EventIn
+from shared import clock
 from shared.dates import business_date
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.identity import Principal, Role
@@ -49,6 +51,13 @@ def _check_fields(data: EventIn) -> None:
     if data.type == "supplement_requested" and not data.evidence_ref:
         raise InvalidInput("补正告知须注明补正告知书编号", code="approval_event.evidence_required",
                            fields=[{"field": "evidence_ref", "message": "必填"}])
+    reasons = approvals_settings().pause_reasons
+    if data.type == "paused" and data.reason not in reasons:  # policy R18
+        raise InvalidInput(
+            f"“{data.reason}”不是不计入审批时限的法定事由（行政许可法第四十五条：听证、招标、拍卖、"
+            f"检验、检测、检疫、鉴定、专家评审），计时继续；可用事由：{'、'.join(reasons)}",
+            code="approval_event.pause_reason_not_excluded",
+            fields=[{"field": "reason", "message": "不是法定不计时事由"}])
     if data.reason is not None and data.type != "paused":
         raise InvalidInput("只有 paused 事件可填写暂停事由", code="approval_event.reason_not_allowed",
                            fields=[{"field": "reason", "message": "仅 paused 可用"}])
@@ -61,7 +70,7 @@ async def post_event(session: AsyncSession, *, principal: Principal, case_id: uu
     Two statements: ``intake_sql.LOAD`` (case locked + log + calendar key) and
     ``intake_sql.WRITE`` (event, case, outbox events, audit rows: all or nothing).
     """
-    now = datetime.now(UTC)
+    now = clock.now()
     row = await load(session, case_id)
     if row is None:
         raise NotFound(f"审批案件 {case_id} 不存在", code="approval_case.not_found")
@@ -85,7 +94,7 @@ async def post_event(session: AsyncSession, *, principal: Principal, case_id: uu
                    step_code=data.step_code, reason=data.reason, evidence_ref=data.evidence_ref)
     cal = await current_calendar(session, revision=row["calendar_revision"])
     try:
-        result, clock = compute_clock(case, [*log, new], cal, business_date(now))
+        result, approval_clock = compute_clock(case, [*log, new], cal, business_date(now))
     except ImpossibleEvent as exc:
         raise Conflict(exc.detail, code=exc.code, state=exc.state, allowed_events=exc.allowed,
                        event_type=exc.event.type, event_id=exc.event.event_id) from None
@@ -93,7 +102,7 @@ async def post_event(session: AsyncSession, *, principal: Principal, case_id: uu
     old_phase, old_step = case.phase, case.current_step
     events: list[dict] = []
     audits: list[dict] = []
-    await apply_clock(session, case, result, clock, now=now, principal=principal,
+    await apply_clock(session, case, result, approval_clock, now=now, principal=principal,
                       rows=(events, audits))
     events += _transitions(case, result, old_phase, old_step)
     audits.append({"action": f"event.{data.type}", "before": dumps(before),

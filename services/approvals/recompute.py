@@ -9,7 +9,7 @@ calendar change (R15), auditing each change and emitting ``approval.deadline_cha
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -25,6 +25,7 @@ from services.approvals.thresholds import (
     thresholds_of,
     write_rows,
 )
+from shared import clock
 from shared.calendar import WorkingCalendar
 from shared.dates import business_date
 from shared.identity import Principal
@@ -64,14 +65,15 @@ async def load_logs(session: AsyncSession, case_ids: list[uuid.UUID]) -> dict[uu
 
 def compute_clock(case: ApprovalCase, log: list[LogEvent], cal: WorkingCalendar, as_of: date
                   ) -> tuple[ClockResult, ApprovalClock]:
-    clock = ApprovalClock(spec_of(case), cal)
-    return clock.replay(log, as_of, missing_items_due=case.missing_items_due), clock
+    approval_clock = ApprovalClock(spec_of(case), cal)
+    return (approval_clock.replay(log, as_of, missing_items_due=case.missing_items_due),
+            approval_clock)
 
 
-def warn_levels(clock: ApprovalClock) -> dict[str, Any]:
-    k = clock.kind
-    return {"chain": clock.warn_thresholds(k.total_limit_days),
-            "step": {s.code: clock.warn_thresholds(s.limit_days) for s in k.steps}}
+def warn_levels(approval_clock: ApprovalClock) -> dict[str, Any]:
+    k = approval_clock.kind
+    return {"chain": approval_clock.warn_thresholds(k.total_limit_days),
+            "step": {s.code: approval_clock.warn_thresholds(s.limit_days) for s in k.steps}}
 
 
 def deadline_snapshot(case: ApprovalCase) -> dict[str, Any]:
@@ -81,7 +83,7 @@ def deadline_snapshot(case: ApprovalCase) -> dict[str, Any]:
 
 
 async def apply_clock(session: AsyncSession, case: ApprovalCase, result: ClockResult,
-                      clock: ApprovalClock, *, now: datetime, principal: Principal,
+                      approval_clock: ApprovalClock, *, now: datetime, principal: Principal,
                       rows: tuple[list[dict], list[dict]] | None = None) -> list[dict]:
     """Store the derived clock on the case and fire the thresholds reached by ``now``.
 
@@ -96,7 +98,7 @@ async def apply_clock(session: AsyncSession, case: ApprovalCase, result: ClockRe
     case.step_due_date = cur.due_date if cur else None
     if cur is not None and cur.provisional:
         case.due_provisional = True
-    all_thresholds = thresholds_of(result, warn_at=warn_levels(clock),
+    all_thresholds = thresholds_of(result, warn_at=warn_levels(approval_clock),
                                    missing_items=case.missing_items,
                                    missing_items_due=case.missing_items_due)
     due, ahead = split_due(all_thresholds, case.fired, now)
@@ -122,7 +124,7 @@ async def recompute_open_cases(session: AsyncSession, cal: WorkingCalendar, *, y
                                principal: Principal, reason: str, now: datetime | None = None
                                ) -> dict[str, int]:
     """Re-derive every open deadline that a change of ``year`` can move (R15)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     as_of = business_date(now)
     first = date(year, 1, 1)
     q = (select(ApprovalCase).where(ApprovalCase.phase.in_(OPEN_PHASES))
@@ -137,8 +139,8 @@ async def recompute_open_cases(session: AsyncSession, cal: WorkingCalendar, *, y
         for case in batch:
             checked += 1
             old = deadline_snapshot(case)
-            result, clock = compute_clock(case, logs[case.id], cal, as_of)
-            await apply_clock(session, case, result, clock, now=now, principal=principal)
+            result, approval_clock = compute_clock(case, logs[case.id], cal, as_of)
+            await apply_clock(session, case, result, approval_clock, now=now, principal=principal)
             new = deadline_snapshot(case)
             if (old["due_date"], old["step_due_date"], old["due_provisional"]) == \
                     (new["due_date"], new["step_due_date"], new["due_provisional"]):

@@ -4,7 +4,9 @@
 
 Runs the approvals API with uvicorn on a free port against a scratch database, bulk-opens
 ``--cases`` low_risk_small cases, then posts each case's events in order (submitted,
-accepted, step_completed ×3, completed: six per case) with the cases interleaved over
+accepted, then for each later step its application ``accepted`` after the previous
+``step_completed`` (policy R16: the time between is the applicant's), completed: nine per
+case) with the cases interleaved over
 ``--concurrency`` connections (aiohttp), identity header from issue_identity_token.
 """
 
@@ -25,14 +27,17 @@ STEPS = ["project_filing", "construction_permit", "completion_acceptance"]
 
 
 def script(case_id: str) -> list[dict]:
-    days = ["2026-11-02", "2026-11-02", "2026-11-04", "2026-11-10", "2026-11-16", "2026-11-19"]
-    types = ["submitted", "accepted", "step_completed", "step_completed", "step_completed",
-             "completed"]
+    days = ["2026-11-02", "2026-11-02", "2026-11-04", "2026-11-05", "2026-11-10", "2026-11-11",
+            "2026-11-16", "2026-11-17", "2026-11-19"]
+    types = ["submitted", "accepted", "step_completed", "accepted", "step_completed", "accepted",
+             "step_completed", "accepted", "completed"]
     out = []
+    done = 0
     for i, (t, d) in enumerate(zip(types, days, strict=True)):
         ev = {"event_id": f"{case_id}:{i}", "type": t, "occurred_at": f"{d}T{9 + i:02d}:00:00+08:00"}
         if t == "step_completed":
-            ev["step_code"] = STEPS[i - 2]
+            ev["step_code"] = STEPS[done]
+            done += 1
         out.append(ev)
     return out
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.approvals.calendar_store import current_calendar
-from services.approvals.clock import STATUTORY_PAUSES, ClockResult, segment_json
+from services.approvals.clock import STATUTORY_PAUSES, SUPPLEMENT, ClockResult, segment_json
 from services.approvals.config import approvals_settings
 from services.approvals.kinds import check_limits, get_kind
 from services.approvals.models import ApprovalCase, pipeline
@@ -85,9 +85,13 @@ def clock_view(case: ApprovalCase, result: ClockResult, as_of) -> dict[str, Any]
         "deemed_accepted": result.deemed_accepted,
         "chain": segment_json(result.chain), "steps": [segment_json(s) for s in result.steps],
         "pauses": [{"reason": p.reason,
-                    "reason_name": STATUTORY_PAUSES.get(p.reason, "补正材料"),
+                    "reason_name": "补正材料" if p.reason == SUPPLEMENT else
+                    approvals_settings().pause_reasons.get(
+                        p.reason, STATUTORY_PAUSES.get(p.reason, p.reason)),
                     "step_code": p.step_code, "from": p.start, "until": p.end,
                     "evidence_ref": p.evidence_ref} for p in result.pauses],
+        "applicant_time": [{"before_step": a.before_step, "from": a.start, "until": a.end,
+                            "working_days": a.working_days} for a in result.applicant_time],
         "budget": budget(result, case.total_limit_days),
     }
 

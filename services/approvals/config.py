@@ -7,6 +7,8 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.approvals.clock_types import STATUTORY_PAUSES
+
 
 class ApprovalsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KPP_APPROVALS_", env_file=".env", extra="ignore")
@@ -17,6 +19,10 @@ class ApprovalsSettings(BaseSettings):
     # R18: a 补正 request later than this many working days after receipt is refused and the
     # application counts as accepted (Administrative Licensing Law art. 32)
     supplement_window_days: int = Field(5, ge=1, le=30)
+    # R18: pause reasons that stop the clock (code → name); default 行政许可法 art. 45.
+    # Anything else (e.g. 公示) keeps the clock running unless an administrator adds it here
+    # (KPP_APPROVALS_PAUSE_REASONS='{"public_notice": "公示", ...}').
+    pause_reasons: dict[str, str] = Field(default_factory=lambda: dict(STATUTORY_PAUSES))
     # R19: project types that may be accepted with missing documents / on credit commitment
     tolerance_project_types: list[str] = ["park_industrial", "transport_infrastructure"]
     # R16: the policy ceiling of the low-risk small project chain

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.approvals.calendar_store import current_calendar
 from services.approvals.cases import case_summary, may_open
 from services.approvals.clock import ImpossibleEvent, LogEvent
+from services.approvals.config import approvals_settings
 from services.approvals.intake_sql import RESULT_OF, case_of, case_params, load, write
 from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot
 from services.approvals.schemas import EventIn
@@ -49,6 +50,13 @@ def _check_fields(data: EventIn) -> None:
     if data.type == "supplement_requested" and not data.evidence_ref:
         raise InvalidInput("补正告知须注明补正告知书编号", code="approval_event.evidence_required",
                            fields=[{"field": "evidence_ref", "message": "必填"}])
+    reasons = approvals_settings().pause_reasons
+    if data.type == "paused" and data.reason not in reasons:  # policy R18
+        raise InvalidInput(
+            f"“{data.reason}”不是不计入审批时限的法定事由（行政许可法第四十五条：听证、招标、拍卖、"
+            f"检验、检测、检疫、鉴定、专家评审），计时继续；可用事由：{'、'.join(reasons)}",
+            code="approval_event.pause_reason_not_excluded",
+            fields=[{"field": "reason", "message": "不是法定不计时事由"}])
     if data.reason is not None and data.type != "paused":
         raise InvalidInput("只有 paused 事件可填写暂停事由", code="approval_event.reason_not_allowed",
                            fields=[{"field": "reason", "message": "仅 paused 可用"}])

@@ -65,7 +65,8 @@ async def load_logs(session: AsyncSession, case_ids: list[uuid.UUID]) -> dict[uu
 def compute_clock(case: ApprovalCase, log: list[LogEvent], cal: WorkingCalendar, as_of: date
                   ) -> tuple[ClockResult, ApprovalClock]:
     approval_clock = ApprovalClock(spec_of(case), cal)
-    return approval_clock.replay(log, as_of, missing_items_due=case.missing_items_due), approval_clock
+    return (approval_clock.replay(log, as_of, missing_items_due=case.missing_items_due),
+            approval_clock)
 
 
 def warn_levels(approval_clock: ApprovalClock) -> dict[str, Any]:

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]{1,59}$"
 EventType = Literal[
     "submitted", "accepted", "supplement_requested", "supplement_received", "paused", "resumed",
     "step_completed", "completed", "rejected", "missing_items_supplied",
 ]
-PauseReason = Literal[
-    "hearing", "expert_review", "inspection", "testing", "appraisal", "public_notice"]
+# policy R18: the reasons in force are configuration (approvals_settings().pause_reasons);
+# an unknown one is refused at intake with approval_event.pause_reason_not_excluded
+PauseReason = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 
 
 class Strict(BaseModel):
@@ -95,7 +96,10 @@ class EventIn(Strict):
     type: EventType = Field(description="事件类型")
     occurred_at: AwareDatetime = Field(description="发生时间（带时区）")
     step_code: str | None = Field(None, description="环节代码（办结环节时）", max_length=60)
-    reason: PauseReason | None = Field(None, description="暂停的法定事由（paused 时必填）")
+    reason: PauseReason | None = Field(
+        None, description="暂停的法定事由代码（paused 时必填）：默认为行政许可法第四十五条所列 hearing 听证、"
+                          "bidding 招标、auction 拍卖、inspection 检验、testing 检测、quarantine 检疫、"
+                          "appraisal 鉴定、expert_review 专家评审；清单可配置")
     evidence_ref: str | None = Field(
         None, description="依据文书编号（补正告知书、听证通知等；暂停/补正时必填）", max_length=200)
     note: str | None = Field(None, description="备注", max_length=1000)

@@ -21,20 +21,23 @@ from services.approvals.schemas import EventType, PauseReason
 from shared.problem_doc import Problem as SharedProblem
 
 CaseState = Literal["new", "submitted", "awaiting_supplement", "running", "paused", "warning",
-                    "overdue", "done", "rejected"]
-CasePhase = Literal["new", "submitted", "awaiting_supplement", "running", "paused", "done",
-                    "rejected"]
-SegmentState = Literal["pending", "running", "paused", "warning", "overdue", "done", "rejected"]
+                    "overdue", "applicant", "done", "rejected"]
+CasePhase = Literal["new", "submitted", "awaiting_supplement", "running", "paused", "applicant",
+                    "done", "rejected"]
+SegmentState = Literal["pending", "running", "paused", "warning", "overdue", "applicant", "done",
+                       "rejected"]
 CASE_STATE_ZH = (
     "计时状态：new 已开立未收件；submitted 已收件待受理；awaiting_supplement 待补正（受理前）；"
     "running 计时中；paused 暂停计时（补正或法定事由）；warning 预警（已用达预警比例或剩余天数）；"
-    "overdue 超期；done 已办结；rejected 不予许可/退件")
+    "overdue 超期；applicant 申请人时间（上一环节已办结，待申请人申请下一环节，不计时）；"
+    "done 已办结；rejected 不予许可/退件")
 CASE_PHASE_ZH = (
     "办理阶段（不含预警/超期）：new 已开立；submitted 已收件；awaiting_supplement 待补正（受理前）；"
-    "running 办理中；paused 暂停；done 已办结；rejected 不予许可/退件")
+    "running 办理中；paused 暂停；applicant 申请人时间（待申请下一环节）；done 已办结；"
+    "rejected 不予许可/退件")
 SEGMENT_STATE_ZH = (
     "状态：pending 未开始；running 计时中；paused 暂停计时；warning 预警；overdue 超期；"
-    "done 已完成；rejected 不予许可（仅全链条）")
+    "applicant 申请人时间（仅全链条：环节之间，不计时）；done 已完成；rejected 不予许可（仅全链条）")
 
 
 class Out(BaseModel):
@@ -168,10 +171,13 @@ class CaseSummary(Out):
     kind_name: str = Field(description="审批类型名称")
     state: CaseState = Field(description=CASE_STATE_ZH)
     phase: CasePhase = Field(description=CASE_PHASE_ZH)
-    current_step: str | None = Field(description="当前办理环节代码（办理中或暂停时）")
+    current_step: str | None = Field(
+        description="当前环节代码（办理中、暂停、待受理，或申请人时间中待申请的下一环节）")
     received_on: dt.date | None = Field(description="收件日")
-    accepted_on: dt.date | None = Field(description="受理日（全链条起算日，不计入）")
-    due_date: dt.date | None = Field(description="全链条到期日（按工作日计算；暂停中为 null）")
+    accepted_on: dt.date | None = Field(description="第一环节受理日")
+    due_date: dt.date | None = Field(
+        description="全链条到期日：各环节已计工作日之和达到时限之日，按当前环节持续计时推算"
+                    "（暂停中、申请人时间中为 null）")
     step_due_date: dt.date | None = Field(description="当前环节到期日（按工作日计算）")
     due_provisional: bool = Field(description="到期日是否落在暂定日历年份（正式安排公布后重算）")
     completed_on: dt.date | None = Field(description="办结日")
@@ -222,13 +228,23 @@ class PauseOut(Out):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     reason: Literal["supplement"] | PauseReason = Field(
-        description="暂停事由：supplement 补正材料；hearing 听证；expert_review 专家评审；"
-                    "inspection 检验；testing 检测；appraisal 鉴定；public_notice 公示")
+        description="暂停事由：supplement 补正材料；或配置的法定事由（默认行政许可法第四十五条："
+                    "hearing 听证、bidding 招标、auction 拍卖、inspection 检验、testing 检测、"
+                    "quarantine 检疫、appraisal 鉴定、expert_review 专家评审）")
     reason_name: str = Field(description="暂停事由名称")
     step_code: str | None = Field(description="暂停时的环节代码")
     from_: dt.date = Field(alias="from", description="暂停日（自次日起不计时）")
     until: dt.date | None = Field(description="恢复日（含当日不计时；未恢复为 null）")
     evidence_ref: str | None = Field(description="依据文书编号")
+
+
+class ApplicantTimeOut(Out):
+    before_step: str = Field(description="下一环节代码（申请人尚待申请或已申请的环节）")
+    from_: dt.date = Field(alias="from", description="上一环节办结日")
+    until: dt.date | None = Field(description="申请人申请下一环节之日（尚未申请为 null）")
+    working_days: int = Field(description="其间工作日数（仅供参考，不计入审批时限）")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class BudgetStep(Out):
@@ -272,6 +288,8 @@ class CaseView(CaseSummary):
     chain: SegmentOut = Field(description="全链条计时")
     steps: list[SegmentOut] = Field(description="各环节计时（按顺序）")
     pauses: list[PauseOut] = Field(description="暂停计时记录")
+    applicant_time: list[ApplicantTimeOut] = Field(
+        description="申请人时间：各环节办结至申请人申请下一环节之间（如施工期），不计入审批时限（R16）")
     budget: BudgetOut = Field(description="时限使用：各环节、各部门占全链条的份额")
     history: list[HistoryEntry] = Field(description="审计记录（按时间顺序）")
 

@@ -12,7 +12,8 @@ The sweep is ONE set-based statement (no rows travel to Python and back): it loc
 clocks (``FOR UPDATE SKIP LOCKED``: a clock being changed by an event or another sweep is
 left alone and caught by the next run), splits their pending thresholds into due / ahead
 exactly as ``thresholds.split_due`` does, moves a running / warning clock up to the worst
-level fired (a paused one to overdue only), updates the cases and inserts the outbox events
+level fired (a paused or a not yet accepted — ``submitted``, R16 — one to overdue only),
+updates the cases and inserts the outbox events
 (payloads as ``thresholds.payload_of``) and the audit rows in the same statement, hence the
 same transaction. A threshold's key in ``fired`` means it never fires twice.
 """
@@ -53,8 +54,8 @@ WITH due AS (
     SELECT * FROM pending WHERE fires
 ), moved AS (
     SELECT d.id, d.row_id, d.state AS before,
-           CASE WHEN d.state IN ('running', 'warning') AND bool_or(p.fires AND p.type = 'overdue')
-                     THEN 'overdue'
+           CASE WHEN d.state IN ('running', 'warning', 'submitted')
+                     AND bool_or(p.fires AND p.type = 'overdue') THEN 'overdue'
                 WHEN d.state = 'running' AND bool_or(p.fires AND p.type = 'warning') THEN 'warning'
                 WHEN d.state = 'paused' AND bool_or(p.fires AND p.type = 'overdue') THEN 'overdue'
                 ELSE d.state END AS after,

@@ -55,11 +55,14 @@ def thresholds_of(clock: ClockResult, *, warn_at: dict[str, dict[str, int]],
                   missing_items: list[str], missing_items_due: date | None) -> list[dict]:
     """Every threshold of the clock as it stands (fired or not)."""
     out: list[dict] = []
-    if clock.phase in ("running", "paused"):
+    if clock.phase in ("submitted", "running", "paused") and clock.current_step is not None \
+            and clock.chain.start is not None:
+        # policy R16: a step counts from its application, so its window time before
+        # acceptance ("submitted") runs the clock too
         cur = next(s for s in clock.steps if s.code == clock.current_step)
-        if clock.phase == "running" or clock.chain.state == "overdue":
+        if clock.phase != "paused" or clock.chain.state == "overdue":
             out += _segment_thresholds(clock.chain, "chain", cur.agency_unit_id, warn_at["chain"])
-        if clock.phase == "running" or cur.state == "overdue":
+        if clock.phase != "paused" or cur.state == "overdue":
             out += _segment_thresholds(cur, f"step:{cur.code}", cur.agency_unit_id,
                                        warn_at["step"][cur.code])
         if clock.phase == "paused":  # a stopped clock only keeps an overdue already reached

@@ -1,5 +1,6 @@
-"""Events the issues service consumes: ``approval.overdue`` opens one supervision matter;
-``calendar.year_changed`` recomputes open deadlines from the announced year."""
+"""Events the issues service consumes: ``approval.overdue`` opens one supervision matter per
+case and responsible agency (policy R24); ``calendar.year_changed`` recomputes open deadlines
+from the announced year."""
 
 from __future__ import annotations
 
@@ -34,17 +35,49 @@ def kind_for(step_name: str | None, approval_kind: str | None) -> str:
     return "other"
 
 
+def breach_line(p: dict[str, Any]) -> str:
+    step = p.get("step_name") or p.get("step_code") or "审批全链条"
+    since = p.get("overdue_since") or p.get("due_date")
+    return f"「{step}」已超过办理时限（期限 {p.get('due_date')}，{since} 起超期）"
+
+
+async def _add_breach(session: AsyncSession, ref: str, p: dict[str, Any], event_id: str,
+                      breach: str) -> bool:
+    """Add ``breach`` to the case and agency's open matter; False when there is none."""
+    existing = (await session.scalars(
+        select(Issue).where(Issue.source == "approval_overdue", Issue.source_ref == ref)
+        .with_for_update())).first()
+    if existing is None:
+        return False
+    if breach in existing.description:
+        log.info("approval %s breach already on matter %s", ref, existing.id)
+        return True
+    before = snapshot(existing)
+    existing.description = f"{existing.description}；另{breach}"
+    existing.updated_at = clock.now()
+    await session.flush()
+    await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="issue", entity_id=existing.id,
+                         action="approval_overdue.added", before=before,
+                         after=snapshot(existing) | {
+                             "description": existing.description, "event_id": event_id,
+                             "step_code": p.get("step_code")},
+                         reason=f"同一案件同一责任部门再次超期：{breach}")
+    return True
+
+
 async def on_approval_overdue(session: AsyncSession, event: dict[str, Any]) -> None:
-    """policy R24: an overdue approval step becomes a supervision matter, once per case+step.
+    """policy R24: an overdue approval becomes one supervision matter per case and
+    responsible agency; a later breach at the same agency (another step, or the chain
+    breached in that agency's step) is added to that matter, never a second one.
 
     The inbox already drops a redelivered event id; the unique (source, source_ref) index
-    also makes a *second* overdue event for the same case and step open nothing new.
+    also makes a concurrent second event for the same case and agency open nothing new.
     """
     p = event["payload"]
-    ref = f"{p['case_id']}:{p.get('step_code') or '*'}"
-    if await session.scalar(select(Issue.id).where(Issue.source == "approval_overdue",
-                                                   Issue.source_ref == ref)):
-        log.info("approval %s already under supervision; nothing opened", ref)
+    agency = p.get("agency_unit_id") or "*"
+    ref = f"{p['case_id']}:{agency}"
+    breach = breach_line(p)
+    if await _add_breach(session, ref, p, event["id"], breach):
         return
     project_id = uuid.UUID(str(p["project_id"]))
     project: dict[str, Any] = {}
@@ -52,11 +85,8 @@ async def on_approval_overdue(session: AsyncSession, event: dict[str, Any]) -> N
         project = await fetch_project(project_id, SYSTEM_PRINCIPAL) or {}
     except KPPError as exc:  # the matter is opened anyway; project details stay as given
         log.warning("registry lookup for %s failed (%s); opening with event data", project_id, exc)
-    step = p.get("step_name") or p.get("step_code") or "审批全流程"
-    since = p.get("overdue_since") or p.get("due_date")
-    description = (f"审批事项超期：{p.get('project_code') or ''} 项目「{step}」已超过办理时限"
-                   f"（期限 {p.get('due_date')}，{since} 起超期），审批案件 {p['case_id']}，"
-                   f"转入督办")
+    description = (f"审批事项超期：{p.get('project_code') or ''} 项目{breach}，"
+                   f"审批案件 {p['case_id']}，转入督办")
     values = dict(
         id=uuid.uuid4(), project_id=project_id,
         project_code=project.get("project_code") or p.get("project_code"),
@@ -75,7 +105,8 @@ async def on_approval_overdue(session: AsyncSession, event: dict[str, Any]) -> N
         .on_conflict_do_nothing(index_elements=["source", "source_ref"],
                                 index_where=text("source_ref IS NOT NULL"))
         .returning(Issue.id))).first()
-    if inserted is None:
+    if inserted is None:  # opened concurrently by the other breach: add to it
+        await _add_breach(session, ref, p, event["id"], breach)
         return
     issue = await session.get(Issue, inserted.id)
     assert issue is not None

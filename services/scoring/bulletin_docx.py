@@ -33,7 +33,7 @@ DEFAULT_ISSUER = "县重点项目建设服务中心"
 BODY_FONT, TITLE_FONT, HEADING_FONT, NOTE_FONT, LATIN_FONT = "仿宋", "宋体", "黑体", "楷体", "Times New Roman"
 BODY_PT, TABLE_PT = 16, 10.5
 TEXT_WIDTH_CM = 15.6  # A4 less 2.8 cm left and 2.6 cm right
-# the short name of each comparison (晒谋划和前期、比储备 → 比储备), in the R30 order
+# the short name of each comparison (一比谋划、晒前期 → 晒前期), in the R30 order
 COMPARISON_SHORT = {key: name.split("、")[-1] for key, name, _, _ in COMPARISONS}
 NUMERALS = "一二三四五六七八九十"
 

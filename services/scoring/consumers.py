@@ -23,6 +23,8 @@ from shared import clock
 # R8 lifecycle 签约→落地→开工→进度→竣工→达效: which stages mean "started" and "completed"
 START_STAGES = frozenset({"started", "under_construction", "construction", "in_progress"})
 DONE_STAGES = frozenset({"completed", "in_production", "effective", "producing"})
+# R30 四比投产: in production / effective (达效), not merely completed (竣工)
+EFFECT_STAGES = frozenset({"in_production", "effective", "producing"})
 
 Event = dict[str, Any]
 
@@ -63,6 +65,34 @@ def _reserve_since(libraries: Any) -> date | None:
     return min(dates) if dates else None
 
 
+def _stage_date(p: dict[str, Any], *stages: str) -> date | None:
+    """policy R27: the earliest recorded date of any of ``stages`` (registry stage_dates)."""
+    dates = p.get("stage_dates") or {}
+    got = [parse_business_date(dates.get(s)) for s in stages if dates.get(s)]
+    return min((d for d in got if d), default=None)
+
+
+def _recorded_dates(p: dict[str, Any], *, created: bool, entered_on: date | None) -> dict[str, Any]:
+    """policy R27/R30: 签约, 竣工, 投产 from the recorded stage dates, however the project
+    arrived (registered, imported or moved on); a start the registry only inferred from a
+    later stage's date on arrival is not a start."""
+    out: dict[str, Any] = {}
+    signed = _stage_date(p, "signed")
+    if signed is None and created and p.get("stage") == "signed" and "stage_dates" not in p:
+        signed = entered_on  # an announcement without stage dates: it arrived signed
+    if signed is not None:
+        out["signed_on"] = signed
+    for column, stages in (("completed_on", DONE_STAGES), ("effective_on", EFFECT_STAGES)):
+        d = _stage_date(p, *sorted(stages))
+        if d is not None:
+            out[column] = d
+    stage, start = p.get("stage"), parse_business_date(p.get("actual_start"))
+    if created and start is not None and stage not in (None, "signed", "landed", "started"):
+        # arrived past 开工 with the arrival stage's date as its start: the registry's guess
+        out["start_inferred"] = _stage_date(p, "started") is None and start == _stage_date(p, stage)
+    return out
+
+
 async def _upsert_project(session: AsyncSession, event: Event, *, created: bool) -> None:
     p = event["payload"]
     values: dict[str, Any] = {
@@ -78,10 +108,12 @@ async def _upsert_project(session: AsyncSession, event: Event, *, created: bool)
         "actual_start": parse_business_date(p.get("actual_start")),
         "version": int(p.get("version") or 0),
     }
-    changing = {k: v for k, v in values.items() if k != "project_id"}
     if created:
         values["created_event_id"] = uuid.UUID(event["id"])
         values["entered_on"] = parse_business_date(p.get("created_at")) or _event_date(event)
+    values.update(_recorded_dates(p, created=created, entered_on=values.get("entered_on")))
+    changing = {k: v for k, v in values.items()
+                if k not in ("project_id", "created_event_id", "entered_on")}
     stmt = insert(ProjectFact).values(**values)
     if created:
         # the creation facts are always taken; the rest only if not older than what we hold
@@ -123,12 +155,14 @@ async def on_stage_changed(session: AsyncSession, event: Event) -> None:
             .where(ProjectFact.project_id == pid, ProjectFact.actual_start.is_(None))
             .values(actual_start=on)
         )
-    if to_stage in DONE_STAGES:
-        await session.execute(
-            update(ProjectFact)
-            .where(ProjectFact.project_id == pid, ProjectFact.completed_on.is_(None))
-            .values(completed_on=on)
-        )
+    for column, stages in ((ProjectFact.completed_on, DONE_STAGES),
+                           (ProjectFact.effective_on, EFFECT_STAGES)):
+        if to_stage in stages:
+            await session.execute(
+                update(ProjectFact)
+                .where(ProjectFact.project_id == pid, column.is_(None))
+                .values({column.key: on})
+            )
 
 
 async def on_progress_reported(session: AsyncSession, event: Event) -> None:

@@ -23,15 +23,17 @@ MONEY_Q = Decimal("0.0001")
 _QUERIES: dict[str, str] = {
     "projects": """
         SELECT unit_id,
-          count(*) FILTER (WHERE actual_start BETWEEN :first AND :last) AS starts,
+          count(*) FILTER (WHERE actual_start BETWEEN :first AND :last
+                             AND NOT start_inferred) AS starts,
           count(*) FILTER (WHERE planned_start BETWEEN :year_first AND :last) AS start_planned,
           count(*) FILTER (WHERE planned_start BETWEEN :year_first AND :last
                              AND actual_start <= :last) AS start_done,
           count(*) FILTER (WHERE reserve_since BETWEEN :first AND :last) AS reserve_added,
-          count(*) FILTER (WHERE entered_on BETWEEN :first AND :last) AS signed_count,
-          coalesce(sum(total_investment) FILTER (WHERE entered_on BETWEEN :first AND :last), 0)
+          count(*) FILTER (WHERE signed_on BETWEEN :first AND :last) AS signed_count,
+          coalesce(sum(total_investment) FILTER (WHERE signed_on BETWEEN :first AND :last), 0)
             AS signed_investment,
-          count(*) FILTER (WHERE completed_on BETWEEN :first AND :last) AS completions
+          count(*) FILTER (WHERE completed_on BETWEEN :first AND :last) AS completions,
+          count(*) FILTER (WHERE effective_on BETWEEN :first AND :last) AS in_production
         FROM scoring.project_facts GROUP BY unit_id""",
     "progress": """
         SELECT unit_id,
@@ -69,6 +71,7 @@ COUNTS = (
     "reserve_added",
     "signed_count",
     "completions",
+    "in_production",
     "reports_due",
     "reports_on_time",
     "approvals_done",

@@ -53,11 +53,17 @@ class ProjectFact(Base):
     created_event_id: Mapped[uuid.UUID | None]
     name: Mapped[str | None] = mapped_column(String(200))
     stage: Mapped[str | None] = mapped_column(String(40))
-    entered_on: Mapped[date | None] = mapped_column(Date)  # entered the library (签约/入库)
+    entered_on: Mapped[date | None] = mapped_column(Date)  # entered the library (入库)
     reserve_since: Mapped[date | None] = mapped_column(Date)
     planned_start: Mapped[date | None] = mapped_column(Date)
     actual_start: Mapped[date | None] = mapped_column(Date)
+    # policy R27: True when the registry only inferred the start (project arrived already
+    # past 开工 without a start date): not a start of the arrival month
+    start_inferred: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # policy R27/R30: the recorded dates of 签约, 竣工 and 投产/达效 (registry stage_dates)
+    signed_on: Mapped[date | None] = mapped_column(Date)
     completed_on: Mapped[date | None] = mapped_column(Date)
+    effective_on: Mapped[date | None] = mapped_column(Date)
     revoked_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=0)
     recorded_at: Mapped[datetime] = mapped_column(

@@ -4,10 +4,18 @@ Counting rule (docs/scoring.md): the review of month M issues one notice for eac
 assignment whose deadline is on or before the last day of M and which had no valid
 completion by that day: none reported, reported after it, or the reported completion
 judged badly done by the key office (a badly-done completion never counts). At most one
-notice per assignment and month. A notice's ordinal is 1 + the notices the same
-assignment received in earlier months. Ordinal 1: notice only; ordinal 2: notice and a
-summons of the unit head by the deputy county head in charge (the unit's `deputy_head`);
-ordinal 3 and every later one: notice and a summons by the county's principal leader.
+notice per assignment and month.
+
+A notice's ordinal — what decides the summons — is counted, by default
+(``KPP_SCORING_SUMMONS_COUNT=unit``), per responsible unit within the calendar year: 1 +
+the unit's earlier notices for unfinished tasks that year, whichever tasks (the text
+summons 对两次通报未完成任务的责任单位负责人, a unit's head).  A notice for a badly-done
+completion is a notice only and is not counted.  With ``task`` the ordinal is 1 + the
+notices the same assignment received in earlier months (every reason).  Ordinal 1: notice
+only; 2: notice and a summons of the unit head by the deputy county head in charge (the
+unit's ``deputy_head``); 3 and later: notice and a summons by the county's principal
+leader (the unit's ``principal_leader`` in the directory).  Counting per unit, a unit is
+summoned at most once per level and month.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.scoring.config import scoring_settings
 from services.scoring.dates import month_bounds
 from services.scoring.models import Assignment, Notice, Summons, pipeline
 from services.scoring.schemas import NoticeOut, NoticeWithSummons, SummonsOut, SummonsOutcomeIn, UnitNotices
@@ -68,18 +77,17 @@ async def review_month(
     if not due:
         return issued
     calendar = await load_calendar()
-    earlier = dict(
-        (
-            await session.execute(
-                select(Notice.assignment_id, func.count())
-                .where(Notice.assignment_id.in_([a.id for a in due]), Notice.month < month)
-                .group_by(Notice.assignment_id)
-            )
-        ).all()
-    )
+    per_unit = scoring_settings().summons_count == "unit"
+    earlier = await (_unit_counts(session, month, {a.unit_id for a in due}) if per_unit
+                     else _task_counts(session, month, [a.id for a in due]))
+    summoned: set[tuple[str, str]] = set()
     for a in due:
-        ordinal = int(earlier.get(a.id, 0)) + 1
         badly = a.status == "badly_done" and a.completed_on is not None and a.completed_on <= last
+        key = a.unit_id if per_unit else a.id
+        if per_unit and badly:  # R28 counts notices for unfinished tasks only
+            ordinal = 1
+        else:
+            earlier[key] = ordinal = int(earlier.get(key, 0)) + 1
         notice = Notice(
             id=uuid.uuid4(),
             assignment_id=a.id,
@@ -102,7 +110,8 @@ async def review_month(
             after | {"task": a.task, "deadline": a.deadline, "level_name": LEVELS[notice.level]},
             key=str(a.id),
         )
-        if notice.level != "notice":
+        if notice.level != "notice" and (not per_unit or (a.unit_id, notice.level) not in summoned):
+            summoned.add((a.unit_id, notice.level))
             await _summon(
                 session,
                 principal=principal,
@@ -112,6 +121,31 @@ async def review_month(
             )
         issued.append(notice)
     return issued
+
+
+async def _task_counts(session: AsyncSession, month: str, ids: list[uuid.UUID]) -> dict:
+    """Per task: each assignment's notices in months before ``month``."""
+    rows = await session.execute(
+        select(Notice.assignment_id, func.count())
+        .where(Notice.assignment_id.in_(ids), Notice.month < month)
+        .group_by(Notice.assignment_id)
+    )
+    return dict(rows.all())
+
+
+async def _unit_counts(session: AsyncSession, month: str, unit_ids: set[str]) -> dict:
+    """Per unit (policy R28): each unit's notices for unfinished tasks earlier in the year."""
+    rows = await session.execute(
+        select(Notice.unit_id, func.count())
+        .where(
+            Notice.unit_id.in_(sorted(unit_ids)),
+            Notice.reason == "unfinished",
+            Notice.month >= f"{month[:4]}-01",
+            Notice.month < month,
+        )
+        .group_by(Notice.unit_id)
+    )
+    return dict(rows.all())
 
 
 async def _summon(

@@ -56,13 +56,14 @@ DEFAULT_ITEMS: dict[str, list[dict[str, str]]] = {
     ],
 }
 
-# R30 五晒五比: (key, Chinese name, primary input, secondary input for ties)
+# R30 五晒五比, the policy's own five pairs and wording:
+# (key, Chinese name, primary input, secondary input for ties)
 COMPARISONS: list[tuple[str, str, str, str]] = [
-    ("planning", "晒谋划和前期、比储备", "reserve_added", "approvals_completed"),
-    ("contracts", "晒招商和签约、比落地", "signed_investment", "signed_count"),
-    ("starts", "晒开工和进度、比速度", "starts", "investment_completed"),
-    ("production", "晒投产和效益、比成效", "completions", "investment_ytd"),
-    ("service", "晒服务和质量、比环境", "service_index", "overdue_matters_neg"),
+    ("planning", "一比谋划、晒前期", "reserve_added", "approvals_completed"),
+    ("contracts", "二比招商、晒签约", "signed_investment", "signed_count"),
+    ("starts", "三比开工、晒进度", "starts", "investment_completed"),
+    ("production", "四比投产、晒成效", "in_production", "investment_ytd"),
+    ("service", "五比服务、晒质量", "service_index", "overdue_matters_neg"),
 ]
 
 

@@ -36,8 +36,9 @@ class UnitFigures(BaseModel):
     start_planned: int = Field(description="年初至当月计划开工项目数")
     start_done: int = Field(description="其中截至当月已开工数")
     reserve_added: int = Field(description="当月新增储备项目数")
-    signed_count: int = Field(description="当月入库（签约落地）项目数")
-    completions: int = Field(description="当月竣工投产项目数")
+    signed_count: int = Field(description="当月签约项目数（按项目库记载的签约日期）")
+    completions: int = Field(description="当月竣工项目数（按项目库记载的竣工日期）")
+    in_production: int = Field(description="当月投产（达效）项目数（按项目库记载的日期）")
     reports_due: int = Field(description="当月应报月报数")
     reports_on_time: int = Field(description="当月按时报送月报数")
     approvals_done: int = Field(description="当月作为审批部门办结的审批事项数")
@@ -49,7 +50,7 @@ class UnitFigures(BaseModel):
     satisfied: int = Field(description="其中满意数")
     overdue_matters: int = Field(description="当月逾期事项数")
     notices: int = Field(description="当月被通报次数")
-    signed_investment: str = Field(description="当月入库项目总投资（万元，保留四位小数）")
+    signed_investment: str = Field(description="当月签约项目总投资（万元，保留四位小数）")
     investment_completed: str = Field(description="当月完成投资（万元，保留四位小数）")
     investment_ytd: str = Field(description="年度累计完成投资（万元，保留四位小数）")
     start_rate: str | None = Field(description="年度计划开工率（截至当月，0–1，四位小数；不涉及为 null）")
@@ -58,9 +59,9 @@ class UnitFigures(BaseModel):
     problem_on_time_rate: str | None = Field(description="问题按期办结率（0–1，四位小数；不涉及为 null）")
     satisfaction_rate: str | None = Field(description="问题办理满意率（0–1，四位小数；不涉及为 null）")
     service_index: str | None = Field(
-        description="服务指数：审批、问题、满意、月报四率中适用者的平均（五比之比环境；不涉及为 null）"
+        description="服务指数：审批、问题、满意、月报四率中适用者的平均（五比服务、晒质量；不涉及为 null）"
     )
-    overdue_matters_neg: int = Field(description="逾期事项数的相反数（比环境并列时的次序键）")
+    overdue_matters_neg: int = Field(description="逾期事项数的相反数（五比服务并列时的次序键）")
 
 
 class AssessedUnit(BaseModel):
@@ -92,7 +93,7 @@ class ComparisonRow(BaseModel):
 class ComparisonTable(BaseModel):
     model_config = _FORBID
 
-    name: str = Field(description="比较名称，如 晒开工和进度、比速度")
+    name: str = Field(description="比较名称，如 三比开工、晒进度")
     primary: str = Field(description="主指标键")
     secondary: str = Field(description="次指标键（并列时比较）")
     township: list[ComparisonRow] = Field(description="乡镇排名")
@@ -104,11 +105,11 @@ class Comparisons(BaseModel):
 
     model_config = _FORBID
 
-    planning: ComparisonTable = Field(description="晒谋划和前期、比储备")
-    contracts: ComparisonTable = Field(description="晒招商和签约、比落地")
-    starts: ComparisonTable = Field(description="晒开工和进度、比速度")
-    production: ComparisonTable = Field(description="晒投产和效益、比成效")
-    service: ComparisonTable = Field(description="晒服务和质量、比环境")
+    planning: ComparisonTable = Field(description="一比谋划、晒前期")
+    contracts: ComparisonTable = Field(description="二比招商、晒签约（签约项目）")
+    starts: ComparisonTable = Field(description="三比开工、晒进度")
+    production: ComparisonTable = Field(description="四比投产、晒成效（投产/达效项目，不是竣工）")
+    service: ComparisonTable = Field(description="五比服务、晒质量")
 
 
 class RubricVersions(BaseModel):

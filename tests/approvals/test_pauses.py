@@ -53,5 +53,7 @@ async def test_supplement_within_window_restarts_receipt(hall):
     await hall.event(cid, "accepted", "2026-11-17")
     view = await hall.get(cid)
     assert view["deemed_accepted"] is False and view["accepted_on"] == "2026-11-17"
-    # step 1 (3) from Tue 11/17: 11/18, 11/19, 11/20 → due Fri 11/20
-    assert view["steps"][0]["due_date"] == "2026-11-20"
+    # policy R16: the step's clock starts at the complete application (Mon 11/16), not at
+    # acceptance — the window's own day to accept counts: 11/17=1, 11/18=2, 11/19=3 → Thu 11/19
+    assert view["steps"][0]["started_on"] == "2026-11-16"
+    assert view["steps"][0]["due_date"] == "2026-11-19"

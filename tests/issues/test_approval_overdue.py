@@ -1,4 +1,4 @@
-"""An overdue approval opens one supervision matter per case and step (R24)."""
+"""An overdue approval opens one supervision matter per case and agency (R24)."""
 
 from __future__ import annotations
 
@@ -28,21 +28,30 @@ async def _issues_for(case_id: str) -> list[Issue]:
             Issue.source_ref.like(f"{case_id}:%")).order_by(Issue.source_ref))).all())
 
 
-async def test_one_matter_per_case_and_step_however_often_told(platform, project):
-    # policy R24: the overdue approval step is supervised once; a second event opens nothing
+async def test_one_matter_per_case_and_agency_later_breach_adds_to_it(platform, project):
+    # policy R24: a one-step breach fires twice (the step, and the chain in that step), both
+    # at 住建局: one supervision matter for the case and agency; the second breach is added
     case_id = str(uuid.uuid4())
-    for step in ("construction_permit", "construction_permit", None):
+    for step in ("construction_permit", None, "construction_permit"):
         async with job_session() as s:
             await approvals_pipeline.emit(s, "approval.overdue",
                                           overdue_payload(project, case_id, step), key=case_id)
     await platform.drain()
     issues = await _issues_for(case_id)
-    assert [i.source_ref for i in issues] == [f"{case_id}:*", f"{case_id}:construction_permit"]
-    permit = issues[1]
+    assert [i.source_ref for i in issues] == [f"{case_id}:dept-zjj"]
+    permit = issues[0]
     assert permit.source == "approval_overdue" and permit.step == "discovered"
     assert permit.responsible_unit_id == "dept-zjj"
     assert permit.project_unit_id == "town-chengguan"
-    assert "施工许可" in permit.description
+    # the permit breach opened it; the chain's breach was added once (the repeat is not)
+    assert "施工许可" in permit.description and permit.description.count("审批全链条") == 1
+    # another agency's breach in the same case is that agency's own matter
+    async with job_session() as s:
+        await approvals_pipeline.emit(s, "approval.overdue", overdue_payload(
+            project, case_id, "property_certificate") | {"agency_unit_id": "dept-zrzy",
+                                                        "step_name": "不动产权证"}, key=case_id)
+    await platform.drain()
+    assert [i.responsible_unit_id for i in await _issues_for(case_id)] == ["dept-zjj", "dept-zrzy"]
 
 
 async def test_redelivered_event_opens_nothing_new(platform, project, uniq):

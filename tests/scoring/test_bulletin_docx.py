@@ -113,7 +113,8 @@ async def test_docx_bulletin_carries_rankings_notices_and_summons(platform, uniq
 
     town_table, dept_table, notice_table, summons_table = doc.tables
     header = [c.text for c in town_table.rows[0].cells]
-    assert header == ["名次", "单位", "综合得分", "比储备", "比落地", "比速度", "比成效", "比环境"]
+    # policy R30: the policy's own wording (一比谋划、晒前期 …)
+    assert header == ["名次", "单位", "综合得分", "晒前期", "晒签约", "晒进度", "晒成效", "晒质量"]
     comparisons = assessed["comparisons"]
     for table, expected in ((town_table, towns), (dept_table, depts)):
         rows = _rows(table)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import dispose_engine, get_engine
 from shared.errors import install_error_handlers
+from shared.input_guard import NulGuardMiddleware
 from shared.logging import REQUEST_ID_HEADER, configure_logging, request_id_var
 from shared.settings import get_settings
 
@@ -131,6 +132,7 @@ def create_app(
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    app.add_middleware(NulGuardMiddleware)  # a NUL byte is a 422, never a database 503
     app.add_middleware(RequestContextMiddleware, service=service)
     return app
 

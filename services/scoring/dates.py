@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from shared.errors import InvalidInput
 from shared.settings import get_settings
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_RE = re.compile(r"^([12][0-9]{3})-(0[1-9]|1[0-2])$")  # ASCII digits, no year 0
 
 
 def parse_month(month: str, *, field: str = "month") -> tuple[int, int]:

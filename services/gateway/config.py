@@ -23,6 +23,9 @@ class GatewaySettings(BaseSettings):
     # the audit buffer is written every this many milliseconds, in one INSERT
     audit_flush_ms: int = Field(200, ge=10)
     audit_buffer_max: int = Field(100_000, ge=1000)
+    # rows past audit_buffer_max (database away) and rows left at shutdown are kept here
+    # and written when the database returns: the audit never drops a row (issue 14)
+    audit_spill_path: str = ".kpp/gateway-audit-spill.jsonl"
     idempotency_ttl_s: int = Field(24 * 3600, ge=60)
     # webhook deliveries
     webhook_timeout_s: float = Field(10.0, gt=0)

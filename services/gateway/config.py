@@ -27,6 +27,9 @@ class GatewaySettings(BaseSettings):
     # and written when the database returns: the audit never drops a row (issue 14)
     audit_spill_path: str = ".kpp/gateway-audit-spill.jsonl"
     idempotency_ttl_s: int = Field(24 * 3600, ge=60)
+    # a write under an Idempotency-Key the client got a 504 for is still awaited this long,
+    # so that its outcome (not a second run) answers the retry (issue 14)
+    idempotency_settle_s: float = Field(300.0, gt=0)
     # webhook deliveries
     webhook_timeout_s: float = Field(10.0, gt=0)
     # how long a merged OpenAPI document is kept before the services are asked again

@@ -27,6 +27,9 @@ class GatewaySettings(BaseSettings):
     # and written when the database returns: the audit never drops a row (issue 14)
     audit_spill_path: str = ".kpp/gateway-audit-spill.jsonl"
     idempotency_ttl_s: int = Field(24 * 3600, ge=60)
+    # a staff token's account (active, token_version) is read again at most this often:
+    # the bound on how long a disabled or moved user's token keeps working (issue 14)
+    account_recheck_s: float = Field(2.0, gt=0, le=60)
     # a write under an Idempotency-Key the client got a 504 for is still awaited this long,
     # so that its outcome (not a second run) answers the retry (issue 14)
     idempotency_settle_s: float = Field(300.0, gt=0)

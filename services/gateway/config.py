@@ -35,6 +35,9 @@ class GatewaySettings(BaseSettings):
     idempotency_settle_s: float = Field(300.0, gt=0)
     # webhook deliveries
     webhook_timeout_s: float = Field(10.0, gt=0)
+    # comma-separated hosts (or host:port) webhooks may reach although they are loopback,
+    # link-local or the platform's own services: development and tests only (issue 14)
+    webhook_allowed_hosts: str = ""
     # how long a merged OpenAPI document is kept before the services are asked again
     openapi_ttl_s: int = Field(300, ge=1)
 

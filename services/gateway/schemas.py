@@ -153,7 +153,8 @@ class DeliveryOut(BaseModel):
     app_key: str = Field(description="订阅方应用标识")
     event_id: uuid.UUID = Field(description="事件 ID")
     event_type: str = Field(description="事件类型")
-    status: str = Field(description="状态：pending 待投递/重试中 / delivered 已送达 / dead 死信")
+    status: str = Field(description="状态：pending 待投递/重试中 / delivered 已送达 / dead 死信 / "
+                        "cancelled 订阅已取消")
     attempts: int = Field(description="已尝试次数")
     next_attempt_at: datetime = Field(description="下次尝试时间")
     last_attempt_at: datetime | None = Field(description="最近尝试时间")

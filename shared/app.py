@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from redis.asyncio import Redis
@@ -129,7 +130,15 @@ def create_app(
         )
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        # open in dev/test; elsewhere only to the scraper holding KPP_METRICS_TOKEN (issue 14)
+        if settings.env not in ("dev", "test"):
+            token = settings.metrics_token
+            given = request.headers.get("authorization", "").removeprefix("Bearer ")
+            if not token or not hmac.compare_digest(given.encode(), token.encode()):
+                return JSONResponse({"title": "Not found", "status": 404,
+                                     "code": "resource.not_found", "detail": "请求的路径不存在"},
+                                    status_code=404, media_type="application/problem+json")
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(NulGuardMiddleware)  # a NUL byte is a 422, never a database 503

@@ -31,7 +31,12 @@ def cmd_revision(args: argparse.Namespace) -> None:
 
 async def _seed() -> None:
     from shared.db import dispose_engine, job_session
+    from shared.settings import get_settings
 
+    if get_settings().env not in ("dev", "test"):
+        # demo accounts (admin / Kpp@2026) and demo app secrets are for development only
+        print(f"demo data: not loaded (KPP_ENV={get_settings().env})")
+        return
     for service in SERVICES_WITH_SCHEMA:
         try:
             module = importlib.import_module(f"services.{service}.seed")

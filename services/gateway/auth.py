@@ -29,7 +29,10 @@ def hash_password(password: str) -> str:
 
 
 def check_password(password: str, hashed: str) -> bool:
-    return bcrypt.checkpw(password.encode(), hashed.encode())
+    try:
+        return bcrypt.checkpw(password.encode(), hashed.encode())
+    except ValueError:  # a stored hash that is not bcrypt: no password matches it
+        return False
 
 
 @lru_cache

@@ -89,7 +89,7 @@ async def _check_unit(session: AsyncSession, role: str, unit_id: str | None) -> 
 
 def _may_grant(principal: Principal, role: str) -> None:
     # only an admin makes admins; the key office manages every other account
-    if role == Role.admin and principal.role != Role.admin:
+    if role == Role.admin and principal.role not in (Role.admin, Role.system):
         raise InvalidInput(
             "只有管理员可以设置管理员账号",
             code="user.role_not_grantable",

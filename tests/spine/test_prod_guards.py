@@ -90,3 +90,15 @@ async def test_metrics_need_the_scraper_token_outside_dev():
             r = await c.get("/metrics", headers={"Authorization": "Bearer "})
             assert r.status_code == 404
         assert (await c.get("/metrics")).status_code == 200  # test/dev: open
+
+
+async def test_first_admin_is_created_from_the_command_line(platform, uniq):
+    # architecture (deployment): without demo data, a production install gets its first
+    # administrator from the command line, audited, with a one-time temporary password
+    password = await cli._create_admin(f"root{uniq}", "系统管理员")
+    async with platform.client() as c:
+        r = await c.post("/api/v1/auth/token", data={"username": f"root{uniq}", "password": password})
+        assert r.status_code == 200, r.text
+        token = r.json()["access_token"]
+        r = await c.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and f"root{uniq}" in [u["username"] for u in r.json()]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from redis.asyncio import Redis
@@ -20,6 +21,7 @@ from shared.db import dispose_engine, get_engine
 from shared.deadletters import Handlers, dead_letter_router, event_metrics
 from shared.errors import install_error_handlers
 from shared.events import EventPipeline
+from shared.input_guard import NulGuardMiddleware
 from shared.logging import REQUEST_ID_HEADER, configure_logging, request_id_var
 from shared.settings import get_settings
 
@@ -146,7 +148,15 @@ def create_app(
                             status_code=503 if down else 200)
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        # open in dev/test; elsewhere only to the scraper holding KPP_METRICS_TOKEN (issue 14)
+        if settings.env not in ("dev", "test"):
+            token = settings.metrics_token
+            given = request.headers.get("authorization", "").removeprefix("Bearer ")
+            if not token or not hmac.compare_digest(given.encode(), token.encode()):
+                return JSONResponse({"title": "Not found", "status": 404,
+                                     "code": "resource.not_found", "detail": "请求的路径不存在"},
+                                    status_code=404, media_type="application/problem+json")
         body = generate_latest().decode()
         if events is not None:
             client = Redis.from_url(get_settings().redis_url, socket_connect_timeout=2)
@@ -158,6 +168,7 @@ def create_app(
                 await client.aclose()
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
+    app.add_middleware(NulGuardMiddleware)  # a NUL byte is a 422, never a database 503
     app.add_middleware(RequestContextMiddleware, service=service)
     return app
 

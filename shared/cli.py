@@ -31,7 +31,12 @@ def cmd_revision(args: argparse.Namespace) -> None:
 
 async def _seed() -> None:
     from shared.db import dispose_engine, job_session
+    from shared.settings import get_settings
 
+    if get_settings().env not in ("dev", "test"):
+        # demo accounts (admin / Kpp@2026) and demo app secrets are for development only
+        print(f"demo data: not loaded (KPP_ENV={get_settings().env})")
+        return
     for service in SERVICES_WITH_SCHEMA:
         try:
             module = importlib.import_module(f"services.{service}.seed")
@@ -45,6 +50,33 @@ async def _seed() -> None:
 
 def cmd_seed(args: argparse.Namespace) -> None:
     asyncio.run(_seed())
+
+
+async def _create_admin(username: str, name: str) -> str:
+    from services.gateway import accounts
+    from shared.db import job_session
+    from shared.identity import SYSTEM_PRINCIPAL
+
+    async with job_session() as session:
+        _, password = await accounts.create_user(
+            session, principal=SYSTEM_PRINCIPAL,
+            data={"username": username, "name": name, "role": "admin",
+                  "reason": "命令行创建首个管理员"})
+    return password
+
+
+def cmd_create_admin(args: argparse.Namespace) -> None:
+    """The first administrator of a production install (no demo data there): audited."""
+    from shared.db import dispose_engine
+
+    async def run() -> str:
+        try:
+            return await _create_admin(args.username, args.name)
+        finally:
+            await dispose_engine()
+
+    password = asyncio.run(run())
+    print(f"管理员 {args.username} 已创建，临时密码（仅显示一次）：{password}")
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -91,6 +123,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("-m", "--message", required=True)
     p.set_defaults(func=cmd_revision)
     sub.add_parser("seed", help="load the demo data set if not there").set_defaults(func=cmd_seed)
+    p = sub.add_parser("create-admin", help="create an administrator (prints a temporary password)")
+    p.add_argument("username")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_create_admin)
     p = sub.add_parser("serve", help="run one service's API")
     p.add_argument("service", choices=list(SERVICE_PORTS))
     p.add_argument("--port", type=int)

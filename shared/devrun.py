@@ -148,6 +148,10 @@ def banner(env: dict[str, str]) -> str:
         lines.append(f"  {service:<16} {env[f'KPP_{service.upper()}_URL']}")
     lines.append(f"  PostgreSQL       {_safe_db(env['KPP_DATABASE_URL'])}")
     lines.append(f"  Redis/Valkey     {env['KPP_REDIS_URL']}")
+    demo = env.get("KPP_ENV", "dev") in ("dev", "test")  # never print live secrets (issue 14)
+    if not demo:
+        lines += ["", "  账号由管理员通过 /api/v1/users 管理；不载入演示数据。", ""]
+        return "\n".join(lines)
     lines += ["", f"  演示账号（密码均为 {DEMO_PASSWORD}）:"]
     for username, name, role, unit, _ in DEMO_USERS:
         lines.append(f"    {username:<10} {role:<11} {unit or '':<15} {name}")

@@ -153,6 +153,56 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+# SQLSTATE classes that are the client's fault (a value PostgreSQL cannot take):
+# 22 data exception (numeric out of range, invalid datetime, NUL byte, string too long),
+# 23 integrity (handled as 409 above), 2201x/22P0x invalid parameters
+_CLIENT_SQLSTATE_CLASSES = ("22",)
+
+
+def _sqlstate(orig: Any) -> str | None:
+    for err in (orig, getattr(orig, "__cause__", None)):
+        state = getattr(err, "sqlstate", None) or getattr(err, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return None
+
+
+def _from_database(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith(("asyncpg", "sqlalchemy", "shared.db")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _unavailable(request: Request, database: bool):
+    if database:
+        err = ServiceUnavailable("数据库暂时不可用，请稍后重试，未写入任何变更",
+                                 code="service.database", service="database")
+    else:
+        err = ServiceUnavailable("依赖的服务暂时不可用，请稍后重试，未写入任何变更",
+                                 code="service.unavailable")
+    return problem_response(503, err.body(request.url.path), {"Retry-After": "5"})
+
+
+def _database_problem(request: Request, orig: Any, invalidated: bool):
+    """A value the database refused is the client's 422; anything else is a 503 naming it."""
+    state = _sqlstate(orig)
+    if state and state[:2] in _CLIENT_SQLSTATE_CLASSES and not invalidated:
+        log.warning("database refused a value (%s): %s", state, orig)
+        err = InvalidInput(
+            "提交的某个值超出了可保存的范围或格式（如数值过大、日期无效、含有不可保存的字符），"
+            "未写入任何变更",
+            code="request.value_unstorable",
+            fields=[{"field": "body", "type": f"sqlstate_{state}", "message": "取值无法保存"}],
+        )
+        return problem_response(422, err.body(request.url.path))
+    log.error("database error (%s): %s", state, orig)
+    return _unavailable(request, True)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KPPError)
     async def _kpp(request: Request, exc: KPPError):
@@ -181,9 +231,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(request: Request, exc: DBAPIError):
-        log.error("database error: %s", exc.orig)
-        err = ServiceUnavailable("数据库暂时不可用或拒绝了请求，未写入任何变更", code="service.database")
-        return problem_response(503, err.body(request.url.path))
+        return _database_problem(request, exc.orig, exc.connection_invalidated)
 
     @app.exception_handler(asyncpg.PostgresError)
     async def _asyncpg(request: Request, exc: asyncpg.PostgresError):
@@ -192,9 +240,13 @@ def install_error_handlers(app: FastAPI) -> None:
             log.warning("integrity error: %s", exc)
             err = Conflict("与已有数据冲突（唯一性或关联约束），未写入任何变更", code="resource.conflict")
             return problem_response(409, err.body(request.url.path))
-        log.error("database error: %s", exc)
-        err = ServiceUnavailable("数据库暂时不可用或拒绝了请求，未写入任何变更", code="service.database")
-        return problem_response(503, err.body(request.url.path))
+        return _database_problem(request, exc, False)
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError):
+        # asyncpg's connect raises plain OSError (connection refused, unreachable host)
+        log.error("connection error on %s %s: %r", request.method, request.url.path, exc)
+        return _unavailable(request, _from_database(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

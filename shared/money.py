@@ -14,7 +14,8 @@ from sqlalchemy import Numeric
 
 MONEY_SCALE = 4
 MONEY_SQL = Numeric(18, MONEY_SCALE)
-_PLAIN = re.compile(r"^-?\d{1,14}(\.\d{1,4})?$")
+# ASCII digits only: Python's \d also matches "０１２" and "١٢٣" (any Unicode digit)
+_PLAIN = re.compile(r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$", re.ASCII)
 YI = Decimal(10000)  # 1 亿元 = 10,000 万元
 
 
@@ -47,7 +48,8 @@ def money_str(amount: Decimal | None) -> str | None:
     return format(amount.quantize(Decimal(1).scaleb(-MONEY_SCALE)), "f")
 
 
-_schema = WithJsonSchema({"type": "string", "pattern": r"^\d{1,14}(\.\d{1,4})?$", "examples": ["1250.5"]})
+_schema = WithJsonSchema(
+    {"type": "string", "pattern": r"^[0-9]{1,14}(\.[0-9]{1,4})?$", "examples": ["1250.5"]})
 _serialize = PlainSerializer(money_str, return_type=str, when_used="always")
 
 # Non-negative money in 万元 (investments, totals).
@@ -57,7 +59,7 @@ SignedMoney = Annotated[
     Decimal,
     BeforeValidator(lambda v: parse_money(v, allow_negative=True)),
     _serialize,
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d{1,14}(\.\d{1,4})?$"}),
+    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$"}),
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from functools import lru_cache
 from typing import Literal
 
@@ -55,13 +57,15 @@ class Settings(BaseSettings):
     # a delivery the consumer has not acknowledged after this long is re-sent
     event_redeliver_after_s: int = Field(30, ge=1)
 
+    # /metrics outside dev/test answers only a bearer of this token (empty: /metrics is 404)
+    metrics_token: str = ""
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if self.env == "prod" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
-            raise ValueError(
-                "KPP_SECRET_KEY must be set to a private value of at least 32 characters "
-                "outside dev/test (KPP_ENV=prod)"
-            )
+        if self.env == "prod":
+            problem = secret_problem(self.secret_key)
+            if problem:
+                raise ValueError(f"KPP_SECRET_KEY {problem} (KPP_ENV=prod)")
         return self
 
     def service_port(self, service: str) -> int:
@@ -69,6 +73,27 @@ class Settings(BaseSettings):
 
     def service_url(self, service: str) -> str:
         return getattr(self, f"{service}_url")
+
+
+MIN_SECRET_BITS = 96  # a 32-character hex secret (128 real bits) estimates ~120
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why ``secret`` is too weak to sign tokens, or None. Length alone let "a" * 32 pass:
+    the estimate is length × the Shannon entropy of its own characters (bits), and a
+    secret that mostly repeats itself at some period is refused too."""
+    if secret == DEV_SECRET or len(secret) < 32:
+        return "must be set to a private value of at least 32 characters"
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    n = len(secret)
+    periodic = any(sum(secret[i] == secret[i + p] for i in range(n - p)) > (n - p) / 2
+                   for p in range(1, n // 2 + 1))  # "0123456789" * 4: a repeated pattern
+    if len(counts) < 10 or per_char * n < MIN_SECRET_BITS or periodic:
+        return (f"is too predictable (about {per_char * len(secret):.0f} bits; at least "
+                f"{MIN_SECRET_BITS} needed): use e.g. `python -c 'import secrets; "
+                f"print(secrets.token_urlsafe(32))'`")
+    return None
 
 
 @lru_cache

@@ -75,7 +75,7 @@ async def list_cases(session: DbSession, principal: CurrentPrincipal,
                      kind: str | None = Query(None, description="审批类型", max_length=60),
                      unit_id: str | None = Query(None, description="项目所属乡镇/部门", max_length=40),
                      fast_track: bool | None = Query(None, description="是否绿色通道"),
-                     page: int = Query(1, ge=1, description="页码"),
+                     page: int = Query(1, ge=1, le=100_000, description="页码（最大 100000）"),
                      page_size: int = Query(50, ge=1, le=500, description="每页条数")):
     return await cases.list_cases(session, principal=principal, state=state,
                                   project_id=project_id, kind=kind, unit_id=unit_id,

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from services.gateway import appkeys, webhooks
+from services.gateway import appkeys, egress, webhooks
 from services.gateway.audit import audit_writer
 from services.gateway.guard import require_scope
 from services.gateway.models import AppKey, RequestLog, WebhookDelivery, WebhookSubscription, pipeline
@@ -123,6 +123,10 @@ async def _subscriber(session, principal: Principal, app_key: str | None) -> App
 async def subscribe(data: SubscriptionIn, session: DbSession, principal: HookCaller,
                     response: Response) -> WebhookSubscription:
     owner = await _subscriber(session, principal, data.app_key)
+    problem = await egress.destination_problem(data.url)
+    if problem:  # SSRF: never the platform itself, loopback or link-local (issue 14)
+        raise InvalidInput(problem, code="webhook.url_forbidden",
+                           fields=[{"field": "url", "message": problem}])
     types = sorted(set(data.event_types))
     unknown = [t for t in types if t not in webhooks.DELIVERED_EVENT_TYPES]
     if unknown:
@@ -169,6 +173,11 @@ async def unsubscribe(subscription_id: uuid.UUID, session: DbSession,
         raise NotFound(f"订阅 {subscription_id} 不存在", code="webhook.subscription_not_found")
     if sub.active:
         sub.active = False
+        # its pending deliveries stop retrying (issue 14)
+        await session.execute(update(WebhookDelivery)
+                              .where(WebhookDelivery.subscription_id == sub.id,
+                                     WebhookDelivery.status == "pending")
+                              .values(status="cancelled"))
         await session.flush()
         await pipeline.audit(session, principal, entity="webhook_subscription", entity_id=sub.id,
                              action="deactivate", before={"active": True}, after={"active": False})
@@ -179,7 +188,7 @@ async def unsubscribe(subscription_id: uuid.UUID, session: DbSession,
            summary="事件投递记录（含死信）")
 async def list_deliveries(
     session: DbSession, principal: HookCaller,
-    status: Annotated[Literal["pending", "delivered", "dead"] | None,
+    status: Annotated[Literal["pending", "delivered", "dead", "cancelled"] | None,
                       Query(description="状态")] = None,
     event_type: Annotated[str | None, Query(max_length=80, description="事件类型")] = None,
     subscription_id: Annotated[uuid.UUID | None, Query(description="订阅 ID")] = None,

@@ -17,6 +17,7 @@ from services.gateway.guard import close_redis
 from services.gateway.models import pipeline
 from services.gateway.openapi import DOWNSTREAM, merged_openapi
 from services.gateway.router import internal, proxy, router
+from services.gateway.router_accounts import router as accounts_router
 from services.gateway.webhooks import HANDLERS
 from shared import clock
 from shared.app import create_app
@@ -63,7 +64,7 @@ app = create_app(
     "gateway",
     title="KPP 重点项目建设管理平台 API",
     description="政务平台与工作人员访问重点项目平台的唯一入口。",
-    routers=[router, admin, dead_letters, internal, proxy],
+    routers=[router, admin, dead_letters, accounts_router, internal, proxy],
     on_startup=[_start],
     on_shutdown=[_stop],
     readiness={**{name: _service_ready(name) for name in DOWNSTREAM},

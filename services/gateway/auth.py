@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from functools import lru_cache
 
 import bcrypt
 import jwt
-from sqlalchemy import select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.models import User
@@ -27,7 +29,24 @@ def hash_password(password: str) -> str:
 
 
 def check_password(password: str, hashed: str) -> bool:
-    return bcrypt.checkpw(password.encode(), hashed.encode())
+    try:
+        return bcrypt.checkpw(password.encode(), hashed.encode())
+    except ValueError:  # a stored hash that is not bcrypt: no password matches it
+        return False
+
+
+@lru_cache
+def _decoy_hash() -> str:
+    """A hash of the configured cost that no password matches: unknown users take as long."""
+    return hash_password("decoy-" + get_settings().secret_key[:8])
+
+
+async def password_matches(password: str, hashed: str | None) -> bool:
+    """bcrypt in a worker thread (it releases the GIL), never on the event loop; always the
+    same work whether or not there is a hash to check (no user enumeration by timing)."""
+    target = hashed or await asyncio.to_thread(_decoy_hash)
+    ok = await asyncio.to_thread(check_password, password, target)
+    return ok and hashed is not None
 
 
 def principal_of(user: User) -> Principal:
@@ -40,27 +59,37 @@ def principal_of(user: User) -> Principal:
     )
 
 
-def issue_staff_token(principal: Principal, *, kind: str = "access") -> tuple[str, int]:
+def issue_staff_token(principal: Principal, *, kind: str = "access",
+                      version: int = 0) -> tuple[str, int]:
+    """``version``: the user's token_version; a token of an older version is refused."""
     settings = get_settings()
     ttl = settings.staff_token_ttl_s if kind == "access" else settings.refresh_token_ttl_s
-    now = clock.wall_timestamp()
-    claims = principal.claims() | {"aud": STAFF_AUDIENCE, "typ": kind, "iat": now, "exp": now + ttl}
+    now = clock.timestamp()
+    claims = principal.claims() | {"aud": STAFF_AUDIENCE, "typ": kind, "iat": now,
+                                   "exp": now + ttl, "tv": version}
     return jwt.encode(claims, settings.secret_key, algorithm="HS256"), ttl
 
 
-_verified: dict[str, tuple[Principal, float]] = {}
+_verified: dict[str, tuple[Principal, float, int]] = {}
 
 
 def verify_staff_token(token: str, *, kind: str = "access") -> Principal:
-    """Decode a bearer token; verified tokens are remembered until they expire."""
-    now = clock.wall_timestamp()
+    return verify_staff_token_version(token, kind=kind)[0]
+
+
+def verify_staff_token_version(token: str, *, kind: str = "access") -> tuple[Principal, int]:
+    """Decode a bearer token → (principal, token version); remembered until it expires."""
+    now = clock.timestamp()
     hit = _verified.get(token)
     if hit is not None and hit[1] > now and kind == "access":
-        return hit[0]
+        return hit[0], hit[2]
     try:
         claims = jwt.decode(
-            token, get_settings().secret_key, algorithms=["HS256"], audience=STAFF_AUDIENCE
+            token, get_settings().secret_key, algorithms=["HS256"], audience=STAFF_AUDIENCE,
+            options={"verify_exp": False, "verify_iat": False},
         )
+        if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
+            raise jwt.ExpiredSignatureError("expired")  # against the one clock
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("登录已过期，请重新登录", code="auth.token_expired") from exc
     except jwt.InvalidTokenError as exc:
@@ -68,11 +97,12 @@ def verify_staff_token(token: str, *, kind: str = "access") -> Principal:
     if claims.get("typ") != kind:
         raise Unauthorized("令牌类型不正确", code="auth.token_invalid")
     principal = Principal.from_claims(claims)
+    version = claims.get("tv", 0) if isinstance(claims.get("tv", 0), int) else -1
     if kind == "access":
         if len(_verified) > 50_000:
             _verified.clear()
-        _verified[token] = (principal, float(claims["exp"]))
-    return principal
+        _verified[token] = (principal, float(claims["exp"]), version)
+    return principal, version
 
 
 def is_locked(user: User) -> bool:
@@ -80,24 +110,36 @@ def is_locked(user: User) -> bool:
 
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> User:
-    """Check a login; repeated failures lock the account for a while."""
+    """Check a login; repeated failures lock the account for a while.
+
+    Every answer costs one bcrypt check (an unknown, disabled or locked user too), so the
+    time taken does not tell which usernames exist. A failure is counted by one atomic
+    UPDATE (row lock): 40 wrong passwords at once count 40 and lock the account."""
     user = await session.scalar(select(User).where(User.username == username))
     now = clock.now()
-    if user is None or not user.active:
+    usable = user is not None and user.active
+    locked = usable and user.locked_until is not None and user.locked_until > now
+    matches = await password_matches(password, user.password_hash if usable else None)
+    if not usable:
         # same answer as a wrong password: do not reveal which usernames exist
         raise Unauthorized("用户名或密码错误", code="auth.login_failed")
-    if user.locked_until and user.locked_until > now:
+    if locked:
         raise Unauthorized(
             f"连续登录失败次数过多，账号已锁定至 {user.locked_until.isoformat(timespec='seconds')}",
             code="auth.locked",
         )
-    if not check_password(password, user.password_hash):
+    if not matches:
         keep_on_refusal(session)
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
+        reached = User.failed_logins + 1 >= MAX_FAILED_LOGINS
+        await session.execute(
+            update(User).where(User.id == user.id).values(
+                failed_logins=case((reached, 0), else_=User.failed_logins + 1),
+                locked_until=case((reached, func.greatest(func.coalesce(User.locked_until, now),
+                                                          now + LOCKOUT)),
+                                  else_=User.locked_until))
+            .execution_options(synchronize_session=False))
         raise Unauthorized("用户名或密码错误", code="auth.login_failed")
-    user.failed_logins = 0
-    user.locked_until = None
+    await session.execute(update(User).where(User.id == user.id)
+                          .values(failed_logins=0, locked_until=None)
+                          .execution_options(synchronize_session=False))
     return user

@@ -126,6 +126,9 @@ class ProxyFastPath:
             except Exception as exc:
                 status, code = await self._refuse(scope, receive, send, exc, rid_header)
                 return
+            if status >= 400 and any(k == b"content-type" and v.startswith(b"application/problem")
+                                     for k, v in out):
+                code = problem_code(content)  # the service's own refusal code (issue 14)
             if not (status < 200 or status in (204, 304)):  # as starlette's Response
                 out.append((b"content-length", str(len(content)).encode()))
             out.append(rid_header)

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from services.gateway import auth
+from services.gateway import accounts, auth
 from services.gateway.appkeys import app_keys
 from services.gateway.config import gateway_settings
 from services.gateway.crypto import METHODS, SHA256, body_digest, string_to_sign
@@ -137,7 +137,11 @@ async def bearer_principal_of(header: str) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("请先登录：缺少 Bearer 访问令牌，或使用应用标识签名访问",
                            code="auth.token_missing", headers={"WWW-Authenticate": "Bearer"})
-    claimed = auth.verify_staff_token(token)
+    claimed, version = auth.verify_staff_token_version(token)
+    # a disabled, moved or reset account's older tokens stop within seconds (issue 14)
+    if not await accounts.token_still_valid(claimed.subject.removeprefix("user:"), version):
+        raise Unauthorized("账号已停用或权限已变更，请重新登录", code="auth.token_revoked",
+                           headers={"WWW-Authenticate": "Bearer"})
     principal = _staff.get(claimed)
     if principal is None:  # roles map to scopes here, so a mapping change applies at once
         principal = replace(claimed, scopes=ROLE_SCOPES.get(claimed.role, frozenset()))

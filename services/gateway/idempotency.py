@@ -2,7 +2,10 @@
 
 Keys are per caller (staff user or app key). The same key with another request (method,
 path, query or body) is a 409; a retry while the first is still running is a 409 with
-``Retry-After``. A 5xx is not kept, so the client may retry it.
+``Retry-After``. A 5xx answer from the service is not kept, so the client may retry it;
+but a call the gateway gave up on (504, or a connection cut mid-call) may have committed:
+the gateway keeps waiting for its answer in the background and stores it under the key,
+and until then a retry is a 409 ``idempotency.outcome_unknown`` (issue 14).
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ async def begin(principal: Principal, key: str, fp: str) -> tuple[str, Stored | 
     """Claim the key (→ None: go ahead) or return the stored first response."""
     rkey = _key(principal, key)
     try:
-        claimed = await redis().set(rkey, json.dumps({"fp": fp}), nx=True, ex=_PENDING_TTL_S)
+        pending_s = max(_PENDING_TTL_S, int(gateway_settings().upstream_timeout_s) + 5)
+        claimed = await redis().set(rkey, json.dumps({"fp": fp}), nx=True, ex=pending_s)
         raw = None if claimed else await redis().get(rkey)
     except (RedisError, OSError) as exc:
         raise ServiceUnavailable("网关的 Redis 暂不可用，请稍后重试", code="service.unavailable",
@@ -56,14 +60,31 @@ async def begin(principal: Principal, key: str, fp: str) -> tuple[str, Stored | 
     data = json.loads(raw)
     if data["fp"] != fp:
         raise Conflict("该 Idempotency-Key 已用于另一个不同的请求", code="idempotency.key_reused")
+    if data.get("unknown"):
+        raise Conflict("使用该 Idempotency-Key 的请求已超时，结果尚未确定；为避免重复办理，"
+                       "请先查询该变更是否已生效，或稍后重试以取得首次结果",
+                       code="idempotency.outcome_unknown", headers={"Retry-After": "5"})
     if "status" not in data:
         raise Conflict("使用该 Idempotency-Key 的请求仍在处理中，请稍后重试",
                        code="idempotency.in_progress", headers={"Retry-After": "1"})
     return rkey, Stored(data["status"], data["headers"], base64.b64decode(data["body"]))
 
 
-async def finish(rkey: str, fp: str, status: int, headers: dict[str, str], body: bytes) -> None:
+async def mark_unknown(rkey: str, fp: str) -> None:
+    """The call was cut off (504): it may have committed. Until its answer arrives (or for
+    the key's whole life if it never does) a retry is refused, never run a second time."""
     try:
+        await redis().set(rkey, json.dumps({"fp": fp, "unknown": True}),
+                          ex=gateway_settings().idempotency_ttl_s)
+    except (RedisError, OSError):
+        pass
+
+
+async def finish(rkey: str, fp: str, status: int, headers: dict[str, str], body: bytes,
+                 *, settled: bool = False) -> None:
+    try:
+        if status >= 500 and settled:
+            return  # a late 5xx answer: the outcome stays unknown, the key keeps refusing
         if status >= 500:
             await redis().delete(rkey)
             return

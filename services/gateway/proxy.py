@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
@@ -41,6 +42,11 @@ def _upstream_timeout() -> aiohttp.ClientTimeout:
     return _timeout
 
 
+def _settle_timeout() -> aiohttp.ClientTimeout:
+    """A write under an Idempotency-Key may run past the client's 504 to learn its outcome."""
+    return aiohttp.ClientTimeout(total=gateway_settings().idempotency_settle_s, connect=2)
+
+
 def reset_timeout() -> None:
     """Forget the cached timeout (after the setting changed)."""
     global _timeout
@@ -76,15 +82,45 @@ async def forward_call(*, method: str, path: str, raw_path: bytes | None, query:
         replayed = stored.headers | {"Idempotent-Replayed": "true"}
         return stored.status, [(k.lower().encode("latin-1"), v.encode("latin-1"))
                                for k, v in replayed.items()], stored.body
+    # the call runs on its own so that a 504 to the client does not end it: its outcome is
+    # still recorded under the key, and until then a retry is refused (issue 14: a key
+    # whose outcome is unknown never allows a second effect)
+    call = asyncio.create_task(_send(method, service, path, raw_path, query, body, principal,
+                                     headers, rid, settle=True))
     try:
-        status, out, content = await _send(method, service, path, raw_path, query, body,
-                                           principal, headers, rid)
+        status, out, content = await asyncio.wait_for(
+            asyncio.shield(call), gateway_settings().upstream_timeout_s)
+    except TimeoutError:
+        await idempotency.mark_unknown(rkey, fp)
+        call.add_done_callback(lambda task: _settle_later(task, rkey, fp))
+        _settling.add(call)
+        raise unavailable(service, timeout=True) from None
+    except ServiceUnavailable as exc:
+        if exc.extra.get("sent", True):
+            await idempotency.mark_unknown(rkey, fp)  # cut off mid-call: it may have happened
+        else:
+            await idempotency.release(rkey)  # never reached the service: nothing happened
+        raise
     except BaseException:
         await idempotency.release(rkey)
         raise
     await idempotency.finish(rkey, fp, status,
                              {k.decode("latin-1"): v.decode("latin-1") for k, v in out}, content)
     return status, out, content
+
+
+_settling: set[asyncio.Task] = set()
+
+
+def _settle_later(task: asyncio.Task, rkey: str, fp: str) -> None:
+    """A call the client stopped waiting for: its answer becomes the key's answer."""
+    _settling.discard(task)
+    if task.cancelled() or task.exception() is not None:
+        return  # the outcome stays unknown: the key keeps refusing (409) until it expires
+    status, out, content = task.result()
+    _settling.add(asyncio.ensure_future(idempotency.finish(
+        rkey, fp, status, {k.decode("latin-1"): v.decode("latin-1") for k, v in out}, content,
+        settled=True)))
 
 
 def response_of(status: int, headers: RawHeaders, content: bytes) -> Response:
@@ -108,7 +144,7 @@ async def forward(request: Request, principal: Principal) -> Response:
 
 async def _send(method: str, service: str, path: str, raw_path: bytes | None, query: bytes,
                 body: bytes, principal: Principal, incoming: Headers,
-                rid: str | None) -> tuple[int, RawHeaders, bytes]:
+                rid: str | None, *, settle: bool = False) -> tuple[int, RawHeaders, bytes]:
     headers = {IDENTITY_HEADER: token_cache.token_for(principal)}
     for name in FORWARD_REQUEST_HEADERS:
         value = incoming.get(name)
@@ -127,7 +163,7 @@ async def _send(method: str, service: str, path: str, raw_path: bytes | None, qu
     try:
         async with service_client.session.request(
             method, URL(url, encoded=True), data=body or None, headers=headers,
-            timeout=_upstream_timeout(),
+            timeout=_settle_timeout() if settle else _upstream_timeout(),
         ) as resp:
             content = await resp.read()
             out: RawHeaders = []
@@ -138,5 +174,9 @@ async def _send(method: str, service: str, path: str, raw_path: bytes | None, qu
             return resp.status, out, content
     except TimeoutError as exc:
         raise unavailable(service, timeout=True) from exc
+    except aiohttp.ClientConnectorError as exc:  # not connected: the request was never sent
+        err = unavailable(service)
+        err.extra["sent"] = False
+        raise err from exc
     except aiohttp.ClientError as exc:
         raise unavailable(service) from exc

@@ -28,8 +28,8 @@ async def login(
 ) -> TokenOut:
     user = await auth.authenticate(session, username, password)
     principal = auth.principal_of(user)
-    access, ttl = auth.issue_staff_token(principal)
-    refresh, _ = auth.issue_staff_token(principal, kind="refresh")
+    access, ttl = auth.issue_staff_token(principal, version=user.token_version)
+    refresh, _ = auth.issue_staff_token(principal, kind="refresh", version=user.token_version)
     return TokenOut(access_token=access, expires_in=ttl, refresh_token=refresh)
 
 
@@ -39,14 +39,15 @@ async def refresh(
     refresh_token: Annotated[str, Form(max_length=4000, description="刷新令牌")],
 ) -> TokenOut:
     """A new access token (and refresh token) while the account is still active and unlocked."""
-    claimed = auth.verify_staff_token(refresh_token, kind="refresh")
+    claimed, version = auth.verify_staff_token_version(refresh_token, kind="refresh")
     username = claimed.subject.removeprefix("user:")
     user = await session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or auth.is_locked(user):
+    if user is None or not user.active or auth.is_locked(user) \
+            or user.token_version != version:  # revoked since (issue 14)
         raise Unauthorized("账号已停用或被锁定，请重新登录", code="auth.token_invalid")
     principal = auth.principal_of(user)  # role and unit as they are now
-    access, ttl = auth.issue_staff_token(principal)
-    new_refresh, _ = auth.issue_staff_token(principal, kind="refresh")
+    access, ttl = auth.issue_staff_token(principal, version=user.token_version)
+    new_refresh, _ = auth.issue_staff_token(principal, kind="refresh", version=user.token_version)
     return TokenOut(access_token=access, expires_in=ttl, refresh_token=new_refresh)
 
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.text import Name
+
 Platform = Literal["service_hall", "finance", "province", "other"]
 SignatureMethod = Literal["HMAC-SHA256", "HMAC-SM3"]
 
@@ -151,7 +153,8 @@ class DeliveryOut(BaseModel):
     app_key: str = Field(description="订阅方应用标识")
     event_id: uuid.UUID = Field(description="事件 ID")
     event_type: str = Field(description="事件类型")
-    status: str = Field(description="状态：pending 待投递/重试中 / delivered 已送达 / dead 死信")
+    status: str = Field(description="状态：pending 待投递/重试中 / delivered 已送达 / dead 死信 / "
+                        "cancelled 订阅已取消")
     attempts: int = Field(description="已尝试次数")
     next_attempt_at: datetime = Field(description="下次尝试时间")
     last_attempt_at: datetime | None = Field(description="最近尝试时间")
@@ -160,3 +163,44 @@ class DeliveryOut(BaseModel):
     delivered_at: datetime | None = Field(description="送达时间")
     replays: int = Field(description="人工重放次数")
     created_at: datetime = Field(description="创建时间")
+
+
+StaffRole = Literal["admin", "key_office", "township", "department", "leader", "enterprise"]
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=2, max_length=60, pattern=r"^[a-z0-9][a-z0-9_.-]{1,59}$",
+                          description="用户名（小写字母、数字、_ . -）")
+    name: Name = Field(min_length=1, max_length=50, description="姓名")
+    role: StaffRole = Field(description="角色")
+    unit_id: str | None = Field(None, max_length=40, description="所属单位（乡镇、部门必填）")
+    org_code: str | None = Field(None, max_length=18, description="企业用户的统一社会信用代码")
+    reason: str | None = Field(None, max_length=500, description="原因（记入审计）")
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = Field(None, min_length=1, max_length=50, description="姓名")
+    role: StaffRole | None = Field(None, description="角色（变更后原令牌数秒内失效）")
+    unit_id: str | None = Field(None, max_length=40, description="调整所属单位（原令牌数秒内失效）")
+    active: bool | None = Field(None, description="启用/停用（停用后原令牌数秒内失效）")
+    reason: str | None = Field(None, max_length=500, description="原因（记入审计）")
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    username: str = Field(description="用户名")
+    name: str = Field(description="姓名")
+    role: str = Field(description="角色")
+    unit_id: str | None = Field(description="所属单位")
+    org_code: str | None = Field(description="企业统一社会信用代码")
+    active: bool = Field(description="是否启用")
+    locked_until: datetime | None = Field(description="锁定至（连续登录失败）")
+
+
+class UserWithPassword(UserOut):
+    temporary_password: str = Field(description="临时密码（仅此一次显示，请转交本人并尽快修改）")

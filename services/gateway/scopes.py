@@ -20,7 +20,7 @@ SPECIAL: list[tuple[str, re.Pattern[str], str]] = [
 # the broad scope that also grants a narrow one
 IMPLIED_BY = {"approvals.events:write": "approvals:write"}
 
-ADMIN_SCOPES = ("admin:audit", "admin:app-keys", "admin:webhooks", "admin:events")
+ADMIN_SCOPES = ("admin:audit", "admin:app-keys", "admin:webhooks", "admin:events", "admin:users")
 ALL_SCOPES = (
     *(f"{s}:{m}" for s in SERVICE_SCOPES for m in ("read", "write")),
     "approvals.events:write",
@@ -35,7 +35,7 @@ _WRITE = frozenset(f"{s}:write" for s in SERVICE_SCOPES)
 # unit (a township reads and edits its own projects only).
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(ALL_SCOPES),
-    Role.key_office: _READ | _WRITE | {"admin:webhooks"},
+    Role.key_office: _READ | _WRITE | {"admin:webhooks", "admin:users"},
     Role.township: _READ | _WRITE,
     Role.department: _READ | _WRITE,
     # the county leader reads everything, chairs meetings (issues) and summons (scoring)

@@ -21,6 +21,7 @@ import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.gateway import egress
 from services.gateway.config import gateway_settings
 from services.gateway.crypto import derive_secret, signed_headers
 from services.gateway.models import AppKey, WebhookDelivery, WebhookSubscription, pipeline
@@ -38,6 +39,7 @@ BACKOFF_S = (10, 30, 120, 600, 1800, 3600, 3600, 3600)
 MAX_ATTEMPTS = len(BACKOFF_S) + 1
 LEASE_S = 120  # a claimed delivery is not picked again while its POST is under way
 BATCH = 50
+REFUSED = "目的地址被拒绝："  # a destination the gateway must not reach: dead at once
 DELIVERED_EVENT_TYPES = tuple(t for t, consumers in SUBSCRIPTIONS.items() if "gateway" in consumers)
 
 
@@ -71,7 +73,8 @@ async def _claim(now: datetime, limit: int) -> list[tuple[WebhookDelivery, Webho
             select(WebhookDelivery, WebhookSubscription, AppKey)
             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
             .join(AppKey, AppKey.key == WebhookSubscription.app_key)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
+                   WebhookSubscription.active.is_(True))
             .order_by(WebhookDelivery.next_attempt_at)
             .limit(limit)
             .with_for_update(of=WebhookDelivery, skip_locked=True)
@@ -83,6 +86,9 @@ async def _claim(now: datetime, limit: int) -> list[tuple[WebhookDelivery, Webho
 
 async def _post(http: aiohttp.ClientSession, delivery: WebhookDelivery, sub: WebhookSubscription,
                 secret: str) -> tuple[int | None, str | None]:
+    problem = await egress.destination_problem(sub.url)  # re-checked: DNS may have moved
+    if problem:
+        return None, REFUSED + problem
     body = dumps(delivery.envelope).encode()
     parts = urlsplit(sub.url)
     headers = signed_headers(sub.app_key, secret, "POST", parts.path or "/", query=parts.query,
@@ -91,7 +97,7 @@ async def _post(http: aiohttp.ClientSession, delivery: WebhookDelivery, sub: Web
                 "X-KPP-Event-Type": delivery.event_type, "X-KPP-Delivery-Id": str(delivery.id),
                 "X-KPP-Attempt": str(delivery.attempts + 1)}
     try:
-        async with http.post(sub.url, data=body, headers=headers) as resp:
+        async with http.post(sub.url, data=body, headers=headers, allow_redirects=False) as resp:
             await resp.read()
             return resp.status, None if resp.status < 300 else f"HTTP {resp.status}"
     except (aiohttp.ClientError, TimeoutError) as exc:
@@ -115,7 +121,7 @@ async def deliver_due(now: datetime | None = None, *, limit: int = BATCH) -> dic
                                       "last_status": status, "last_error": error}
             if error is None:
                 values |= {"status": "delivered", "delivered_at": now}
-            elif attempts >= MAX_ATTEMPTS:
+            elif attempts >= MAX_ATTEMPTS or error.startswith(REFUSED):
                 values |= {"status": "dead"}
             else:
                 values |= {"next_attempt_at": now + backoff(attempts)}

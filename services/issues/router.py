@@ -27,7 +27,7 @@ class Filters:
     def __init__(
         self,
         project_id: Annotated[uuid.UUID | None, Query(description="项目 ID")] = None,
-        unit: Annotated[str | None, Query(description="责任单位或项目责任乡镇/部门")] = None,
+        unit: Annotated[str | None, Query(max_length=40, description="责任单位或项目责任乡镇/部门")] = None,
         step: Annotated[Step | None, Query(description="当前环节")] = None,
         overdue: Annotated[bool | None, Query(description="是否超期（紧盯督办）")] = None,
         kind: Annotated[Kind | None, Query(description="问题类型")] = None,
@@ -63,7 +63,7 @@ async def create_issue(data: IssueIn, session: DbSession, principal: CurrentPrin
 @router.get("", summary="问题列表（按项目、单位、环节、超期筛选，分页）")
 async def list_issues(session: DbSession, principal: CurrentPrincipal,
                       filters: Annotated[Filters, Depends()],
-                      page: Annotated[int, Query(ge=1, description="页码")] = 1,
+                      page: Annotated[int, Query(ge=1, le=100_000, description="页码（最大 100000）")] = 1,
                       page_size: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 50,
                       ) -> dict[str, Any]:
     return await service.list_issues(session, principal=principal, page=page,
@@ -109,7 +109,8 @@ async def pending_visits(session: DbSession, principal: CurrentPrincipal) -> dic
 
 @router.get("/reminders", summary="督办提醒（到期前、超期、待回访）")
 async def reminders(session: DbSession, principal: CurrentPrincipal,
-                    unit: Annotated[str | None, Query(description="单位（重点办可查任意单位）")] = None,
+                    unit: Annotated[str | None, Query(max_length=40,
+                                                      description="单位（重点办可查任意单位）")] = None,
                     since: Annotated[date | None, Query(description="起始日期")] = None,
                     ) -> dict[str, Any]:
     if not principal.reads_all:

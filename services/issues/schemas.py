@@ -50,18 +50,18 @@ class IssueIn(Strict):
 class AnalyseIn(Strict):
     finding: str = Field(min_length=2, max_length=4000, description="研判意见")
     within_authority: bool = Field(description="是否在责任单位职权范围内（否则需上级或其他部门帮办）")
-    responsible_unit_id: str | None = Field(None, description="建议责任单位（领办）")
+    responsible_unit_id: str | None = Field(None, max_length=40, description="建议责任单位（领办）")
 
 
 class SubTaskIn(Strict):
     title: str = Field(min_length=2, max_length=200, description="子任务内容")
-    unit_id: str = Field(description="承办单位（须为责任单位或帮办单位）")
+    unit_id: str = Field(max_length=40, description="承办单位（须为责任单位或帮办单位）")
     person: str = Field(min_length=1, max_length=60, description="具体责任人")
     deadline: date = Field(description="子任务完成期限（不得早于今天）")
 
 
 class DecomposeIn(Strict):
-    responsible_unit_id: str | None = Field(None, description="责任单位（领办）")
+    responsible_unit_id: str | None = Field(None, max_length=40, description="责任单位（领办）")
     responsible_leader: str | None = Field(None, min_length=1, max_length=60,
                                            description="责任领导")
     responsible_person: str | None = Field(None, min_length=1, max_length=60,

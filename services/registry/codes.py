@@ -44,9 +44,9 @@ def credit_code_problem(code: str) -> str | None:
 # The check character is ISO/IEC 7064 MOD 37,36 over 0-9A-Z (see docs/registry.md).
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ALNUM_VALUE = {c: i for i, c in enumerate(_ALNUM)}
-_NEW = re.compile(r"^(\d{4})(\d{2})(\d{6})(\d{2})(\d{2})([0-9A-Z]{7})([0-9A-Z])$")
+_NEW = re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{6})([0-9]{2})([0-9]{2})([0-9A-Z]{7})([0-9A-Z])$")
 # Older codes: YYYY-AAAAAA-BB-CC-NNNNNN (e.g. 2019-140000-44-01-000001)
-_OLD = re.compile(r"^(\d{4})-(\d{6})-(\d{2})-(\d{2})-(\d{6})$")
+_OLD = re.compile(r"^([0-9]{4})-([0-9]{6})-([0-9]{2})-([0-9]{2})-([0-9]{6})$")
 
 
 def mod37_36_check_char(body: str) -> str:

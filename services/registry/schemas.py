@@ -11,6 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from services.registry.codes import credit_code_problem, project_code_problem
 from shared.money import Money
+from shared.text import Name, check_name
+
+# input bounds (issue 14: every list and string has a documented maximum)
+MAX_TAGS = 50
+MAX_TARGETS = 50
+MAX_LIBRARY_ENTRIES = 20
 
 Category = Literal["industrial", "infrastructure", "livelihood"]
 Library = Literal["reserve", "annual", "key"]
@@ -79,22 +85,22 @@ def check_libraries(libs: list[MembershipIn] | None) -> list[MembershipIn] | Non
 
 
 def clean_tags(tags: list[str] | None) -> list[str] | None:
+    """Trimmed, checked like names, duplicates dropped in first-seen order (linear)."""
     if tags is None:
         return None
-    out: list[str] = []
+    out: dict[str, None] = {}
     for t in tags:
         t = t.strip()
         if not t or len(t) > 40:
             raise ValueError("标签须为 1–40 个字符")
-        if t not in out:
-            out.append(t)
-    return out
+        out.setdefault(check_name(t))
+    return list(out)
 
 
 class TargetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=2, max_length=200, description="目标名称，如“6月15日前实质性开工”")
+    name: Name = Field(min_length=2, max_length=200, description="目标名称，如“6月15日前实质性开工”")
     kind: TargetKind = Field(description="start 开工 / progress 形象进度 / complete 竣工 / custom 其他")
     due_on: date = Field(description="期限")
     threshold_pct: Decimal | None = Field(None, ge=0, le=100, decimal_places=2,
@@ -111,13 +117,13 @@ class TargetIn(BaseModel):
 class _ProjectFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    carrying_unit_name: str | None = Field(None, max_length=200, description="项目承载单位（企业名称）")
+    carrying_unit_name: Name | None = Field(None, max_length=200, description="项目承载单位（企业名称）")
     carrying_unit_credit_code: str | None = Field(
-        None, description="承载单位统一社会信用代码（GB 32100-2015）")
-    contact_leader: str | None = Field(None, max_length=60, description="包联领导")
+        None, max_length=40, description="承载单位统一社会信用代码（GB 32100-2015）")
+    contact_leader: Name | None = Field(None, max_length=60, description="包联领导")
     team: str | None = Field(None, max_length=200, description="工作专班（一套班子）")
     work_plan: str | None = Field(None, max_length=4000, description="推进方案（一套方案）")
-    follow_owner: str | None = Field(None, max_length=60, description="一抓到底责任人")
+    follow_owner: Name | None = Field(None, max_length=60, description="一抓到底责任人")
     start_conditions_met_on: date | None = Field(None, description="具备开工条件日期（policy R13）")
     planned_start: date | None = Field(None, description="计划开工日期")
     planned_finish: date | None = Field(None, description="计划竣工日期")
@@ -138,19 +144,22 @@ class _ProjectFields(BaseModel):
 
 class ProjectIn(_ProjectFields):
     project_code: str = Field(
-        description="项目代码（GB/T 40058-2021 24 位，或旧版 YYYY-AAAAAA-BB-CC-NNNNNN）")
-    name: str = Field(min_length=2, max_length=200, description="项目名称")
-    unit_id: str = Field(description="责任乡镇或部门")
+        max_length=40, description="项目代码（GB/T 40058-2021 24 位，或旧版 YYYY-AAAAAA-BB-CC-NNNNNN）")
+    name: Name = Field(min_length=2, max_length=200, description="项目名称")
+    unit_id: str = Field(max_length=40, description="责任乡镇或部门")
     category: Category = Field(
         description="类别：industrial 产业类 / infrastructure 基础设施类 / livelihood 民生保障类")
     total_investment: Money = Field(description="总投资（万元）")
     government_investment: bool = Field(False, description="是否政府投资项目（policy R12）")
-    libraries: list[MembershipIn] = Field(default_factory=list, description="所属子库")
+    libraries: list[MembershipIn] = Field(default_factory=list, max_length=MAX_LIBRARY_ENTRIES,
+                                          description="所属子库（最多 20 条）")
     stage: Stage = Field("signed", description="当前阶段：签约/落地/开工/在建/竣工/达效")
     stage_on: date | None = Field(None, description="进入当前阶段的日期（缺省今天）")
-    tags: list[str] = Field(default_factory=list, description="标签")
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS,
+                            description="标签（最多 50 个，每个 1–40 字）")
     major_industrial: bool = Field(False, description="重大产业项目（一年建设两年投运三年达产）")
-    targets: list[TargetIn] = Field(default_factory=list, description="节点目标（policy R11）")
+    targets: list[TargetIn] = Field(default_factory=list, max_length=MAX_TARGETS,
+                                    description="节点目标（policy R11，最多 50 个）")
 
     @field_validator("project_code")
     @classmethod
@@ -169,18 +178,21 @@ class ProjectIn(_ProjectFields):
 
 
 class ProjectPatch(_ProjectFields):
-    name: str | None = Field(None, min_length=2, max_length=200, description="项目名称")
-    unit_id: str | None = Field(None, description="责任乡镇或部门")
+    name: Name | None = Field(None, min_length=2, max_length=200, description="项目名称")
+    unit_id: str | None = Field(None, max_length=40, description="责任乡镇或部门")
     category: Category | None = Field(None, description="类别")
     total_investment: Money | None = Field(None, description="总投资（万元）")
     government_investment: bool | None = Field(None, description="是否政府投资项目")
     libraries: list[MembershipIn] | None = Field(
-        None, description="所属子库（完整替换：未列出的子库出库，出库日期为今天）")
+        None, max_length=MAX_LIBRARY_ENTRIES,
+        description="所属子库（最多 20 条；完整替换：未列出的子库出库，出库日期为今天）")
     stage: Stage | None = Field(None, description="新阶段（只能前进，policy R8）")
     stage_on: date | None = Field(None, description="进入新阶段的日期（缺省今天）")
-    tags: list[str] | None = Field(None, description="标签（完整替换）")
+    tags: list[str] | None = Field(None, max_length=MAX_TAGS,
+                                   description="标签（完整替换，最多 50 个）")
     major_industrial: bool | None = Field(None, description="重大产业项目")
-    targets: list[TargetIn] | None = Field(None, description="节点目标（完整替换）")
+    targets: list[TargetIn] | None = Field(None, max_length=MAX_TARGETS,
+                                           description="节点目标（完整替换，最多 50 个）")
     reason: str | None = Field(None, max_length=500, description="变更原因（记入审计）")
 
     @field_validator("libraries")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.money import Money
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^[12][0-9]{3}-(0[1-9]|1[0-2])$"  # ASCII digits, years 1000–2999 (no year 0)
 
 
 class _ProgressFields(BaseModel):

@@ -9,7 +9,7 @@ from typing import Any
 from shared import clock
 from shared.errors import InvalidInput
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_RE = re.compile(r"^([12][0-9]{3})-(0[1-9]|1[0-2])$")  # ASCII digits, no year 0
 
 
 def parse_month(month: str, *, field: str = "month") -> tuple[int, int]:

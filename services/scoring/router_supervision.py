@@ -51,8 +51,8 @@ async def create_assignment(
 async def list_assignments(
     session: DbSession,
     principal: CurrentPrincipal,
-    unit_id: str | None = Query(None, description="责任单位"),
-    status: str | None = Query(None, description="状态"),
+    unit_id: str | None = Query(None, max_length=40, description="责任单位"),
+    status: str | None = Query(None, max_length=40, description="状态"),
 ):
     return await assignments.list_assignments(session, principal=principal, unit_id=unit_id, status=status)
 
@@ -125,7 +125,7 @@ async def unit_notices(unit_id: str, session: DbSession, principal: CurrentPrinc
 async def list_summons(
     session: DbSession,
     principal: CurrentPrincipal,
-    unit_id: str | None = Query(None, description="单位"),
+    unit_id: str | None = Query(None, max_length=40, description="单位"),
     month: str | None = Query(None, description="考核月份 YYYY-MM"),
 ):
     return await notices.list_summons(session, principal=principal, unit_id=unit_id, month=month)

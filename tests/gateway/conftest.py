@@ -177,9 +177,16 @@ async def receiver():
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     rec.url = f"http://127.0.0.1:{port}/hooks/kpp?source=kpp"
-    yield rec
-    with contextlib.suppress(asyncio.CancelledError):
-        await runner.cleanup()
+    # the SSRF guard refuses loopback: this test receiver (and only it) is allow-listed
+    settings = gateway_settings()
+    saved = settings.webhook_allowed_hosts
+    settings.webhook_allowed_hosts = f"{saved},127.0.0.1:{port}".strip(",")
+    try:
+        yield rec
+    finally:
+        settings.webhook_allowed_hosts = saved
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner.cleanup()
 
 
 @pytest.fixture

@@ -20,7 +20,13 @@ def test_default_secret_refused_outside_dev():
         Settings(env="prod", secret_key=DEV_SECRET)
     with pytest.raises(ValidationError):
         Settings(env="prod", secret_key="short")
-    assert Settings(env="prod", secret_key="x" * 40).env == "prod"
+    # issue 14: length alone let "a" * 32 pass; a repeated or few-symbol key is refused
+    for weak in ("a" * 32, "x" * 40, "ab" * 20, "0123456789" * 4 + "0"):
+        with pytest.raises(ValidationError, match="KPP_SECRET_KEY"):
+            Settings(env="prod", secret_key=weak)
+    # what the docs tell operators to use: secrets.token_urlsafe(32) / token_hex(16)
+    assert Settings(env="prod", secret_key="q3V9xK2mZp7LwT0rBn5YcH8dFj4sGa1eUo6iRk-_Ptz").env == "prod"
+    assert Settings(env="prod", secret_key="9f86d081884c7d659a2feaa0c55ad015").env == "prod"
 
 
 class _Amount(BaseModel):

@@ -1,7 +1,7 @@
 """project facts: recorded stage dates
 
 Revision ID: 1f5881e80701
-Revises: 43b54bdb43b4
+Revises: 1a4a5425a951
 Create Date: 2026-12-01 11:07:06.095737
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = "1f5881e80701"
-down_revision: Union[str, Sequence[str], None] = "43b54bdb43b4"
+down_revision: Union[str, Sequence[str], None] = "1a4a5425a951"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -49,11 +49,6 @@ def today() -> date:
     return business_date(now())
 
 
-def timestamp() -> int:
-    """Seconds since the epoch, for signatures and token expiry (``int(time.time())``)."""
-    return int(now().timestamp())
-
-
 def wall_timestamp() -> int:
     """Seconds since the epoch on the real wall clock, never the set one: for cryptographic
     freshness (token expiry, request signatures, rate-limit windows) that other parties and

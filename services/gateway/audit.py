@@ -171,7 +171,7 @@ class AuditWriter:
                         self._spill(self.rows)
                         self.rows = []
                     return 0
-            elif clock.timestamp() < self._next_spill_try:
+            elif time.monotonic() < self._next_spill_try:
                 return 0
             return written + await self._write_spilled()
 
@@ -189,7 +189,7 @@ class AuditWriter:
         except Exception as exc:
             log.warning("audit spill of %d rows not written yet: %r", len(rows), exc)
             self._spill(rows, again=True)
-            self._next_spill_try = clock.timestamp() + 5
+            self._next_spill_try = time.monotonic() + 5
             return 0
 
     async def _run(self) -> None:

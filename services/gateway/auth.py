@@ -64,7 +64,7 @@ def issue_staff_token(principal: Principal, *, kind: str = "access",
     """``version``: the user's token_version; a token of an older version is refused."""
     settings = get_settings()
     ttl = settings.staff_token_ttl_s if kind == "access" else settings.refresh_token_ttl_s
-    now = clock.timestamp()
+    now = clock.wall_timestamp()
     claims = principal.claims() | {"aud": STAFF_AUDIENCE, "typ": kind, "iat": now,
                                    "exp": now + ttl, "tv": version}
     return jwt.encode(claims, settings.secret_key, algorithm="HS256"), ttl
@@ -79,7 +79,7 @@ def verify_staff_token(token: str, *, kind: str = "access") -> Principal:
 
 def verify_staff_token_version(token: str, *, kind: str = "access") -> tuple[Principal, int]:
     """Decode a bearer token → (principal, token version); remembered until it expires."""
-    now = clock.timestamp()
+    now = clock.wall_timestamp()
     hit = _verified.get(token)
     if hit is not None and hit[1] > now and kind == "access":
         return hit[0], hit[2]
@@ -89,7 +89,7 @@ def verify_staff_token_version(token: str, *, kind: str = "access") -> tuple[Pri
             options={"verify_exp": False, "verify_iat": False},
         )
         if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
-            raise jwt.ExpiredSignatureError("expired")  # against the one clock
+            raise jwt.ExpiredSignatureError("expired")  # security time: the wall clock
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("登录已过期，请重新登录", code="auth.token_expired") from exc
     except jwt.InvalidTokenError as exc:

@@ -34,6 +34,15 @@ class RegistrySettings(BaseSettings):
     # policy R11 / R5 defaults when a plan does not declare its own
     county_start_rate_target: Decimal = Decimal("0.83")
     reserve_ratio_target: Decimal = Decimal("5")
+    # policy R3: scale bands; 以上/以下 include the number (民法典 art. 1259), so a project of
+    # exactly band_small_max is small and one of exactly band_large_min is large
+    band_small_max: Decimal = Decimal("3000")
+    band_large_min: Decimal = Decimal("5000")
+    # policy R14: project codes (GB/T 40058-2021) — the earliest year accepted (the online
+    # approval platform's codes start in 2015), and the check character test, off until the
+    # standard's §4.7 algorithm is confirmed
+    project_code_min_year: int = Field(2015, ge=1990)
+    project_code_check_enabled: bool = False
     # xlsx import upper bound (rows)
     import_max_rows: int = Field(20_000, ge=1)
 

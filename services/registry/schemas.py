@@ -138,7 +138,7 @@ class _ProjectFields(BaseModel):
 
 class ProjectIn(_ProjectFields):
     project_code: str = Field(
-        description="项目代码（GB/T 40058-2021 24 位，或旧版 YYYY-AAAAAA-BB-CC-NNNNNN）")
+        description="项目代码（GB/T 40058-2021，如 2020-330327-48-01-167360）")
     name: str = Field(min_length=2, max_length=200, description="项目名称")
     unit_id: str = Field(description="责任乡镇或部门")
     category: Category = Field(

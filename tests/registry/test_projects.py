@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from services.registry.codes import credit_code_problem, make_project_code, project_code_problem
-from tests.registry.conftest import body, credit_code, new_code
+from decimal import Decimal
+
+from services.registry.codes import scale_band
+from services.registry.config import registry_settings
+from tests.registry.conftest import body, credit_code
 
 
-def test_project_code_forms():
-    # policy R14: the GB/T 40058-2021 24-character form with its check character, and the older form
-    code = make_project_code(2023, 5, "140521", "44", "01", "A1B2C3D")
-    assert len(code) == 24 and project_code_problem(code) is None
-    wrong = code[:23] + ("0" if code[23] != "0" else "1")
-    assert "校验码" in project_code_problem(wrong)
-    assert project_code_problem("2019-140000-44-01-000001") is None
-    assert project_code_problem("2019-140000-44-01-00001") is not None
-    assert project_code_problem("2023131405214401A1B2C3D0") is not None  # month 13
-
-
-def test_credit_code_check_character():
-    # policy R14: the carrying unit's unified social credit code (GB 32100-2015)
-    assert credit_code_problem("91140000MA0C1XY832") is None
-    assert "校验位" in credit_code_problem("91140000MA0C1XY833")
-    assert credit_code_problem("91140000MA0C1XY8O2") is not None  # letter O is not allowed
+def test_scale_bands_count_the_bounds_as_the_law_does():
+    # policy R3: 3000万元以下 includes 3,000万; 5000万元以上 includes 5,000万 (民法典 art. 1259)
+    assert scale_band(Decimal("3000")) == "small"
+    assert scale_band(Decimal("3000.0001")) == "medium"
+    assert scale_band(Decimal("4999.9999")) == "medium"
+    assert scale_band(Decimal("5000")) == "large"
+    settings = registry_settings()
+    saved = settings.band_small_max, settings.band_large_min
+    try:  # the bounds are configuration (KPP_REGISTRY_BAND_SMALL_MAX / _BAND_LARGE_MIN)
+        settings.band_small_max, settings.band_large_min = Decimal("1000"), Decimal("10000")
+        assert scale_band(Decimal("3000")) == "medium" and scale_band(Decimal("5000")) == "medium"
+    finally:
+        settings.band_small_max, settings.band_large_min = saved
 
 
 async def test_create_full_project_and_read_back(platform, uniq):
@@ -37,7 +37,7 @@ async def test_create_full_project_and_read_back(platform, uniq):
             tags=["园区", "新材料"], planned_start="2023-03-01", planned_finish="2024-06-30"))
         assert r.status_code == 201, r.text
         p = r.json()
-        assert p["scale_band"] == "medium"  # 5,000万 exactly is in the 3,000–5,000 band
+        assert p["scale_band"] == "large"  # policy R3: 5000万元以上 includes 5,000万 (民法典 art. 1259)
         assert p["carrying_unit_credit_code"] == cc and p["contact_leader"] == "韩振东"
         key = next(m for m in p["libraries"] if m["library"] == "key")
         assert key == {"library": "key", "kind": "new", "level": "county", "since": "2025-02-01",
@@ -48,12 +48,13 @@ async def test_create_full_project_and_read_back(platform, uniq):
 
 
 async def test_scale_band_boundaries(make_project, uniq):
-    # policy R3: < 3,000 small; 3,000 .. 5,000 medium (both ends); > 5,000 large
+    # policy R3: ≤ 3,000 small; between medium; ≥ 5,000 large (以上/以下 include the number)
     bands = {}
-    for i, amount in enumerate(["2999.9999", "3000", "5000.0001"]):
+    for i, amount in enumerate(["3000", "3000.0001", "4999.9999", "5000"]):
         p = await make_project(f"{uniq[:6]}{i}0", total_investment=amount)
         bands[amount] = p["scale_band"]
-    assert bands == {"2999.9999": "small", "3000": "medium", "5000.0001": "large"}
+    assert bands == {"3000": "small", "3000.0001": "medium", "4999.9999": "medium",
+                     "5000": "large"}
 
 
 async def test_bad_codes_and_money_are_422_naming_the_field(platform, uniq):
@@ -147,7 +148,7 @@ async def test_township_writes_only_its_own(platform, make_project, uniq):
 
 async def test_enterprise_reads_its_own_projects(platform, make_project, uniq):
     # architecture: an enterprise sees the projects it carries (org_code = credit code)
-    mine = await make_project(uniq, carrying_unit_credit_code="91140000MA0C1XY832",
+    mine = await make_project(uniq, carrying_unit_credit_code="91140000MA0C1XY858",
                               carrying_unit_name="枝柯新材料有限公司")
     other = await make_project(uniq[::-1])
     async with await platform.as_user("qiye") as c:
@@ -156,9 +157,3 @@ async def test_enterprise_reads_its_own_projects(platform, make_project, uniq):
         r = await c.get("/api/v1/projects", params={"q": uniq})
         assert [i["id"] for i in r.json()["items"]] == [mine["id"]]
 
-
-async def test_spine_code_form_still_accepted(make_project, uniq):
-    # policy R14: older dashed codes stay valid
-    p = await make_project(uniq, project_code=f"2023-140000-44-01-{int(uniq, 16) % 10**6:06d}")
-    assert p["code_form"] == "legacy"
-    assert new_code(uniq) != p["project_code"]

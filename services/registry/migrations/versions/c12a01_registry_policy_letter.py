@@ -1,0 +1,27 @@
+"""registry to the letter of the policy (issue 12): inclusive R3 bands
+
+Revision ID: c12a01
+Revises: 4708ba03d97c
+Create Date: 2026-12-01
+
+"""
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "c12a01"
+down_revision: str | Sequence[str] | None = "4708ba03d97c"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # policy R3: 以上/以下 include the number (民法典 art. 1259): exactly 3,000万 is small and
+    # exactly 5,000万 is large (the default bounds; the stored band follows them)
+    op.execute("UPDATE registry.projects SET scale_band = 'small' WHERE total_investment = 3000")
+    op.execute("UPDATE registry.projects SET scale_band = 'large' WHERE total_investment = 5000")
+
+
+def downgrade() -> None:
+    op.execute("UPDATE registry.projects SET scale_band = 'medium' "
+               "WHERE total_investment IN (3000, 5000)")

@@ -10,11 +10,11 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, true
 
 from services.registry.models import Project
-from shared.dates import business_today
+from shared import clock
 from shared.errors import Forbidden, NotFound
 from shared.identity import Principal, Role
 
-today = business_today
+today = clock.today  # the one clock (business date, Asia/Shanghai)
 
 
 def may_read(principal: Principal, project: Project) -> bool:

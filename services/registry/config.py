@@ -31,6 +31,11 @@ class RegistrySettings(BaseSettings):
     r9_new_mid_pct: Decimal = Decimal("60")  # new projects 1,000–3,000万: not named, default 60 %
     r9_new_large_pct: Decimal = Decimal("60")
     r9_continued_large_pct: Decimal = Decimal("90")
+    # policy R9: amount thresholds (万元): new ≤ 1,000 and continued ≤ 3,000 → basically
+    # completed; new > 3,000 → r9_new_large_pct; new in between → r9_new_mid_pct
+    r9_new_basic_max: Decimal = Decimal("1000")
+    r9_continued_basic_max: Decimal = Decimal("3000")
+    r9_new_large_above: Decimal = Decimal("3000")
     # policy R11 / R5 defaults when a plan does not declare its own
     county_start_rate_target: Decimal = Decimal("0.83")
     reserve_ratio_target: Decimal = Decimal("5")

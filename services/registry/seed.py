@@ -63,12 +63,12 @@ def _key_inputs(rnd: random.Random) -> list[tuple[ProjectIn, str | None]]:
             data.update(stage="landed", stage_on="2023-03-01")
             if i in (13, 31):  # start conditions met in April, still not started: policy R13
                 data["start_conditions_met_on"] = "2023-04-10"
-        if i == 11:
-            data["targets"] = [{"name": "6月15日前实质性开工", "kind": "start",
-                                "due_on": "2023-06-15"}]
-        if level == "provincial":
+        if i == 1:  # policy R11, as the seed names it: 年内完成50%以上建设任务
             data["targets"] = [{"name": "年内完成建设任务50%以上", "kind": "progress",
                                 "due_on": "2023-12-31", "threshold_pct": "50"}]
+        if i == 2:  # policy R11: 6月中旬实质性开工 — 中旬 ends on the 20th
+            data["targets"] = [{"name": "6月中旬实质性开工", "kind": "start",
+                                "due_on": "2023-06-20"}]
         out.append((ProjectIn.model_validate(data), start))
     return out
 

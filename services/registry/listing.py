@@ -159,4 +159,7 @@ async def lookup_by_code(session: AsyncSession, *, principal: Principal, code: s
         "libraries": [membership_out(m) for m in current],
         "history": [membership_out(m) for m in project.memberships],
         "since": min((m.since for m in current), default=None),
+        # policy R13: a revoked qualification gets no money either (R12)
+        "qualification_revoked": project.revocation_state == "revoked",
+        "revoked_on": project.revoked_on,
     }

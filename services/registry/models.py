@@ -63,6 +63,11 @@ class Project(Base):
     stage: Mapped[str] = mapped_column(String(20), default="signed")
     stage_dates: Mapped[dict] = mapped_column(JSONB, default=dict)  # stage → first date reached
     start_conditions_met_on: Mapped[date | None] = mapped_column(Date)
+    # policy R13: how the project was authorised — 核准 (approval) or 备案 (filing) — at which
+    # level and by which authority; use-it-or-lose-it applies to county-level ones only
+    approval_kind: Mapped[str | None] = mapped_column(String(10))
+    approval_level: Mapped[str | None] = mapped_column(String(12))
+    approval_authority: Mapped[str | None] = mapped_column(String(200))
     planned_start: Mapped[date | None] = mapped_column(Date)
     planned_finish: Mapped[date | None] = mapped_column(Date)
     actual_start: Mapped[date | None] = mapped_column(Date)

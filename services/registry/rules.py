@@ -19,7 +19,7 @@ from services.registry.present import snapshot
 from services.registry.progress import deadline, month_end, month_start, previous_month
 from services.registry.schemas_progress import RevocationIn
 from services.registry.service import get_project
-from shared.errors import Conflict
+from shared.errors import Conflict, InvalidInput
 from shared.identity import SYSTEM_PRINCIPAL, Principal
 
 
@@ -70,9 +70,17 @@ def substantive_progress(p: Project) -> bool:
     return p.actual_start is not None or stage_index(p.stage) >= stage_index("started")
 
 
+def period_end(conditions_met_on: date, months: int) -> date:
+    """policy R13, 民法典 arts. 200–203: the day the conditions are met is not counted; a
+    period of months ends at the end of the day with the same number that many months later
+    (or that month's last day). Revocation is possible from the next day on."""
+    return add_months(conditions_met_on, months)
+
+
 async def check_revocations(session: AsyncSession, on: date) -> dict[str, int]:
-    """policy R13: start conditions met two months ago without substantive progress → warn
-    N days before, then ``revocation_due``; progress made meanwhile clears the flag."""
+    """policy R13: county-approved/filed projects whose start conditions were met and whose
+    two-month period has run out without substantive progress → warn N days before the
+    period's last day, ``revocation_due`` from the day after it; progress clears the flag."""
     settings = registry_settings()
     months, warn = settings.revocation_months, settings.revocation_warning_days
     cutoff = add_months(on + timedelta(days=warn), -months) + timedelta(days=3)
@@ -80,21 +88,24 @@ async def check_revocations(session: AsyncSession, on: date) -> dict[str, int]:
         or_(Project.revocation_state.in_(("warned", "due")),
             and_(Project.start_conditions_met_on.is_not(None),
                  Project.start_conditions_met_on <= cutoff,
+                 Project.approval_level == "county",
                  Project.revocation_state.is_(None),
                  Project.actual_start.is_(None))))
         .with_for_update(skip_locked=True))
     counts = {"warned": 0, "due": 0, "cleared": 0}
     for p in rows:
         before = {"state": p.revocation_state, "due_on": p.revocation_due_on}
-        if substantive_progress(p) or p.start_conditions_met_on is None:
+        if substantive_progress(p) or p.start_conditions_met_on is None \
+                or p.approval_level != "county":
             p.revocation_state, p.revocation_due_on = None, None
             counts["cleared"] += 1
+            why = "已实质性开工" if substantive_progress(p) else "非县级核准/备案项目或无开工条件日期"
             await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=p.id,
                                  action="revocation_cleared", before=before,
-                                 after={"state": None}, reason="已实质性开工")
+                                 after={"state": None}, reason=why)
             continue
-        due = add_months(p.start_conditions_met_on, months)
-        if on >= due and p.revocation_state != "due":
+        due = period_end(p.start_conditions_met_on, months)
+        if on > due and p.revocation_state != "due":
             state, event = "due", "project.revocation_due"
         elif on >= due - timedelta(days=warn) and p.revocation_state is None:
             state, event = "warned", "project.revocation_warning"
@@ -119,9 +130,14 @@ async def confirm_revocation(session: AsyncSession, *, principal: Principal,
     if p.revocation_state != "due":
         raise Conflict("该项目未到收回期限（须先由每日检查标记为 revocation_due）",
                        code="project.revocation_not_due", state=p.revocation_state)
+    revoked_on = data.on or today()
+    if p.revocation_due_on is not None and revoked_on <= p.revocation_due_on:
+        raise InvalidInput(f"期间至 {p.revocation_due_on} 届满，收回日期须在其后（民法典第200–203条）",
+                           code="project.revocation_too_early",
+                           fields=[{"field": "on", "message": "收回日期不晚于期间最后一日"}])
     before = snapshot(p)
     p.revocation_state = "revoked"
-    p.revoked_on = data.on or today()
+    p.revoked_on = revoked_on
     await session.flush()
     after = snapshot(p)
     await pipeline.audit(session, principal, entity="project", entity_id=p.id, action="revoke",

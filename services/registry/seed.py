@@ -62,7 +62,8 @@ def _key_inputs(rnd: random.Random) -> list[tuple[ProjectIn, str | None]]:
         else:
             data.update(stage="landed", stage_on="2023-03-01")
             if i in (13, 31):  # start conditions met in April, still not started: policy R13
-                data["start_conditions_met_on"] = "2023-04-10"
+                data.update(start_conditions_met_on="2023-04-10", approval_kind="filing",
+                            approval_level="county", approval_authority="县行政审批服务管理局")
         if i == 1:  # policy R11, as the seed names it: 年内完成50%以上建设任务
             data["targets"] = [{"name": "年内完成建设任务50%以上", "kind": "progress",
                                 "due_on": "2023-12-31", "threshold_pct": "50"}]

@@ -24,7 +24,8 @@ from shared.units import require_unit
 
 SIMPLE_FIELDS = ("name", "category", "government_investment", "carrying_unit_name",
                  "carrying_unit_credit_code", "contact_leader", "team", "work_plan",
-                 "follow_owner", "start_conditions_met_on", "planned_start", "planned_finish",
+                 "follow_owner", "start_conditions_met_on", "approval_kind", "approval_level",
+                 "approval_authority", "planned_start", "planned_finish",
                  "actual_start", "capacity_reached_on", "major_industrial")
 
 

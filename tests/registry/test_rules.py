@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from services.registry.jobs import daily_rules
 from services.registry.models import pipeline
-from services.registry.rules import check_revocations
+from services.registry.rules import check_revocations, period_end
 from shared.db import job_session
 
 
@@ -75,12 +75,18 @@ async def test_lookup_by_code_for_finance(platform, make_project, uniq):
         assert r.json()["in_library"] is False and r.json()["history"][0]["until"] is not None
 
 
+COUNTY_FILED = {"approval_kind": "filing", "approval_level": "county",
+                "approval_authority": "县行政审批服务管理局"}
+
+
 async def test_use_it_or_lose_it(platform, make_project, uniq):
-    # policy R13: warning 14 days before two months, then revocation_due, then a confirmed revocation
+    # policy R13: conditions met 2024-01-10; the day itself is not counted, so the two months
+    # end with 2024-03-10 (民法典 arts. 200–203): warning 14 days before (2024-02-25),
+    # revocation possible from 2024-03-11 only, then a confirmed revocation
     p = await make_project(uniq, stage="landed", stage_on="2024-01-05",
-                           start_conditions_met_on="2024-01-10")
+                           start_conditions_met_on="2024-01-10", **COUNTY_FILED)
     saved = await make_project(uniq[::-1], stage="landed", stage_on="2024-01-05",
-                               start_conditions_met_on="2024-01-10")
+                               start_conditions_met_on="2024-01-10", **COUNTY_FILED)
     async with job_session() as s:
         await check_revocations(s, date(2024, 2, 24))
     async with await platform.as_user("zdb") as c:
@@ -96,22 +102,57 @@ async def test_use_it_or_lose_it(platform, make_project, uniq):
                           json={"stage": "started", "stage_on": "2024-02-26"})
         assert r.status_code == 200
     async with job_session() as s:
-        await check_revocations(s, date(2024, 3, 10))
+        await check_revocations(s, date(2024, 3, 10))  # the period's last day: not yet
+    async with await platform.as_user("zdb") as c:
+        rev = (await c.get(f"/api/v1/projects/{p['id']}")).json()["revocation"]
+        assert rev["state"] == "warned"
+        r = await c.post(f"/api/v1/projects/{p['id']}/revocation", json={"reason": "满两个月未开工"})
+        assert r.status_code == 409
+    async with job_session() as s:
+        await check_revocations(s, date(2024, 3, 11))
     async with await platform.as_user("chengguan") as c:
         r = await c.post(f"/api/v1/projects/{p['id']}/revocation", json={"reason": "满两个月未开工"})
         assert r.status_code == 403
     async with await platform.as_user("zdb") as c:
         assert (await c.get(f"/api/v1/projects/{saved['id']}")).json()["revocation"]["state"] is None
         r = await c.post(f"/api/v1/projects/{p['id']}/revocation",
-                         json={"reason": "具备开工条件满两个月未实质性开工，依规收回"})
+                         json={"reason": "依规收回", "on": "2024-03-10"})
+        assert r.status_code == 422 and r.json()["code"] == "project.revocation_too_early"
+        r = await c.post(f"/api/v1/projects/{p['id']}/revocation",
+                         json={"reason": "具备开工条件满两个月未实质性开工，依规收回",
+                               "on": "2024-03-11"})
         assert r.status_code == 200, r.text
         assert r.json()["revocation"]["state"] == "revoked"
         r = await c.post(f"/api/v1/projects/{p['id']}/revocation", json={"reason": "再次收回"})
         assert r.status_code == 409
+    async with await platform.as_user("leader") as c:  # policy R12: finance sees it
+        r = await c.get(f"/api/v1/projects/by-code/{p['project_code']}")
+        assert r.json()["qualification_revoked"] is True and r.json()["revoked_on"] == "2024-03-11"
     types = [t for t, _ in await outbox(p["id"])]
     assert types[-3:] == ["project.revocation_warning", "project.revocation_due", "project.revoked"]
     payload = (await outbox(p["id"]))[-2][1]
     assert payload["conditions_met_on"] == "2024-01-10" and payload["due_on"] == "2024-03-10"
+
+
+async def test_use_it_or_lose_it_is_for_county_level_only(platform, make_project, uniq):
+    # policy R13: a project approved (核准) by the municipal level is not the county's to revoke
+    p = await make_project(uniq, stage="landed", stage_on="2024-01-05",
+                           start_conditions_met_on="2024-01-10", approval_kind="approval",
+                           approval_level="municipal", approval_authority="市发展和改革委员会")
+    assert p["approval_level"] == "municipal" and p["approval_authority"] == "市发展和改革委员会"
+    async with job_session() as s:
+        await check_revocations(s, date(2024, 5, 1))
+    async with await platform.as_user("zdb") as c:
+        assert (await c.get(f"/api/v1/projects/{p['id']}")).json()["revocation"]["state"] is None
+        r = await c.get(f"/api/v1/projects/by-code/{p['project_code']}")
+        assert r.json()["qualification_revoked"] is False
+
+
+def test_period_end_counts_as_the_civil_code_does():
+    # policy R13 (民法典 arts. 200–203): 2023-12-31 + two months → no 31 February, the
+    # month's last day, 2024-02-29 (a leap year); 2024-01-10 → 2024-03-10
+    assert period_end(date(2023, 12, 31), 2) == date(2024, 2, 29)
+    assert period_end(date(2024, 1, 10), 2) == date(2024, 3, 10)
 
 
 async def test_daily_job_runs_once_per_day(platform):

@@ -1,4 +1,5 @@
-"""registry to the letter of the policy (issue 12): inclusive R3 bands
+"""registry to the letter of the policy (issue 12): inclusive R3 bands, R13 approval
+level and authority
 
 Revision ID: c12a01
 Revises: 4708ba03d97c
@@ -7,6 +8,7 @@ Create Date: 2026-12-01
 """
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c12a01"
@@ -16,6 +18,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # policy R13: 核准/备案, at which level, by which authority
+    op.add_column("projects", sa.Column("approval_kind", sa.String(length=10), nullable=True),
+                  schema="registry")
+    op.add_column("projects", sa.Column("approval_level", sa.String(length=12), nullable=True),
+                  schema="registry")
+    op.add_column("projects", sa.Column("approval_authority", sa.String(length=200),
+                                        nullable=True), schema="registry")
     # policy R3: 以上/以下 include the number (民法典 art. 1259): exactly 3,000万 is small and
     # exactly 5,000万 is large (the default bounds; the stored band follows them)
     op.execute("UPDATE registry.projects SET scale_band = 'small' WHERE total_investment = 3000")
@@ -23,5 +32,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for column in ("approval_authority", "approval_level", "approval_kind"):
+        op.drop_column("projects", column, schema="registry")
     op.execute("UPDATE registry.projects SET scale_band = 'medium' "
                "WHERE total_investment IN (3000, 5000)")

@@ -7,16 +7,16 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import today
 from services.registry.codes import stage_index
 from services.registry.config import registry_settings
-from services.registry.models import Membership, MissingReport, ProgressReport, Project, pipeline
+from services.registry.models import MissingReport, Project, pipeline
 from services.registry.present import snapshot
-from services.registry.progress import deadline, month_end, month_start, previous_month
+from services.registry.progress import deadline, missing
 from services.registry.schemas_progress import RevocationIn
 from services.registry.service import get_project
 from shared.errors import Conflict, InvalidInput
@@ -30,34 +30,29 @@ def add_months(d: date, months: int) -> date:
 
 
 async def flag_missing_reports(session: AsyncSession, on: date) -> int:
-    """policy R6: after the deadline, every project in a library during the month without its
-    report is flagged once, with a ``project.report_missing`` event."""
-    month = previous_month(on.strftime("%Y-%m"))
-    if on <= deadline(month):
-        return 0
-    in_library = exists().where(and_(
-        Membership.project_id == Project.id, Membership.since <= month_end(month),
-        or_(Membership.until.is_(None), Membership.until >= month_start(month))))
-    reported = exists().where(and_(ProgressReport.project_id == Project.id,
-                                   ProgressReport.month == month))
-    candidates = select(Project.id, Project.unit_id).where(in_library, ~reported)
-    rows = (await session.execute(candidates)).all()
-    if not rows:
+    """policy R6: every month a project was in a library without its report after that
+    month's deadline is flagged once, with a ``project.report_missing`` event — all of them,
+    not only last month's, so a back-dated project or a day the job missed hides no gap."""
+    found = await missing(session, on)
+    if not found:
         return 0
     inserted = await session.execute(
         insert(MissingReport)
-        .values([{"project_id": r.id, "month": month, "flagged_on": on} for r in rows])
+        .values([{"project_id": pid, "month": month, "flagged_on": on} for pid, month in found])
         .on_conflict_do_nothing()
-        .returning(MissingReport.project_id))
-    new_ids = {r[0] for r in inserted}
-    for r in rows:
-        if r.id in new_ids:
-            payload = {"project_id": r.id, "unit_id": r.unit_id, "month": month,
-                       "deadline": deadline(month)}
-            await pipeline.emit(session, "project.report_missing", payload, key=str(r.id))
-            await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=r.id,
-                                 action="report_missing", after=payload)
-    return len(new_ids)
+        .returning(MissingReport.project_id, MissingReport.month))
+    new = sorted((r[0], r[1]) for r in inserted)
+    if not new:
+        return 0
+    units = dict((await session.execute(select(Project.id, Project.unit_id).where(
+        Project.id.in_({pid for pid, _ in new})))).all())
+    for pid, month in new:
+        payload = {"project_id": pid, "unit_id": units[pid], "month": month,
+                   "deadline": deadline(month)}
+        await pipeline.emit(session, "project.report_missing", payload, key=str(pid))
+        await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=pid,
+                             action="report_missing", after=payload)
+    return len(new)
 
 
 def _payload(p: Project, due: date) -> dict[str, Any]:

@@ -73,6 +73,7 @@ class Project(Base):
     actual_start: Mapped[date | None] = mapped_column(Date)
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
     major_industrial: Mapped[bool] = mapped_column(Boolean, default=False)  # policy R10
+    operation_started_on: Mapped[date | None] = mapped_column(Date)  # 投运 (policy R10)
     capacity_reached_on: Mapped[date | None] = mapped_column(Date)  # 达产达效
     # latest monthly report (policy R6), kept here so lists need no join
     last_report_month: Mapped[str | None] = mapped_column(String(7))
@@ -165,6 +166,22 @@ class Target(Base):
     due_on: Mapped[date] = mapped_column(Date)
     threshold_pct: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     met_on: Mapped[date | None] = mapped_column(Date)
+
+
+class MilestoneRecord(Base):
+    """A R10 milestone recorded met or missed by the daily job once its outcome is known."""
+
+    __tablename__ = "milestone_records"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(10), primary_key=True)  # build | operate | capacity
+    due_on: Mapped[date] = mapped_column(Date)
+    reached_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))  # met | missed
+    recorded_on: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_milestone_records_status", "status", "project_id"),)
 
 
 class ProgressReport(Base):

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.access import today
 from services.registry.codes import stage_index
 from services.registry.config import registry_settings
-from services.registry.models import MissingReport, Project, pipeline
-from services.registry.present import snapshot
+from services.registry.models import MilestoneRecord, MissingReport, Project, pipeline
+from services.registry.present import milestones, snapshot
 from services.registry.progress import deadline, missing
 from services.registry.schemas_progress import RevocationIn
 from services.registry.service import get_project
@@ -146,8 +146,39 @@ async def confirm_revocation(session: AsyncSession, *, principal: Principal,
     return p
 
 
+async def record_milestones(session: AsyncSession, on: date) -> int:
+    """policy R10: each milestone of a major industrial project is recorded met (reached by its
+    date) or missed (its date passed unreached) once, with a ``project.milestone_met`` /
+    ``project.milestone_missed`` event; the list filters on the records."""
+    projects = (await session.scalars(select(Project).where(
+        Project.major_industrial.is_(True),
+        or_(Project.actual_start.is_not(None), Project.planned_start.is_not(None))))).all()
+    known = {(r.project_id, r.key) for r in (await session.execute(
+        select(MilestoneRecord.project_id, MilestoneRecord.key).where(
+            MilestoneRecord.project_id.in_([p.id for p in projects])))).all()}
+    count = 0
+    for p in projects:
+        for m in milestones(p, on):
+            if m["status"] == "pending" or (p.id, m["key"]) in known:
+                continue
+            session.add(MilestoneRecord(project_id=p.id, key=m["key"], due_on=m["due_on"],
+                                        reached_on=m["reached_on"], status=m["status"],
+                                        recorded_on=on))
+            payload = {"project_id": p.id, "project_code": p.project_code, "unit_id": p.unit_id,
+                       "milestone": m["key"], "label": m["label"], "due_on": m["due_on"],
+                       "reached_on": m["reached_on"], "status": m["status"]}
+            await pipeline.emit(session, f"project.milestone_{m['status']}", payload,
+                                key=str(p.id))
+            await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=p.id,
+                                 action=f"milestone_{m['status']}", after=payload)
+            count += 1
+    await session.flush()
+    return count
+
+
 async def run_daily(session: AsyncSession, on: date | None = None) -> dict[str, Any]:
     on = on or today()
     result: dict[str, Any] = await check_revocations(session, on)
     result["missing_reports"] = await flag_missing_reports(session, on)
+    result["milestones"] = await record_milestones(session, on)
     return result

@@ -131,6 +131,7 @@ class _ProjectFields(BaseModel):
     planned_start: date | None = Field(None, description="计划开工日期")
     planned_finish: date | None = Field(None, description="计划竣工日期")
     actual_start: date | None = Field(None, description="实际开工日期")
+    operation_started_on: date | None = Field(None, description="投运日期（policy R10 两年投运）")
     capacity_reached_on: date | None = Field(None, description="达产达效日期（policy R10）")
 
     @field_validator("carrying_unit_credit_code")
@@ -268,6 +269,7 @@ class ProjectOut(BaseModel):
     planned_start: date | None = Field(description="计划开工")
     planned_finish: date | None = Field(description="计划竣工")
     actual_start: date | None = Field(description="实际开工")
+    operation_started_on: date | None = Field(description="投运日期")
     capacity_reached_on: date | None = Field(description="达产达效日期")
     tags: list[str] = Field(description="标签")
     major_industrial: bool = Field(description="重大产业项目")

@@ -26,7 +26,7 @@ SIMPLE_FIELDS = ("name", "category", "government_investment", "carrying_unit_nam
                  "carrying_unit_credit_code", "contact_leader", "team", "work_plan",
                  "follow_owner", "start_conditions_met_on", "approval_kind", "approval_level",
                  "approval_authority", "planned_start", "planned_finish",
-                 "actual_start", "capacity_reached_on", "major_industrial")
+                 "actual_start", "operation_started_on", "capacity_reached_on", "major_industrial")
 
 
 def lib_tags(memberships: list[Membership]) -> list[str]:

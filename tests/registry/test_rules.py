@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from services.registry.jobs import daily_rules
 from services.registry.models import pipeline
-from services.registry.rules import check_revocations, period_end
+from services.registry.rules import check_revocations, period_end, record_milestones
 from shared.db import job_session
 
 
@@ -73,6 +73,35 @@ async def test_lookup_by_code_for_finance(platform, make_project, uniq):
                           json={"libraries": []})
         r = await c.get(f"/api/v1/projects/by-code/{p['project_code']}")
         assert r.json()["in_library"] is False and r.json()["history"][0]["until"] is not None
+
+
+async def test_operation_and_capacity_are_separate_milestones_recorded_by_the_job(
+        platform, make_project, uniq):
+    # policy R10: started 2022-03-01 → built by 2023-03-01, operating by 2024-03-01, at design
+    # capacity by 2025-03-01. Completed 2023-02-01 and operating since 2023-12-01 but never at
+    # capacity: year two is met, year three missed — 投运 is not 达产达效.
+    p = await make_project(uniq, major_industrial=True, stage="started", stage_on="2022-03-01")
+    async with await platform.as_user("zdb") as c:
+        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'},
+                          json={"stage": "completed", "stage_on": "2023-02-01",
+                                "operation_started_on": "2023-12-01"})
+        assert r.status_code == 200, r.text
+    ms = {m["key"]: (m["due_on"], m["reached_on"], m["status"]) for m in r.json()["milestones"]}
+    assert ms["operate"] == ("2024-03-01", "2023-12-01", "met")
+    assert ms["capacity"] == ("2025-03-01", None, "missed")
+    async with job_session() as s:  # the job on 2024-03-02: build and operate known, capacity not
+        await record_milestones(s, date(2024, 3, 2))
+    assert [t for t, _ in await outbox(p["id"]) if "milestone" in t] == \
+        ["project.milestone_met", "project.milestone_met"]
+    async with job_session() as s:
+        await record_milestones(s, date(2025, 3, 1))  # the due day itself: still pending
+        await record_milestones(s, date(2025, 3, 2))
+        await record_milestones(s, date(2025, 3, 3))  # recorded once
+    events = [(t, e["milestone"]) for t, e in await outbox(p["id"]) if "milestone" in t]
+    assert events[2:] == [("project.milestone_missed", "capacity")]
+    async with await platform.as_user("zdb") as c:
+        r = await c.get("/api/v1/projects", params={"milestone": "missed", "q": f"测试项目{uniq}"})
+        assert [i["id"] for i in r.json()["items"]] == [p["id"]]
 
 
 COUNTY_FILED = {"approval_kind": "filing", "approval_level": "county",

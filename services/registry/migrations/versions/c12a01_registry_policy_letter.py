@@ -1,5 +1,5 @@
 """registry to the letter of the policy (issue 12): inclusive R3 bands, R13 approval
-level and authority
+level and authority, R10 operation date and milestone records
 
 Revision ID: c12a01
 Revises: 4708ba03d97c
@@ -25,6 +25,22 @@ def upgrade() -> None:
                   schema="registry")
     op.add_column("projects", sa.Column("approval_authority", sa.String(length=200),
                                         nullable=True), schema="registry")
+    # policy R10: 投运 apart from 达产达效, and each milestone's recorded outcome
+    op.add_column("projects", sa.Column("operation_started_on", sa.Date(), nullable=True),
+                  schema="registry")
+    op.create_table(
+        "milestone_records",
+        sa.Column("project_id", sa.Uuid(), nullable=False),
+        sa.Column("key", sa.String(length=10), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("reached_on", sa.Date(), nullable=True),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("recorded_on", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(["project_id"], ["registry.projects.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("project_id", "key"),
+        schema="registry")
+    op.create_index("ix_milestone_records_status", "milestone_records", ["status", "project_id"],
+                    schema="registry")
     # policy R3: 以上/以下 include the number (民法典 art. 1259): exactly 3,000万 is small and
     # exactly 5,000万 is large (the default bounds; the stored band follows them)
     op.execute("UPDATE registry.projects SET scale_band = 'small' WHERE total_investment = 3000")
@@ -32,7 +48,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for column in ("approval_authority", "approval_level", "approval_kind"):
+    op.drop_index("ix_milestone_records_status", table_name="milestone_records",
+                  schema="registry")
+    op.drop_table("milestone_records", schema="registry")
+    for column in ("operation_started_on", "approval_authority", "approval_level",
+                   "approval_kind"):
         op.drop_column("projects", column, schema="registry")
     op.execute("UPDATE registry.projects SET scale_band = 'medium' "
                "WHERE total_investment IN (3000, 5000)")

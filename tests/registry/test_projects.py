@@ -157,3 +157,22 @@ async def test_enterprise_reads_its_own_projects(platform, make_project, uniq):
         r = await c.get("/api/v1/projects", params={"q": uniq})
         assert [i["id"] for i in r.json()["items"]] == [mine["id"]]
 
+
+
+def test_import_and_create_derive_a_new_project_the_same_way(uniq):
+    # policy R8, R11: a project entered at stage "completed" on 2023-05-20 with a completion
+    # target due 2023-06-30 has met it on 2023-05-20, whether created or imported
+    from datetime import UTC, date, datetime
+
+    from services.registry.import_write import plain_project
+    from services.registry.schemas import ProjectIn
+    from services.registry.service import build_project
+    from shared.identity import SYSTEM_PRINCIPAL
+
+    data = ProjectIn.model_validate(body(uniq, stage="completed", stage_on="2023-05-20", targets=[
+        {"name": "6月底前竣工", "kind": "complete", "due_on": "2023-06-30"}]))
+    on = date(2023, 9, 1)
+    created, _ = build_project(data, SYSTEM_PRINCIPAL, on)
+    imported = plain_project(data, on, datetime(2023, 9, 1, tzinfo=UTC))
+    assert created.targets[0].met_on == imported.targets[0].met_on == date(2023, 5, 20)
+    assert created.actual_start == imported.actual_start == date(2023, 5, 20)

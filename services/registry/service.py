@@ -30,6 +30,27 @@ SIMPLE_FIELDS = ("name", "category", "government_investment", "carrying_unit_nam
                  "actual_start", "operation_started_on", "capacity_reached_on", "major_industrial")
 
 
+# policy R14 "four ones" (一个项目、一套班子、一套方案、一抓到底): required of key projects
+FOUR_ONES = {"contact_leader": "包联领导", "carrying_unit_name": "项目承载单位",
+             "team": "工作专班（一套班子）", "work_plan": "推进方案（一套方案）"}
+
+
+def four_ones_missing(project: Any, memberships: list[Any]) -> list[str]:
+    """The four-ones fields a project in the key library lacks (optional elsewhere)."""
+    if not any(m.library == "key" and m.until is None for m in memberships):
+        return []
+    return [f for f in FOUR_ONES if not (getattr(project, f) or "").strip()]
+
+
+def require_four_ones(project: Any) -> None:
+    missing = four_ones_missing(project, project.memberships)
+    if missing:
+        names = "、".join(FOUR_ONES[f] for f in missing)
+        raise InvalidInput(f"重点项目须落实“四个一”，缺少：{names}（policy R14）",
+                           code="project.four_ones_missing",
+                           fields=[{"field": f, "message": "重点项目必填"} for f in missing])
+
+
 def lib_tags(memberships: list[Membership]) -> list[str]:
     """The denormalised current memberships the list filters on (GIN-indexed)."""
     tags: set[str] = set()
@@ -153,6 +174,7 @@ def derive_new(data: ProjectIn, on: date) -> SimpleNamespace:
         memberships=memberships,
         targets=[SimpleNamespace(**t) for t in target_values(data.targets)], **values)
     evaluate_targets(p)  # type: ignore[arg-type]
+    require_four_ones(p)
     return p
 
 
@@ -254,6 +276,7 @@ async def patch_project(session: AsyncSession, *, principal: Principal, project_
         stage_change = transition(project, data.stage, data.stage_on or on, principal, reason)
         session.add(stage_change)
     _check_dates(project)
+    require_four_ones(project)
     evaluate_targets(project)
     project.updated_at = datetime.now(UTC)
     try:

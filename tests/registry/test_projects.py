@@ -7,6 +7,7 @@ from decimal import Decimal
 from services.registry.codes import scale_band
 from services.registry.config import registry_settings
 from tests.registry.conftest import body, credit_code
+from tests.registry.test_ledger import row, xlsx
 
 
 def test_scale_bands_count_the_bounds_as_the_law_does():
@@ -176,3 +177,30 @@ def test_import_and_create_derive_a_new_project_the_same_way(uniq):
     imported = plain_project(data, on, datetime(2023, 9, 1, tzinfo=UTC))
     assert created.targets[0].met_on == imported.targets[0].met_on == date(2023, 5, 20)
     assert created.actual_start == imported.actual_start == date(2023, 5, 20)
+
+
+async def test_key_projects_need_the_four_ones(platform, make_project, uniq):
+    # policy R14 四个一 (一个项目、一套班子、一套方案、一抓到底): a key project needs its contact
+    # leader, carrying unit, team and work plan; a reserve project may go without
+    key_libs = [{"library": "annual", "kind": "new", "since": "2025-01-10"},
+                {"library": "key", "level": "county", "since": "2025-01-10"}]
+    bare = {"contact_leader": None, "carrying_unit_name": None, "team": None, "work_plan": None}
+    async with await platform.as_user("zdb") as c:
+        r = await c.post("/api/v1/projects", json=body(uniq, libraries=key_libs,
+                                                       **{**bare, "team": "专班"}))
+        assert r.status_code == 422 and r.json()["code"] == "project.four_ones_missing"
+        assert {f["field"] for f in r.json()["fields"]} == {
+            "contact_leader", "carrying_unit_name", "work_plan"}
+    p = await make_project(uniq, libraries=[{"library": "reserve", "since": "2025-01-10"}], **bare)
+    async with await platform.as_user("zdb") as c:
+        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'},
+                          json={"libraries": key_libs})
+        assert r.status_code == 422 and r.json()["code"] == "project.four_ones_missing"
+        r = await c.get(f"/api/v1/projects/{p['id']}")
+        assert r.json()["version"] == 1 and [m["library"] for m in r.json()["libraries"]] == \
+            ["reserve"]  # nothing half-written
+        files = {"file": ("l.xlsx", xlsx([row(uniq + "k", 工作专班=None, 推进方案=None)]),
+                          "application/octet-stream")}
+        r = await c.post("/api/v1/projects/import", files=files)
+        assert r.status_code == 422
+        assert {e["column"] for e in r.json()["errors"]} == {"工作专班", "推进方案"}

@@ -232,6 +232,29 @@ class Photo(Base):
                                                   server_default=func.now())
 
 
+class Document(Base):
+    """A project document (approval reply, certificate, contract) in its file (policy R7),
+    stored on disk under its SHA-256 like the photos."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                                  index=True)
+    doc_type: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str | None] = mapped_column(String(200))
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    doc_number: Mapped[str | None] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(80))
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str | None] = mapped_column(String(200))
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                  server_default=func.now())
+
+
 class MissingReport(Base):
     """A project in a library without its month's report after the deadline (policy R6)."""
 

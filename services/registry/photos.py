@@ -37,7 +37,8 @@ def photo_path(sha256: str, content_type: str) -> Path:
     return registry_settings().photo_dir / sha256[:2] / f"{sha256}{_EXT[content_type]}"
 
 
-def _store(data: bytes, path: Path) -> None:
+def store_file(data: bytes, path: Path) -> None:
+    """Write content-addressed bytes once, atomically (photos and documents, policy R7)."""
     if path.exists():
         return  # same content already stored
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +68,7 @@ async def add_photo(session: AsyncSession, *, principal: Principal, project_id: 
                            code="photo.type_refused",
                            fields=[{"field": "file", "message": "文件类型不允许"}])
     sha = hashlib.sha256(data).hexdigest()
-    _store(data, photo_path(sha, kind))
+    store_file(data, photo_path(sha, kind))
     photo = Photo(id=uuid.uuid4(), project_id=project.id, month=month, sha256=sha,
                   content_type=kind, size=len(data), filename=(upload.filename or "")[:200] or None,
                   uploaded_by=principal.subject)

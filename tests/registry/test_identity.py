@@ -22,8 +22,13 @@ def test_real_credit_codes_pass_both_checks():
 
 def test_credit_code_letters_outside_the_set_are_refused_not_crashing():
     # policy R14: I, O, S, V, Z are not in the GB 32100 character set (position 2 here)
-    for code in ("9I110000600037341L", "9O110000600037341L", "9S110000600037341L",
-                 "9V110000600037341L", "9Z110000600037341L"):
+    for code in (
+        "9I110000600037341L",
+        "9O110000600037341L",
+        "9S110000600037341L",
+        "9V110000600037341L",
+        "9Z110000600037341L",
+    ):
         assert "非法字符" in credit_code_problem(code)
 
 
@@ -47,11 +52,15 @@ async def test_bad_credit_code_is_422_on_create_patch_and_import(platform, make_
         assert any(f["field"].endswith("carrying_unit_credit_code") for f in r.json()["fields"])
     p = await make_project(uniq)
     async with await platform.as_user("zdb") as c:
-        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'},
-                          json={"carrying_unit_credit_code": bad})
+        r = await c.patch(
+            f"/api/v1/projects/{p['id']}",
+            headers={"If-Match": '"1"'},
+            json={"carrying_unit_credit_code": bad},
+        )
         assert r.status_code == 422, r.text
-        files = {"file": ("l.xlsx", xlsx([row(uniq + "x", 统一社会信用代码=bad)]),
-                          "application/octet-stream")}
+        files = {
+            "file": ("l.xlsx", xlsx([row(uniq + "x", 统一社会信用代码=bad)]), "application/octet-stream")
+        }
         r = await c.post("/api/v1/projects/import", files=files)
         assert r.status_code == 422, r.text
         assert [e["column"] for e in r.json()["errors"]] == ["统一社会信用代码"]
@@ -93,6 +102,5 @@ async def test_project_code_on_create_and_its_form(platform, uniq):
         r = await c.post("/api/v1/projects", json=body(uniq, project_code=code))
         assert r.status_code == 201, r.text
         assert r.json()["code_form"] == "gbt40058"
-        r = await c.post("/api/v1/projects", json=body(uniq + "b",
-                                                       project_code="202305140521440112345670"))
+        r = await c.post("/api/v1/projects", json=body(uniq + "b", project_code="202305140521440112345670"))
         assert r.status_code == 422 and "project_code" in r.text

@@ -21,6 +21,7 @@ _USCC_VALUE = {c: i for i, c in enumerate(_USCC_CHARS)}
 _USCC_SHAPE = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$")
 # GB 11714-1997 organisation code (its 9 characters are positions 9–17 of the credit code)
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ALNUM_VALUE = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
 
 
 def uscc_check_char(first17: str) -> str:
@@ -33,8 +34,7 @@ def uscc_check_char(first17: str) -> str:
 
 def org_code_check_char(body8: str) -> str:
     """GB 11714-1997 check character of an 8-character organisation code body (0-9, A-Z)."""
-    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w
-                for c, w in zip(body8, _ORG_WEIGHTS, strict=True))
+    total = sum(_ALNUM_VALUE[c] * w for c, w in zip(body8, _ORG_WEIGHTS, strict=True))
     r = 11 - total % 11
     return "X" if r == 10 else "0" if r == 11 else str(r)
 
@@ -73,10 +73,9 @@ def project_code_problem(code: str) -> str | None:
         return ("项目代码格式错误：应为 GB/T 40058-2021 规定的 24 位代码"
                 "（年份4位-地区6位-部门2位-类型2位-随机码5位加校验码1位，如 2020-330327-48-01-167360）")
     settings = registry_settings()
-    year, region = int(m.group(1)), m.group(2)
-    if not settings.project_code_min_year <= year <= clock.today().year:
-        return (f"项目代码年份 {year} 不在有效范围内（{settings.project_code_min_year}"
-                f"–{clock.today().year}）")
+    year, region, this_year = int(m.group(1)), m.group(2), clock.today().year
+    if not settings.project_code_min_year <= year <= this_year:
+        return f"项目代码年份 {year} 不在有效范围内（{settings.project_code_min_year}–{this_year}）"
     if not region_valid_in(region, year):
         return f"项目代码地区码 {region} 不是 {year} 年有效的行政区划代码（GB/T 2260）"
     if m.group(3) == "00":

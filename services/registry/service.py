@@ -162,7 +162,7 @@ def derive_new(data: ProjectIn, on: date) -> SimpleNamespace:
     if stage_on > on:
         raise InvalidInput("阶段日期不能晚于今天", code="project.stage_date_future",
                            fields=[{"field": "stage_on", "message": "晚于今天"}])
-    values = data.model_dump(include=set(SIMPLE_FIELDS))
+    values = {k: getattr(data, k) for k in SIMPLE_FIELDS}
     if stage_index(data.stage) >= stage_index("started") and values["actual_start"] is None:
         values["actual_start"] = stage_on
     memberships = [SimpleNamespace(**m) for m in membership_values(data.libraries, on)]

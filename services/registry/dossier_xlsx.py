@@ -30,6 +30,7 @@ from services.registry.codes import (
 from services.registry.documents import DOC_TYPES_ZH
 from services.registry.dossier import PARTS_ZH, dossier
 from services.registry.excel import _book_bytes
+from shared import clock
 from shared.dates import business_tz
 from shared.errors import ServiceUnavailable
 from shared.identity import Principal
@@ -354,5 +355,5 @@ async def dossier_workbook(session: AsyncSession, *, principal: Principal,
                            project_id: uuid.UUID) -> tuple[str, bytes]:
     """(project code, xlsx bytes) from the very data the JSON dossier returns."""
     d = await dossier(session, principal=principal, project_id=project_id)
-    content = build(d, await unit_names(), datetime.now(UTC))
+    content = build(d, await unit_names(), clock.now())
     return d["project"]["project_code"], content

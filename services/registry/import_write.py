@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,6 +17,7 @@ from services.registry.models import Membership, Project, StageChange, Target, p
 from services.registry.present import project_dict
 from services.registry.schemas import ProjectIn
 from services.registry.service import derive_new
+from shared import clock
 from shared.identity import Principal
 from shared.jsonutil import _default
 from shared.logging import request_id_var
@@ -49,7 +50,7 @@ async def write_projects(session: AsyncSession, principal: Principal,
     transaction, as ``pipeline.audit``/``pipeline.emit`` would, one statement per table."""
     if not valid:
         return 0
-    on, now, rid = today(), datetime.now(UTC), request_id_var.get()
+    on, now, rid = today(), clock.now(), request_id_var.get()
     actor, role, unit = principal.subject, str(principal.role), principal.unit_id
     projects: list[tuple] = []
     memberships: list[tuple] = []

@@ -6,7 +6,7 @@ Keyword-only functions taking a session; they flush, never commit.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,6 +19,7 @@ from services.registry.codes import STAGES_ZH, scale_band, stage_index
 from services.registry.models import Membership, Project, StageChange, Target, pipeline
 from services.registry.present import snapshot
 from services.registry.schemas import MembershipIn, ProjectIn, ProjectPatch, TargetIn
+from shared import clock
 from shared.errors import Conflict, InvalidInput, PreconditionFailed, PreconditionRequired
 from shared.identity import Principal
 from shared.units import require_unit
@@ -278,7 +279,7 @@ async def patch_project(session: AsyncSession, *, principal: Principal, project_
     _check_dates(project)
     require_four_ones(project)
     evaluate_targets(project)
-    project.updated_at = datetime.now(UTC)
+    project.updated_at = clock.now()
     try:
         await session.flush()
     except StaleDataError as exc:

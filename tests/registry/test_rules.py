@@ -207,3 +207,21 @@ async def test_events_carry_the_contract_payload(platform, make_project, uniq):
     assert (changed["from_stage"], changed["to_stage"], changed["on"]) == \
         ("signed", "landed", "2024-02-02")
     assert isinstance(events["project.created"]["total_investment"], str)
+
+
+async def test_import_carries_approval_level_and_operation_date(platform, uniq):
+    # policy R13, R10: the ledger records 备案 by the county (so use-it-or-lose-it applies to
+    # an imported project too) and the 投运 date apart from 达产达效
+    from tests.registry.test_ledger import row, xlsx
+
+    line = row(uniq, **{"核准/备案": "备案", "核准/备案机关层级": "县级",
+                        "核准/备案机关": "县行政审批服务管理局", "投运日期": "2025-06-30"})
+    files = {"file": ("l.xlsx", xlsx([line]), "application/octet-stream")}
+    async with await platform.as_user("zdb") as c:
+        r = await c.post("/api/v1/projects/import", files=files)
+        assert r.status_code == 200, r.text
+        r = await c.get(f"/api/v1/projects/by-code/{line[0]}")
+        p = (await c.get(f"/api/v1/projects/{r.json()['project_id']}")).json()
+    assert (p["approval_kind"], p["approval_level"], p["approval_authority"]) == (
+        "filing", "county", "县行政审批服务管理局")
+    assert p["operation_started_on"] == "2025-06-30" and p["capacity_reached_on"] is None

@@ -104,3 +104,17 @@ async def test_project_code_on_create_and_its_form(platform, uniq):
         assert r.json()["code_form"] == "gbt40058"
         r = await c.post("/api/v1/projects", json=body(uniq + "b", project_code="202305140521440112345670"))
         assert r.status_code == 422 and "project_code" in r.text
+
+
+def test_check_character_is_a_replaceable_switch_off_by_default(monkeypatch):
+    # policy R14: the standard's §4.7 algorithm is not confirmed — no check character is
+    # tested by default; a confirmed algorithm plugs in as a function and a setting
+    from services.registry import codes
+    from services.registry.config import registry_settings
+
+    with clock.frozen(datetime(2026, 3, 2, 4, tzinfo=UTC)):
+        assert project_code_problem("2020-330327-48-01-167361") is None  # off: not checked
+        monkeypatch.setattr(codes, "project_code_check_char", lambda body: "0")
+        monkeypatch.setattr(registry_settings(), "project_code_check_enabled", True)
+        assert project_code_problem("2020-330327-48-01-167360") is None
+        assert "校验码" in project_code_problem("2020-330327-48-01-167361")

@@ -17,13 +17,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.access import require_read, require_write, today
+from services.registry.access import require_write, today
 from services.registry.config import registry_settings
-from services.registry.models import Document, Photo, Project, pipeline
-from services.registry.photos import get_photo, store_file
+from services.registry.models import Document, Photo, pipeline
+from services.registry.photos import get_photo, readable_path, store_file
 from services.registry.photos import sniff as sniff_image
 from services.registry.service import get_project
-from shared.errors import InvalidInput, NotFound, PayloadTooLarge
+from shared.errors import InvalidInput, PayloadTooLarge
 from shared.identity import Principal
 
 DocType = Literal["approval_reply", "certificate", "contract", "other"]
@@ -147,12 +147,8 @@ async def get_file(
     doc = await session.get(Document, file_id)
     if doc is None:
         return await get_photo(session, principal=principal, photo_id=file_id)
-    project = await session.get(Project, doc.project_id)
-    require_read(principal, project, doc.project_id)
     path = document_path(doc.sha256, doc.content_type)
-    if not path.exists():
-        raise NotFound("文件内容缺失（存储目录中找不到）", code="file.content_missing")
-    return doc, path
+    return doc, await readable_path(session, principal, doc.project_id, path)
 
 
 async def list_documents(session: AsyncSession, project_id: uuid.UUID) -> list[Document]:

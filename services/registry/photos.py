@@ -85,12 +85,22 @@ async def get_photo(session: AsyncSession, *, principal: Principal,
     photo = await session.get(Photo, photo_id)
     if photo is None:
         raise NotFound("文件不存在", code="file.not_found")
-    project = await session.get(Project, photo.project_id)
-    require_read(principal, project, photo.project_id)
-    path = photo_path(photo.sha256, photo.content_type)
+    return photo, await readable_path(session, principal, photo.project_id,
+                                      photo_path(photo.sha256, photo.content_type))
+
+
+async def readable_path(session: AsyncSession, principal: Principal, project_id: uuid.UUID,
+                        path: Path) -> Path:
+    """A stored file's path, if the principal may read its project and the content is there."""
+    project = await session.get(Project, project_id)
+    require_read(principal, project, project_id)
+    return _present(path)
+
+
+def _present(path: Path) -> Path:
     if not path.exists():
         raise NotFound("文件内容缺失（存储目录中找不到）", code="file.content_missing")
-    return photo, path
+    return path
 
 
 async def list_photos(session: AsyncSession, project_id: uuid.UUID) -> list[Photo]:

@@ -258,7 +258,8 @@ class ProjectOut(BaseModel):
     category: Category = Field(description="类别")
     total_investment: Money = Field(description="总投资（万元）")
     government_investment: bool = Field(description="政府投资项目")
-    scale_band: ScaleBand = Field(description="规模档：small <3000万 / medium 3000–5000万 / large >5000万")
+    scale_band: ScaleBand = Field(
+        description="规模档：small ≤3000万 / medium 3000–5000万（不含两端）/ large ≥5000万（R3，可配置）")
     libraries: list[MembershipOut] = Field(description="子库成员关系（含历史）")
     stage: Stage = Field(description="当前阶段")
     stage_dates: dict[str, date] = Field(description="各阶段到达日期")

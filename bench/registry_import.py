@@ -23,20 +23,22 @@ UNIT_NAMES = ["城关镇", "东河镇", "西山乡", "南川镇", "北岭乡", "
 
 
 def workbook(rows: int) -> bytes:
-    from services.registry.codes import make_project_code, uscc_check_char
+    from services.registry.codes import org_code_check_char, uscc_check_char
     from services.registry.excel_columns import HEADERS
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("项目台账")
     ws.append(HEADERS)
     for i in range(rows):
-        body = f"91140521MA{i:07d}"
+        org = f"MA{i:06d}"
+        body = f"91140521{org}{org_code_check_char(org)}"
         values = {h: None for h in HEADERS}
         values.update({
-            "项目代码": make_project_code(2023, 1 + i % 12, "140521", "44", "01", f"{i:07d}"),
+            "项目代码": f"2023-140521-44-01-{i:06d}",
             "项目名称": f"基准导入项目{i}", "责任单位": UNIT_NAMES[i % len(UNIT_NAMES)],
             "项目承载单位": f"基准企业{i}有限公司", "统一社会信用代码": body + uscc_check_char(body),
-            "包联领导": "韩振东", "类别": ["产业类", "基础设施类", "民生保障类"][i % 3],
+            "包联领导": "韩振东", "工作专班": "基准专班", "推进方案": "按月调度",
+            "类别": ["产业类", "基础设施类", "民生保障类"][i % 3],
             "总投资（万元）": f"{1000 + i % 90000}.{i % 10000:04d}", "政府投资": "是" if i % 2 else "否",
             "年度建设类型": "新开工" if i % 2 else "续建", "年度库入库日期": "2023-01-10",
             "重点项目级别": "县级" if i % 5 == 0 else None,

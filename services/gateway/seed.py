@@ -41,7 +41,7 @@ DEMO_USERS = [
     ("chengguan", "城关镇 王芳", "township", "town-chengguan", None),
     ("donghe", "东河镇 刘洋", "township", "town-donghe", None),
     ("leader", "县领导 韩振东", "leader", None, None),
-    ("qiye", "枝柯新材料有限公司 陈总", "enterprise", None, "91140000MA0C1XY832"),
+    ("qiye", "枝柯新材料有限公司 陈总", "enterprise", None, "91140000MA0C1XY858"),
 ]
 
 

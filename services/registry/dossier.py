@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry.documents import DocumentOut, list_documents
 from services.registry.models import pipeline
 from services.registry.photos import list_photos
 from services.registry.present import project_out
@@ -112,6 +113,8 @@ async def dossier(session: AsyncSession, *, principal: Principal,
         "missing_months": await missing_months(session, project.id),
         "photos": [PhotoOut.model_validate(p, from_attributes=True).model_dump(mode="json")
                    for p in await list_photos(session, project.id)],
+        "documents": [DocumentOut.model_validate(d, from_attributes=True).model_dump(mode="json")
+                      for d in await list_documents(session, project.id)],
         "stage_history": await stage_history(session, project.id),
         "history": await pipeline.history(session, "project", project.id),
         "approvals": approvals,

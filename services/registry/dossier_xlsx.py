@@ -27,6 +27,7 @@ from services.registry.codes import (
     STAGES,
     STAGES_ZH,
 )
+from services.registry.documents import DOC_TYPES_ZH
 from services.registry.dossier import PARTS_ZH, dossier
 from services.registry.excel import _book_bytes
 from shared import clock
@@ -53,6 +54,7 @@ ISSUE_KINDS_ZH = {"eia": "环评", "land": "用地", "forest_land": "林地", "w
                   "utilities": "水电气等要素保障", "other": "其他"}
 ACTIONS_ZH = {"create": "创建", "update": "修改", "stage_change": "阶段变更",
               "progress_report": "月报填报", "progress_correct": "月报更正", "photo_add": "上传照片",
+              "document_add": "上传文件",
               "report_missing": "逾期未报", "revocation_cleared": "解除收回预警",
               "revoke": "收回审批与用地指标", "declare": "申报"}
 
@@ -159,6 +161,7 @@ def overview(wb: Workbook, p: dict[str, Any], stages: list[dict[str, Any]],
         ("具备开工条件日期", p.get("start_conditions_met_on"), "date"),
         ("计划开工", p.get("planned_start"), "date"), ("计划竣工", p.get("planned_finish"), "date"),
         ("实际开工", p.get("actual_start"), "date"),
+        ("投运日期", p.get("operation_started_on"), "date"),
         ("达产达效日期", p.get("capacity_reached_on"), "date"),
         ("包联领导", p.get("contact_leader"), "text"), ("工作专班", p.get("team"), "text"),
         ("推进方案", p.get("work_plan"), "text"), ("一抓到底责任人", p.get("follow_owner"), "text"),
@@ -224,6 +227,18 @@ def photos_sheet(wb: Workbook, photos: list[dict[str, Any]]) -> None:
         ("上传时间", "time", 20), ("下载路径", "text", 52)],
         [(ph.get("filename"), ph["month"], ph["content_type"], ph["size"], ph["sha256"],
           ph["uploaded_by"], ph["uploaded_at"], f"/api/v1/files/{ph['id']}") for ph in photos])
+
+
+def documents_sheet(wb: Workbook, docs: list[dict[str, Any]]) -> None:
+    """policy R7: approval replies, certificates, contracts in the file."""
+    sheet(wb, "文件", [
+        ("类型", "text", 10), ("文件名称", "text", 30), ("出具单位", "text", 24),
+        ("出具日期", "date", 12), ("文号/证号", "text", 22), ("文件类型", "text", 16),
+        ("大小（字节）", "int", 13), ("SHA-256", "text", 66), ("上传人", "text", 14),
+        ("上传时间", "time", 20), ("下载路径", "text", 52)],
+        [(zh(DOC_TYPES_ZH, d["doc_type"]), d["title"], d.get("issuer"), d.get("issued_on"),
+          d.get("doc_number"), d["content_type"], d["size"], d["sha256"], d["uploaded_by"],
+          d["uploaded_at"], f"/api/v1/files/{d['id']}") for d in docs])
 
 
 def approvals_sheet(wb: Workbook, part: dict[str, Any], units: dict[str, str]) -> None:
@@ -319,6 +334,7 @@ def build(d: dict[str, Any], units: dict[str, str], generated: datetime) -> byte
     overview(wb, d["project"], d["stage_history"], units)
     progress_sheet(wb, d["progress"])
     photos_sheet(wb, d["photos"])
+    documents_sheet(wb, d.get("documents", []))
     approvals_sheet(wb, d["approvals"], units)
     issues_sheet(wb, d["issues"], units)
     history_sheet(wb, d["history"])

@@ -32,6 +32,7 @@ from services.registry.import_write import write_projects
 from services.registry.listing import ProjectFilter, filter_clause
 from services.registry.models import Project
 from services.registry.schemas import ProjectIn
+from services.registry.service import four_ones_missing
 from shared.clock import today
 from shared.errors import Forbidden, InvalidInput
 from shared.identity import Principal, Role
@@ -155,6 +156,9 @@ async def import_projects(session: AsyncSession, *, principal: Principal, conten
                         m.until and m.until > today() for m in data.libraries):
                     row_errors.append({"row": n, "column": "阶段日期",
                                        "problem": "日期不能晚于今天"})
+                elif missing := four_ones_missing(data, data.libraries):  # policy R14
+                    row_errors += [{"row": n, "column": HEADER_OF[f], "problem": "重点项目必填（四个一）"}
+                                   for f in missing]
                 elif data.project_code in seen:
                     row_errors.append({"row": n, "column": "项目代码",
                                        "problem": f"与第 {seen[data.project_code]} 行重复"})

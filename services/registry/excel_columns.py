@@ -22,15 +22,22 @@ COLUMNS: list[tuple[str, str]] = [
     ("阶段日期", "stage_on"), ("具备开工条件日期", "start_conditions_met_on"),
     ("计划开工日期", "planned_start"), ("计划竣工日期", "planned_finish"),
     ("实际开工日期", "actual_start"), ("标签", "tags"), ("重大产业项目", "major_industrial"),
-    ("达产达效日期", "capacity_reached_on"),
+    ("达产达效日期", "capacity_reached_on"), ("投运日期", "operation_started_on"),
+    # policy R13: how the project was authorised (use-it-or-lose-it is for county level only)
+    ("核准/备案", "approval_kind"), ("核准/备案机关层级", "approval_level"),
+    ("核准/备案机关", "approval_authority"),
 ]
 HEADERS = [h for h, _ in COLUMNS]
 HEADER_OF = {k: h for h, k in COLUMNS}
 DATE_KEYS = {"reserve_since", "annual_since", "key_since", "stage_on", "start_conditions_met_on",
-             "planned_start", "planned_finish", "actual_start", "capacity_reached_on"}
+             "planned_start", "planned_finish", "actual_start", "capacity_reached_on",
+             "operation_started_on"}
 BOOL_KEYS = {"government_investment", "major_industrial"}
+APPROVAL_KINDS_ZH = {"approval": "核准", "filing": "备案"}
+APPROVAL_LEVELS_ZH = {"national": "国家", "provincial": "省级", "municipal": "市级", "county": "县级"}
 ENUMS = {"category": CATEGORIES_ZH, "annual_kind": KINDS_ZH, "key_level": LEVELS_ZH,
-         "stage": STAGES_ZH}
+         "stage": STAGES_ZH, "approval_kind": APPROVAL_KINDS_ZH,
+         "approval_level": APPROVAL_LEVELS_ZH}
 FROM_ZH = {k: {zh: code for code, zh in table.items()} for k, table in ENUMS.items()}
 TRUE, FALSE = {"是", "true", "TRUE", "1", "Y", "y"}, {"否", "false", "FALSE", "0", "N", "n", ""}
 
@@ -121,5 +128,9 @@ def project_row(p: Project, unit_names: dict[str, str]) -> list[Any]:
         "planned_finish": p.planned_finish, "actual_start": p.actual_start,
         "tags": ";".join(p.tags or []), "major_industrial": "是" if p.major_industrial else "否",
         "capacity_reached_on": p.capacity_reached_on,
+        "operation_started_on": p.operation_started_on,
+        "approval_kind": APPROVAL_KINDS_ZH.get(p.approval_kind or ""),
+        "approval_level": APPROVAL_LEVELS_ZH.get(p.approval_level or ""),
+        "approval_authority": p.approval_authority,
     }
     return [values[k] for _, k in COLUMNS]

@@ -12,11 +12,10 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.codes import scale_band, stage_index
 from services.registry.models import Membership, Project, StageChange, Target, pipeline
 from services.registry.present import project_dict
 from services.registry.schemas import ProjectIn
-from services.registry.service import SIMPLE_FIELDS, lib_tags
+from services.registry.service import derive_new
 from shared import clock
 from shared.clock import today
 from shared.identity import Principal
@@ -36,29 +35,13 @@ E_COLS = ["id", "type", "key", "payload", "request_id", "created_at"]
 
 
 def plain_project(data: ProjectIn, on: date, now: datetime) -> SimpleNamespace:
-    """The project ``build_project`` would make, as plain values (no ORM cost for 10 k rows)."""
-    stage_on = data.stage_on or on
-    annual_kind = next((m.kind for m in data.libraries if m.library == "annual"), None)
-    memberships = [SimpleNamespace(id=uuid.uuid4(), library=m.library, level=m.level,
-                                   kind=annual_kind if m.library == "key" else m.kind,
-                                   since=m.since or on, until=m.until) for m in data.libraries]
-    actual_start = data.actual_start
-    if actual_start is None and stage_index(data.stage) >= stage_index("started"):
-        actual_start = stage_on
-    targets = [SimpleNamespace(id=uuid.uuid4(), name=t.name, kind=t.kind, due_on=t.due_on,
-                               threshold_pct=t.threshold_pct,
-                               met_on=t.met_on or (actual_start if t.kind == "start" else None))
-               for t in data.targets]
-    values = {k: getattr(data, k) for k in SIMPLE_FIELDS}
-    values["actual_start"] = actual_start
-    return SimpleNamespace(
-        id=uuid.uuid4(), project_code=data.project_code, unit_id=data.unit_id,
-        total_investment=data.total_investment, scale_band=scale_band(data.total_investment),
-        tags=data.tags, lib_tags=lib_tags(memberships), stage=data.stage,  # type: ignore[arg-type]
-        stage_dates={data.stage: stage_on.isoformat()}, stage_on=stage_on, memberships=memberships,
-        targets=targets, last_report_month=None, last_progress_pct=None,
-        last_cumulative_investment=None, revocation_state=None, revocation_due_on=None,
-        revoked_on=None, version=1, created_at=now, updated_at=now, **values)
+    """The project ``build_project`` makes — the same ``derive_new`` — as plain values (no
+    ORM cost for 10 k rows)."""
+    p = derive_new(data, on)
+    p.last_report_month = p.last_progress_pct = p.last_cumulative_investment = None
+    p.revocation_state = p.revocation_due_on = p.revoked_on = None
+    p.version, p.created_at, p.updated_at = 1, now, now
+    return p
 
 
 async def write_projects(session: AsyncSession, principal: Principal,

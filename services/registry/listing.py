@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import read_scope, require_read
 from services.registry.codes import project_code_problem
-from services.registry.models import SCOPE_TAGS, Membership, Project, Target
+from services.registry.models import SCOPE_TAGS, Membership, MilestoneRecord, Project, Target
 from services.registry.present import membership_out
 from shared.errors import InvalidInput, NotFound
 from shared.identity import Principal
@@ -30,6 +30,7 @@ class ProjectFilter:
     stage: str | None = None
     year: int | None = None
     q: str | None = None
+    milestone: str | None = None  # policy R10: met | missed (as recorded by the daily job)
 
 
 def filter_clause(principal: Principal, f: ProjectFilter) -> ColumnElement[bool]:
@@ -71,6 +72,9 @@ def filter_clause(principal: Principal, f: ProjectFilter) -> ColumnElement[bool]
         if f.kind:
             m.append(Membership.kind == f.kind)
         conds.append(exists().where(and_(*m)))
+    if f.milestone:
+        conds.append(exists().where(MilestoneRecord.project_id == Project.id,
+                                    MilestoneRecord.status == f.milestone))
     if f.q:
         text = f.q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conds.append(or_(Project.name.ilike(f"%{text}%"),
@@ -110,7 +114,8 @@ async def read_project(session: AsyncSession, *, principal: Principal,
 
 def _broad(principal: Principal, f: ProjectFilter) -> bool:
     """A list that may match most of the library: no unit, tag, keyword or year narrows it."""
-    return principal.reads_all and not (f.unit or f.tags or f.q or f.year is not None)
+    return principal.reads_all and not (f.unit or f.tags or f.q or f.milestone
+                                        or f.year is not None)
 
 
 async def list_projects(session: AsyncSession, *, principal: Principal, f: ProjectFilter,
@@ -159,4 +164,7 @@ async def lookup_by_code(session: AsyncSession, *, principal: Principal, code: s
         "libraries": [membership_out(m) for m in current],
         "history": [membership_out(m) for m in project.memberships],
         "since": min((m.since for m in current), default=None),
+        # policy R13: a revoked qualification gets no money either (R12)
+        "qualification_revoked": project.revocation_state == "revoked",
+        "revoked_on": project.revoked_on,
     }

@@ -61,11 +61,17 @@ class Project(Base):
     stage: Mapped[str] = mapped_column(String(20), default="signed")
     stage_dates: Mapped[dict] = mapped_column(JSONB, default=dict)  # stage → first date reached
     start_conditions_met_on: Mapped[date | None] = mapped_column(Date)
+    # policy R13: how the project was authorised — 核准 (approval) or 备案 (filing) — at which
+    # level and by which authority; use-it-or-lose-it applies to county-level ones only
+    approval_kind: Mapped[str | None] = mapped_column(String(10))
+    approval_level: Mapped[str | None] = mapped_column(String(12))
+    approval_authority: Mapped[str | None] = mapped_column(String(200))
     planned_start: Mapped[date | None] = mapped_column(Date)
     planned_finish: Mapped[date | None] = mapped_column(Date)
     actual_start: Mapped[date | None] = mapped_column(Date)
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
     major_industrial: Mapped[bool] = mapped_column(Boolean, default=False)  # policy R10
+    operation_started_on: Mapped[date | None] = mapped_column(Date)  # 投运 (policy R10)
     capacity_reached_on: Mapped[date | None] = mapped_column(Date)  # 达产达效
     # latest monthly report (policy R6), kept here so lists need no join
     last_report_month: Mapped[str | None] = mapped_column(String(7))
@@ -160,6 +166,22 @@ class Target(Base):
     met_on: Mapped[date | None] = mapped_column(Date)
 
 
+class MilestoneRecord(Base):
+    """A R10 milestone recorded met or missed by the daily job once its outcome is known."""
+
+    __tablename__ = "milestone_records"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(10), primary_key=True)  # build | operate | capacity
+    due_on: Mapped[date] = mapped_column(Date)
+    reached_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))  # met | missed
+    recorded_on: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_milestone_records_status", "status", "project_id"),)
+
+
 class ProgressReport(Base):
     """A monthly report (policy R6); a correction is a new version of the same month."""
 
@@ -201,6 +223,29 @@ class Photo(Base):
     month: Mapped[str] = mapped_column(String(7))
     sha256: Mapped[str] = mapped_column(String(64))
     content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str | None] = mapped_column(String(200))
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
+                                                  server_default=func.now())
+
+
+class Document(Base):
+    """A project document (approval reply, certificate, contract) in its file (policy R7),
+    stored on disk under its SHA-256 like the photos."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                                  index=True)
+    doc_type: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str | None] = mapped_column(String(200))
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    doc_number: Mapped[str | None] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(80))
     size: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str | None] = mapped_column(String(200))
     uploaded_by: Mapped[str] = mapped_column(String(120))

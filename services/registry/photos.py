@@ -37,7 +37,8 @@ def photo_path(sha256: str, content_type: str) -> Path:
     return registry_settings().photo_dir / sha256[:2] / f"{sha256}{_EXT[content_type]}"
 
 
-def _store(data: bytes, path: Path) -> None:
+def store_file(data: bytes, path: Path) -> None:
+    """Write content-addressed bytes once, atomically (photos and documents, policy R7)."""
     if path.exists():
         return  # same content already stored
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +68,7 @@ async def add_photo(session: AsyncSession, *, principal: Principal, project_id: 
                            code="photo.type_refused",
                            fields=[{"field": "file", "message": "文件类型不允许"}])
     sha = hashlib.sha256(data).hexdigest()
-    _store(data, photo_path(sha, kind))
+    store_file(data, photo_path(sha, kind))
     photo = Photo(id=uuid.uuid4(), project_id=project.id, month=month, sha256=sha,
                   content_type=kind, size=len(data), filename=(upload.filename or "")[:200] or None,
                   uploaded_by=principal.subject)
@@ -84,12 +85,22 @@ async def get_photo(session: AsyncSession, *, principal: Principal,
     photo = await session.get(Photo, photo_id)
     if photo is None:
         raise NotFound("文件不存在", code="file.not_found")
-    project = await session.get(Project, photo.project_id)
-    require_read(principal, project, photo.project_id)
-    path = photo_path(photo.sha256, photo.content_type)
+    return photo, await readable_path(session, principal, photo.project_id,
+                                      photo_path(photo.sha256, photo.content_type))
+
+
+async def readable_path(session: AsyncSession, principal: Principal, project_id: uuid.UUID,
+                        path: Path) -> Path:
+    """A stored file's path, if the principal may read its project and the content is there."""
+    project = await session.get(Project, project_id)
+    require_read(principal, project, project_id)
+    return _present(path)
+
+
+def _present(path: Path) -> Path:
     if not path.exists():
         raise NotFound("文件内容缺失（存储目录中找不到）", code="file.content_missing")
-    return photo, path
+    return path
 
 
 async def list_photos(session: AsyncSession, project_id: uuid.UUID) -> list[Photo]:

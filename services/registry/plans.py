@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from sqlalchemy import select, text
@@ -69,9 +69,12 @@ WITH a AS (
   ORDER BY project_id, since DESC),
 t AS (
   SELECT p.id, p.project_code, p.name, p.unit_id, a.kind, p.total_investment,
-    CASE WHEN a.kind = 'new' AND p.total_investment <= 1000 THEN 'basic_completion'
-         WHEN a.kind = 'continued' AND p.total_investment <= 3000 THEN 'basic_completion'
-         WHEN a.kind = 'new' AND p.total_investment <= 3000 THEN 'new_mid'
+    CASE WHEN a.kind = 'new' AND p.total_investment <= CAST(:new_basic_max AS numeric)
+              THEN 'basic_completion'
+         WHEN a.kind = 'continued' AND p.total_investment <= CAST(:cont_basic_max AS numeric)
+              THEN 'basic_completion'
+         WHEN a.kind = 'new' AND p.total_investment <= CAST(:new_large_above AS numeric)
+              THEN 'new_mid'
          WHEN a.kind = 'new' THEN 'new_large' ELSE 'continued_large' END AS rule,
     CASE WHEN (p.stage_dates ->> 'completed')::date <= :end THEN 100
          WHEN p.last_report_month IS NULL THEN 0
@@ -104,9 +107,36 @@ def _fig(n: int, total: Decimal) -> dict[str, Any]:
     return {"count": n, "total_investment": total, "total_yi": to_yi(total)}
 
 
-def _rate(num: Any, den: Any, value: Decimal | None, target: Decimal) -> dict[str, Any]:
+def _rate(num: Any, den: Any, value: Decimal | None, target: Decimal,
+          met: bool | None = None) -> dict[str, Any]:
     return {"numerator": num, "denominator": den, "value": value, "target": target,
-            "met": value is not None and value >= target}
+            "met": (value is not None and value >= target) if met is None else met}
+
+
+def reserve_ratio(reserve_total: Decimal, annual_total: Decimal, target: Decimal) -> dict[str, Any]:
+    """policy R5: reserve ≥ target × annual, decided on the exact amounts (never on the
+    rounded ratio: 4.995 is not 5); the value is shown to 4 places, with its base."""
+    met = bool(annual_total) and reserve_total >= target * annual_total
+    value = (reserve_total / annual_total).quantize(Decimal("0.0001"), ROUND_DOWN) \
+        if annual_total else None
+    out = _rate(money_str(reserve_total), money_str(annual_total), value, target, met)
+    out["base"] = {"reserve_total": money_str(reserve_total),
+                   "annual_total": money_str(annual_total),
+                   "required_reserve": money_str(target * annual_total),
+                   "rule": "储备库总投资 ≥ 目标倍数 × 年度建设项目总投资（按精确值判定）"}
+    return out
+
+
+def municipal_targets(m: dict[str, int], closed: bool) -> dict[str, dict[str, Any]]:
+    """policy R11: every municipal continued project basically completed, every municipal new
+    one started, within the year — met, pending (the year runs) or missed (the year closed)."""
+    out = {}
+    for name, done, of in (("continued_completed", m["continued_completed"], m["continued"]),
+                           ("new_started", m["new_started"], m["new"])):
+        met = done >= of
+        out[name] = {"numerator": done, "denominator": of, "target": of, "met": met,
+                     "status": "met" if met else ("missed" if closed else "pending")}
+    return out
 
 
 async def _key_actuals(session: AsyncSession, params: dict) -> dict[str, Any]:
@@ -149,7 +179,6 @@ async def summary(session: AsyncSession, *, principal: Principal, year: int,
     ratio_target = (declared and declared.reserve_ratio_target) or settings.reserve_ratio_target
     county_n, county_started = k["county"]
     start_rate = (Decimal(county_started) / county_n).quantize(Decimal("0.0001")) if county_n else None
-    ratio = (reserve.total / annual.total).quantize(Decimal("0.01")) if annual.total else None
     completion = await _completion(session, params, year, limit)
     named = [dict(r._mapping) for r in (await session.execute(_NAMED, params)).all()]
     on = today()
@@ -168,11 +197,12 @@ async def summary(session: AsyncSession, *, principal: Principal, year: int,
         "by_level": {lv: _fig(*agg["level"].get(lv, [0, ZERO])) for lv in LEVELS_ZH},
         "by_band": {b: _fig(*agg["band"].get(b, [0, ZERO])) for b in SCALE_BANDS_ZH},
         "by_category": {c: _fig(*agg["category"].get(c, [0, ZERO])) for c in CATEGORIES_ZH},
-        "municipal": k["municipal"], "annual": _fig(annual.n, annual.total),
+        "municipal": k["municipal"],
+        "municipal_targets": municipal_targets(k["municipal"], on > end),
+        "annual": _fig(annual.n, annual.total),
         "reserve": _fig(reserve.n, reserve.total),
         "county_start_rate": _rate(county_started, county_n, start_rate, start_target),
-        "reserve_ratio": _rate(money_str(reserve.total), money_str(annual.total), ratio,
-                               ratio_target),
+        "reserve_ratio": reserve_ratio(reserve.total, annual.total, ratio_target),
         **completion, "named_target_counts": counts, "named_targets": named_items[:limit],
     }
     out["mismatches"] = mismatches(declared, out) if declared else []
@@ -184,7 +214,10 @@ async def _completion(session: AsyncSession, params: dict, year: int, limit: int
     s = registry_settings()
     bind = {**params, "ym": f"{year}-12", "closed": today() > params["end"],
             "basic": s.r9_basic_completion_pct, "new_mid": s.r9_new_mid_pct,
-            "new_large": s.r9_new_large_pct, "cont_large": s.r9_continued_large_pct}
+            "new_large": s.r9_new_large_pct, "cont_large": s.r9_continued_large_pct,
+            # policy R9: the amount thresholds (万元; ≤ is "以下", > is "以上" of the text)
+            "new_basic_max": s.r9_new_basic_max, "cont_basic_max": s.r9_continued_basic_max,
+            "new_large_above": s.r9_new_large_above}
     counts = {"met": 0, "behind": 0, "missed": 0}
     rows = (await session.execute(_COMPLETION, {**bind, "limit": max(limit, 1)})).all()
     if rows:  # the status counts ride on every row (one pass over the annual projects)

@@ -31,11 +31,12 @@ def milestones(p: Project, on: date | None = None) -> list[dict[str, Any]]:
         return []
     on = on or today()
     dates = p.stage_dates or {}
-    reached = {
-        "build": dates.get("completed"),
-        "operate": dates.get("effective"),
-        "capacity": p.capacity_reached_on.isoformat() if p.capacity_reached_on else None,
-    }
+    effective = dates.get("effective")  # 达效: at capacity, so operating too
+    operating = p.operation_started_on.isoformat() if p.operation_started_on else effective
+    capacity = p.capacity_reached_on.isoformat() if p.capacity_reached_on else effective
+    # 投运 (in operation) and 达产达效 (at design capacity) are separate facts: a plant that
+    # runs below capacity has met year two, not year three
+    reached = {"build": dates.get("completed"), "operate": operating, "capacity": capacity}
     labels = {"build": "一年建设（竣工）", "operate": "两年投运", "capacity": "三年达产达效"}
     out = []
     for years, key in ((1, "build"), (2, "operate"), (3, "capacity")):
@@ -71,8 +72,11 @@ def project_dict(p: Project, on: date | None = None) -> dict[str, Any]:
         "total_investment": p.total_investment, "government_investment": p.government_investment,
         "scale_band": p.scale_band, "libraries": [membership_out(m) for m in p.memberships],
         "stage": p.stage, "stage_dates": p.stage_dates or {},
-        "start_conditions_met_on": p.start_conditions_met_on, "planned_start": p.planned_start,
+        "start_conditions_met_on": p.start_conditions_met_on,
+        "approval_kind": p.approval_kind, "approval_level": p.approval_level,
+        "approval_authority": p.approval_authority, "planned_start": p.planned_start,
         "planned_finish": p.planned_finish, "actual_start": p.actual_start,
+        "operation_started_on": p.operation_started_on,
         "capacity_reached_on": p.capacity_reached_on, "tags": list(p.tags or []),
         "major_industrial": p.major_industrial, "milestones": milestones(p, on),
         "targets": [target_out(t, on) for t in p.targets], "latest_progress": latest,

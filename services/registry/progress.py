@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.access import require_write
@@ -182,8 +182,38 @@ async def list_progress(session: AsyncSession, project_id: uuid.UUID) -> list[Pr
     return list(rows)
 
 
-async def missing_months(session: AsyncSession, project_id: uuid.UUID) -> list[str]:
-    rows = await session.scalars(select(MissingReport.month).where(
-        MissingReport.project_id == project_id, MissingReport.resolved_on.is_(None))
-        .order_by(MissingReport.month))
-    return list(rows)
+def last_closed_month(on: date) -> str:
+    """The latest month whose report deadline has passed on ``on`` (policy R6)."""
+    month = previous_month(on.strftime("%Y-%m"))
+    return month if on > deadline(month) else previous_month(month)
+
+
+# policy R6: every month a project spent (part of) in a library, up to the last month whose
+# deadline has passed, without a current report — not only last month's (an imported or
+# back-dated project, or a day the job did not run, hides no gap)
+MISSING_SQL = text("""
+SELECT DISTINCT m.project_id, to_char(g.month, 'YYYY-MM') AS month
+FROM registry.memberships m
+CROSS JOIN LATERAL generate_series(
+    date_trunc('month', m.since),
+    date_trunc('month', LEAST(coalesce(m.until, :last_end), :last_end)),
+    interval '1 month') AS g(month)
+WHERE m.since <= :last_end AND (CAST(:project_id AS uuid) IS NULL OR m.project_id = :project_id)
+  AND NOT EXISTS (SELECT 1 FROM registry.progress_reports r
+                  WHERE r.project_id = m.project_id AND r.current
+                    AND r.month = to_char(g.month, 'YYYY-MM'))
+ORDER BY 1, 2""")
+
+
+async def missing(session: AsyncSession, on: date,
+                  project_id: uuid.UUID | None = None) -> list[tuple[uuid.UUID, str]]:
+    last = last_closed_month(on)
+    rows = await session.execute(MISSING_SQL, {"last_end": month_end(last),
+                                               "project_id": project_id})
+    return [(r.project_id, r.month) for r in rows]
+
+
+async def missing_months(session: AsyncSession, project_id: uuid.UUID,
+                         on: date | None = None) -> list[str]:
+    """policy R6, computed on read: every missing month since the project entered a library."""
+    return [month for _, month in await missing(session, on or today(), project_id)]

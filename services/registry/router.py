@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFile
 
@@ -41,9 +41,12 @@ def project_filter(
     stage: Annotated[Stage | None, Query(description="阶段")] = None,
     year: Annotated[int | None, Query(ge=1990, le=2100, description="年度：该年内在库")] = None,
     q: Annotated[str | None, Query(max_length=100, description="名称或代码关键字")] = None,
+    milestone: Annotated[Literal["met", "missed"] | None, Query(
+        description="一二三节点（R10）：met 按期达到 / missed 逾期未达到（每日任务记录）")] = None,
 ) -> ProjectFilter:
     return ProjectFilter(library=library, level=level, kind=kind, category=category,
-                         scale_band=scale_band, unit=unit, tags=tag, stage=stage, year=year, q=q)
+                         scale_band=scale_band, unit=unit, tags=tag, stage=stage, year=year, q=q,
+                         milestone=milestone)
 
 
 Filter = Annotated[ProjectFilter, Depends(project_filter)]

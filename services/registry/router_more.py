@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Path, Query, UploadFile
+from fastapi import APIRouter, File, Form, Header, Path, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
-from services.registry import dossier, dossier_xlsx, photos, plans, progress, rules
+from services.registry import documents, dossier, dossier_xlsx, photos, plans, progress, rules
 from services.registry.excel import XLSX
 from services.registry.present import project_out
 from services.registry.schemas import ProjectOut
@@ -64,12 +65,35 @@ async def upload_photo(project_id: uuid.UUID, month: Month, session: DbSession,
                                   month=month, upload=file)
 
 
-@router.get("/files/{file_id}", tags=["progress"], summary="下载文件（进度照片）",
+@router.get("/files/{file_id}", tags=["progress"], summary="下载文件（进度照片、项目文件）",
             response_class=FileResponse)
 async def download(file_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal):
-    photo, path = await photos.get_photo(session, principal=principal, photo_id=file_id)
-    return FileResponse(path, media_type=photo.content_type,
-                        headers={"ETag": f'"{photo.sha256}"', "Cache-Control": "private, max-age=3600"})
+    stored, path = await documents.get_file(session, principal=principal, file_id=file_id)
+    return FileResponse(path, media_type=stored.content_type,
+                        headers={"ETag": f'"{stored.sha256}"', "Cache-Control": "private, max-age=3600"})
+
+
+@router.post("/projects/{project_id}/documents", status_code=201,
+             response_model=documents.DocumentOut, tags=["projects"],
+             summary="上传项目文件：批复、证照、合同（R7 一项一档）")
+async def upload_document(
+        project_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal,
+        file: Annotated[UploadFile, File(description="PDF/OFD/docx/xlsx/JPEG/PNG/WebP")],
+        doc_type: Annotated[documents.DocType, Form(description="批复/证照/合同/其他")],
+        title: Annotated[str, Form(min_length=2, max_length=200, description="文件名称")],
+        issuer: Annotated[str | None, Form(max_length=200, description="出具单位")] = None,
+        issued_on: Annotated[date | None, Form(description="出具日期")] = None,
+        doc_number: Annotated[str | None, Form(max_length=100, description="文号或证号")] = None):
+    return await documents.add_document(
+        session, principal=principal, project_id=project_id, doc_type=doc_type, title=title,
+        issuer=issuer, issued_on=issued_on, doc_number=doc_number, upload=file)
+
+
+@router.get("/projects/{project_id}/documents", response_model=list[documents.DocumentOut],
+            tags=["projects"], summary="项目文件列表（R7）")
+async def list_documents(project_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal):
+    project = await get_project(session, principal=principal, project_id=project_id)
+    return await documents.list_documents(session, project.id)
 
 
 @router.post("/projects/{project_id}/revocation", response_model=ProjectOut, tags=["projects"],

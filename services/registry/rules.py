@@ -7,19 +7,19 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.codes import stage_index
 from services.registry.config import registry_settings
-from services.registry.models import Membership, MissingReport, ProgressReport, Project, pipeline
-from services.registry.present import snapshot
-from services.registry.progress import deadline, month_end, month_start, previous_month
+from services.registry.models import MilestoneRecord, MissingReport, Project, pipeline
+from services.registry.present import milestones, snapshot
+from services.registry.progress import deadline, missing
 from services.registry.schemas_progress import RevocationIn
 from services.registry.service import get_project
 from shared.clock import today
-from shared.errors import Conflict
+from shared.errors import Conflict, InvalidInput
 from shared.identity import SYSTEM_PRINCIPAL, Principal
 
 
@@ -30,34 +30,29 @@ def add_months(d: date, months: int) -> date:
 
 
 async def flag_missing_reports(session: AsyncSession, on: date) -> int:
-    """policy R6: after the deadline, every project in a library during the month without its
-    report is flagged once, with a ``project.report_missing`` event."""
-    month = previous_month(on.strftime("%Y-%m"))
-    if on <= deadline(month):
-        return 0
-    in_library = exists().where(and_(
-        Membership.project_id == Project.id, Membership.since <= month_end(month),
-        or_(Membership.until.is_(None), Membership.until >= month_start(month))))
-    reported = exists().where(and_(ProgressReport.project_id == Project.id,
-                                   ProgressReport.month == month))
-    candidates = select(Project.id, Project.unit_id).where(in_library, ~reported)
-    rows = (await session.execute(candidates)).all()
-    if not rows:
+    """policy R6: every month a project was in a library without its report after that
+    month's deadline is flagged once, with a ``project.report_missing`` event — all of them,
+    not only last month's, so a back-dated project or a day the job missed hides no gap."""
+    found = await missing(session, on)
+    if not found:
         return 0
     inserted = await session.execute(
         insert(MissingReport)
-        .values([{"project_id": r.id, "month": month, "flagged_on": on} for r in rows])
+        .values([{"project_id": pid, "month": month, "flagged_on": on} for pid, month in found])
         .on_conflict_do_nothing()
-        .returning(MissingReport.project_id))
-    new_ids = {r[0] for r in inserted}
-    for r in rows:
-        if r.id in new_ids:
-            payload = {"project_id": r.id, "unit_id": r.unit_id, "month": month,
-                       "deadline": deadline(month)}
-            await pipeline.emit(session, "project.report_missing", payload, key=str(r.id))
-            await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=r.id,
-                                 action="report_missing", after=payload)
-    return len(new_ids)
+        .returning(MissingReport.project_id, MissingReport.month))
+    new = sorted((r[0], r[1]) for r in inserted)
+    if not new:
+        return 0
+    units = dict((await session.execute(select(Project.id, Project.unit_id).where(
+        Project.id.in_({pid for pid, _ in new})))).all())
+    for pid, month in new:
+        payload = {"project_id": pid, "unit_id": units[pid], "month": month,
+                   "deadline": deadline(month)}
+        await pipeline.emit(session, "project.report_missing", payload, key=str(pid))
+        await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=pid,
+                             action="report_missing", after=payload)
+    return len(new)
 
 
 def _payload(p: Project, due: date) -> dict[str, Any]:
@@ -70,9 +65,17 @@ def substantive_progress(p: Project) -> bool:
     return p.actual_start is not None or stage_index(p.stage) >= stage_index("started")
 
 
+def period_end(conditions_met_on: date, months: int) -> date:
+    """policy R13, 民法典 arts. 200–203: the day the conditions are met is not counted; a
+    period of months ends at the end of the day with the same number that many months later
+    (or that month's last day). Revocation is possible from the next day on."""
+    return add_months(conditions_met_on, months)
+
+
 async def check_revocations(session: AsyncSession, on: date) -> dict[str, int]:
-    """policy R13: start conditions met two months ago without substantive progress → warn
-    N days before, then ``revocation_due``; progress made meanwhile clears the flag."""
+    """policy R13: county-approved/filed projects whose start conditions were met and whose
+    two-month period has run out without substantive progress → warn N days before the
+    period's last day, ``revocation_due`` from the day after it; progress clears the flag."""
     settings = registry_settings()
     months, warn = settings.revocation_months, settings.revocation_warning_days
     cutoff = add_months(on + timedelta(days=warn), -months) + timedelta(days=3)
@@ -80,21 +83,24 @@ async def check_revocations(session: AsyncSession, on: date) -> dict[str, int]:
         or_(Project.revocation_state.in_(("warned", "due")),
             and_(Project.start_conditions_met_on.is_not(None),
                  Project.start_conditions_met_on <= cutoff,
+                 Project.approval_level == "county",
                  Project.revocation_state.is_(None),
                  Project.actual_start.is_(None))))
         .with_for_update(skip_locked=True))
     counts = {"warned": 0, "due": 0, "cleared": 0}
     for p in rows:
         before = {"state": p.revocation_state, "due_on": p.revocation_due_on}
-        if substantive_progress(p) or p.start_conditions_met_on is None:
+        if substantive_progress(p) or p.start_conditions_met_on is None \
+                or p.approval_level != "county":
             p.revocation_state, p.revocation_due_on = None, None
             counts["cleared"] += 1
+            why = "已实质性开工" if substantive_progress(p) else "非县级核准/备案项目或无开工条件日期"
             await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=p.id,
                                  action="revocation_cleared", before=before,
-                                 after={"state": None}, reason="已实质性开工")
+                                 after={"state": None}, reason=why)
             continue
-        due = add_months(p.start_conditions_met_on, months)
-        if on >= due and p.revocation_state != "due":
+        due = period_end(p.start_conditions_met_on, months)
+        if on > due and p.revocation_state != "due":
             state, event = "due", "project.revocation_due"
         elif on >= due - timedelta(days=warn) and p.revocation_state is None:
             state, event = "warned", "project.revocation_warning"
@@ -119,9 +125,14 @@ async def confirm_revocation(session: AsyncSession, *, principal: Principal,
     if p.revocation_state != "due":
         raise Conflict("该项目未到收回期限（须先由每日检查标记为 revocation_due）",
                        code="project.revocation_not_due", state=p.revocation_state)
+    revoked_on = data.on or today()
+    if p.revocation_due_on is not None and revoked_on <= p.revocation_due_on:
+        raise InvalidInput(f"期间至 {p.revocation_due_on} 届满，收回日期须在其后（民法典第200–203条）",
+                           code="project.revocation_too_early",
+                           fields=[{"field": "on", "message": "收回日期不晚于期间最后一日"}])
     before = snapshot(p)
     p.revocation_state = "revoked"
-    p.revoked_on = data.on or today()
+    p.revoked_on = revoked_on
     await session.flush()
     after = snapshot(p)
     await pipeline.audit(session, principal, entity="project", entity_id=p.id, action="revoke",
@@ -135,8 +146,39 @@ async def confirm_revocation(session: AsyncSession, *, principal: Principal,
     return p
 
 
+async def record_milestones(session: AsyncSession, on: date) -> int:
+    """policy R10: each milestone of a major industrial project is recorded met (reached by its
+    date) or missed (its date passed unreached) once, with a ``project.milestone_met`` /
+    ``project.milestone_missed`` event; the list filters on the records."""
+    projects = (await session.scalars(select(Project).where(
+        Project.major_industrial.is_(True),
+        or_(Project.actual_start.is_not(None), Project.planned_start.is_not(None))))).all()
+    known = {(r.project_id, r.key) for r in (await session.execute(
+        select(MilestoneRecord.project_id, MilestoneRecord.key).where(
+            MilestoneRecord.project_id.in_([p.id for p in projects])))).all()}
+    count = 0
+    for p in projects:
+        for m in milestones(p, on):
+            if m["status"] == "pending" or (p.id, m["key"]) in known:
+                continue
+            session.add(MilestoneRecord(project_id=p.id, key=m["key"], due_on=m["due_on"],
+                                        reached_on=m["reached_on"], status=m["status"],
+                                        recorded_on=on))
+            payload = {"project_id": p.id, "project_code": p.project_code, "unit_id": p.unit_id,
+                       "milestone": m["key"], "label": m["label"], "due_on": m["due_on"],
+                       "reached_on": m["reached_on"], "status": m["status"]}
+            await pipeline.emit(session, f"project.milestone_{m['status']}", payload,
+                                key=str(p.id))
+            await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=p.id,
+                                 action=f"milestone_{m['status']}", after=payload)
+            count += 1
+    await session.flush()
+    return count
+
+
 async def run_daily(session: AsyncSession, on: date | None = None) -> dict[str, Any]:
     on = on or today()
     result: dict[str, Any] = await check_revocations(session, on)
     result["missing_reports"] = await flag_missing_reports(session, on)
+    result["milestones"] = await record_milestones(session, on)
     return result

@@ -23,6 +23,8 @@ Library = Literal["reserve", "annual", "key"]
 Kind = Literal["new", "continued"]
 Level = Literal["provincial", "municipal", "county"]
 Stage = Literal["signed", "landed", "started", "under_construction", "completed", "effective"]
+ApprovalKind = Literal["approval", "filing"]
+ApprovalLevel = Literal["national", "provincial", "municipal", "county"]
 TargetKind = Literal["start", "progress", "complete", "custom"]
 ScaleBand = Literal["small", "medium", "large"]
 
@@ -125,9 +127,17 @@ class _ProjectFields(BaseModel):
     work_plan: str | None = Field(None, max_length=4000, description="推进方案（一套方案）")
     follow_owner: Name | None = Field(None, max_length=60, description="一抓到底责任人")
     start_conditions_met_on: date | None = Field(None, description="具备开工条件日期（policy R13）")
+    approval_kind: ApprovalKind | None = Field(
+        None, description="立项方式：approval 核准 / filing 备案（policy R13）")
+    approval_level: ApprovalLevel | None = Field(
+        None, description="核准/备案机关层级：national 国家 / provincial 省 / municipal 市 / county 县"
+                          "（“用而不建即收回”只适用于县级，policy R13）")
+    approval_authority: str | None = Field(None, max_length=200,
+                                           description="核准/备案机关，如“县行政审批服务管理局”")
     planned_start: date | None = Field(None, description="计划开工日期")
     planned_finish: date | None = Field(None, description="计划竣工日期")
     actual_start: date | None = Field(None, description="实际开工日期")
+    operation_started_on: date | None = Field(None, description="投运日期（policy R10 两年投运）")
     capacity_reached_on: date | None = Field(None, description="达产达效日期（policy R10）")
 
     @field_validator("carrying_unit_credit_code")
@@ -144,7 +154,7 @@ class _ProjectFields(BaseModel):
 
 class ProjectIn(_ProjectFields):
     project_code: str = Field(
-        max_length=40, description="项目代码（GB/T 40058-2021 24 位，或旧版 YYYY-AAAAAA-BB-CC-NNNNNN）")
+        max_length=40, description="项目代码（GB/T 40058-2021，如 2020-330327-48-01-167360）")
     name: Name = Field(min_length=2, max_length=200, description="项目名称")
     unit_id: str = Field(max_length=40, description="责任乡镇或部门")
     category: Category = Field(
@@ -240,7 +250,8 @@ class LatestProgress(BaseModel):
 
 class Revocation(BaseModel):
     state: Literal["warned", "due", "revoked"] | None = Field(description="policy R13 状态")
-    due_on: date | None = Field(description="满两个月期限")
+    due_on: date | None = Field(
+        description="两个月期间的最后一日（民法典第200–203条：起算日不计入）；次日起可收回")
     revoked_on: date | None = Field(description="收回日期")
 
 
@@ -259,14 +270,19 @@ class ProjectOut(BaseModel):
     category: Category = Field(description="类别")
     total_investment: Money = Field(description="总投资（万元）")
     government_investment: bool = Field(description="政府投资项目")
-    scale_band: ScaleBand = Field(description="规模档：small <3000万 / medium 3000–5000万 / large >5000万")
+    scale_band: ScaleBand = Field(
+        description="规模档：small ≤3000万 / medium 3000–5000万（不含两端）/ large ≥5000万（R3，可配置）")
     libraries: list[MembershipOut] = Field(description="子库成员关系（含历史）")
     stage: Stage = Field(description="当前阶段")
     stage_dates: dict[str, date] = Field(description="各阶段到达日期")
     start_conditions_met_on: date | None = Field(description="具备开工条件日期")
+    approval_kind: ApprovalKind | None = Field(description="立项方式：核准/备案")
+    approval_level: ApprovalLevel | None = Field(description="核准/备案机关层级")
+    approval_authority: str | None = Field(description="核准/备案机关")
     planned_start: date | None = Field(description="计划开工")
     planned_finish: date | None = Field(description="计划竣工")
     actual_start: date | None = Field(description="实际开工")
+    operation_started_on: date | None = Field(description="投运日期")
     capacity_reached_on: date | None = Field(description="达产达效日期")
     tags: list[str] = Field(description="标签")
     major_industrial: bool = Field(description="重大产业项目")
@@ -295,3 +311,6 @@ class CodeLookup(BaseModel):
     libraries: list[MembershipOut] = Field(description="当前所在子库及入库日期")
     history: list[MembershipOut] = Field(description="历史子库成员关系")
     since: date | None = Field(description="连续在库起始日期（最早的当前入库日期）")
+    qualification_revoked: bool = Field(
+        description="审批（核准/备案）手续与用地指标是否已因“用而不建”收回（policy R13）")
+    revoked_on: date | None = Field(description="收回日期")

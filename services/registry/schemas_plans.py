@@ -71,6 +71,27 @@ class RateCheck(BaseModel):
     met: bool = Field(description="是否达标")
 
 
+class RatioBase(BaseModel):
+    reserve_total: str = Field(description="储备库总投资（万元）")
+    annual_total: str = Field(description="年度建设项目总投资（万元）")
+    required_reserve: str = Field(description="达标所需储备总投资 = 目标倍数 × 年度总投资（万元）")
+    rule: str = Field(description="判定规则")
+
+
+class ReserveRatioCheck(RateCheck):
+    value: Decimal | None = Field(description="倍数（截至 4 位小数，仅供展示；达标按精确值判定）")
+    base: RatioBase = Field(description="判定所用的基数（R5）")
+
+
+class MunicipalTarget(BaseModel):
+    numerator: int = Field(description="已完成个数（续建基本建成 / 新建已开工）")
+    denominator: int = Field(description="应完成个数（该组全部市级重点项目）")
+    target: int = Field(description="目标个数")
+    met: bool = Field(description="是否达标")
+    status: Literal["met", "missed", "pending"] = Field(
+        description="met 已达标 / missed 年度结束未达标 / pending 年内尚未达标")
+
+
 class CompletionItem(BaseModel):
     project_id: uuid.UUID = Field(description="项目 ID")
     project_code: str = Field(description="项目代码")
@@ -104,10 +125,12 @@ class PlanSummary(BaseModel):
     by_category: dict[str, ActualFigure] = Field(description="按类别")
     municipal: dict[str, int] = Field(
         description="市级：续建/新开工个数，续建已竣工、新开工已开工个数（R11）")
+    municipal_targets: dict[str, MunicipalTarget] = Field(
+        description="市级目标：continued_completed 续建基本建成、new_started 新建开工（R11）")
     annual: ActualFigure = Field(description="年度建设项目")
     reserve: ActualFigure = Field(description="储备项目")
     county_start_rate: RateCheck = Field(description="县级重点项目开工率（目标 83%，R11）")
-    reserve_ratio: RateCheck = Field(description="储备/年度投资倍数（目标 5 倍，R5）")
+    reserve_ratio: ReserveRatioCheck = Field(description="储备/年度投资倍数（目标 5 倍，R5）")
     completion_counts: dict[str, int] = Field(description="年末完成目标各状态个数（R9）")
     completion_targets: list[CompletionItem] = Field(
         description="年度项目年末目标（按 limit 截取，未达标在前）")

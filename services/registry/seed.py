@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.codes import make_project_code, uscc_check_char
+from services.registry.codes import org_code_check_char, uscc_check_char
 from services.registry.models import Plan, ProgressReport, pipeline
 from services.registry.progress import report_payload
 from services.registry.schemas import ProjectIn
@@ -26,13 +26,14 @@ from shared.identity import Principal, Role
 
 SEED = Principal(subject="seed", role=Role.system, name="演示数据")
 MONTHS = ["2023-03", "2023-04", "2023-05", "2023-06", "2023-07", "2023-08"]
-ZIKE = ("枝柯新材料有限公司", "91140000MA0C1XY832")
+ZIKE = ("枝柯新材料有限公司", "91140000MA0C1XY858")
 COMPANY_SUFFIX = ["能源", "新材料", "建设", "实业", "发展", "科技"]
 
 
 def credit(rnd: random.Random) -> str:
     chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    body = "91140521" + "".join(rnd.choice(chars) for _ in range(9))
+    org = "MA" + "".join(rnd.choice(chars) for _ in range(6))
+    body = "91140521" + org + org_code_check_char(org)  # GB 11714 check, then GB 32100
     return body + uscc_check_char(body)
 
 
@@ -42,9 +43,9 @@ def _key_inputs(rnd: random.Random) -> list[tuple[ProjectIn, str | None]]:
         since = date(2022, 1, 10) if kind == "continued" else date(2023, 1, 10)
         company = ZIKE if i == 2 else (f"晋{name[:2]}{rnd.choice(COMPANY_SUFFIX)}有限公司", credit(rnd))
         data = {
-            "project_code": make_project_code(2022 if kind == "continued" else 2023, 1 + i % 12,
-                                              "140521", "44", "01" if cat == "industrial" else "02",
-                                              f"{i:07d}"),
+            # GB/T 40058-2021 form; 140521 沁水县 (the check character is not validated)
+            "project_code": f"{2022 if kind == 'continued' else 2023}-140521-44-"
+                            f"{'01' if cat == 'industrial' else '02'}-{i:05d}{i % 10}",
             "name": name, "unit_id": unit, "category": cat, "total_investment": str(amount),
             "carrying_unit_name": company[0], "carrying_unit_credit_code": company[1],
             "contact_leader": ["韩振东", "赵国庆", "孙丽萍"][i % 3], "team": f"{name}工作专班",
@@ -61,13 +62,14 @@ def _key_inputs(rnd: random.Random) -> list[tuple[ProjectIn, str | None]]:
         else:
             data.update(stage="landed", stage_on="2023-03-01")
             if i in (13, 31):  # start conditions met in April, still not started: policy R13
-                data["start_conditions_met_on"] = "2023-04-10"
-        if i == 11:
-            data["targets"] = [{"name": "6月15日前实质性开工", "kind": "start",
-                                "due_on": "2023-06-15"}]
-        if level == "provincial":
+                data.update(start_conditions_met_on="2023-04-10", approval_kind="filing",
+                            approval_level="county", approval_authority="县行政审批服务管理局")
+        if i == 1:  # policy R11, as the seed names it: 年内完成50%以上建设任务
             data["targets"] = [{"name": "年内完成建设任务50%以上", "kind": "progress",
                                 "due_on": "2023-12-31", "threshold_pct": "50"}]
+        if i == 2:  # policy R11: 6月中旬实质性开工 — 中旬 ends on the 20th
+            data["targets"] = [{"name": "6月中旬实质性开工", "kind": "start",
+                                "due_on": "2023-06-20"}]
         out.append((ProjectIn.model_validate(data), start))
     return out
 
@@ -80,7 +82,7 @@ def _reserve_inputs(rnd: random.Random, annual_total: Decimal) -> list[ProjectIn
         place, (kind, cat) = RESERVE_PLACES[i % len(RESERVE_PLACES)], RESERVE_KINDS[i % len(RESERVE_KINDS)]
         amount = (raw * scale).quantize(Decimal(1))
         out.append(ProjectIn.model_validate({
-            "project_code": make_project_code(2022, 1 + i % 12, "140521", "44", "03", f"R{i:06d}"),
+            "project_code": f"2022-140521-44-03-{90000 + i:05d}{i % 10}",
             "name": f"{place}{kind}（储备）", "unit_id": UNITS[i % len(UNITS)], "category": cat,
             "total_investment": str(amount), "government_investment": cat != "industrial",
             "libraries": [{"library": "reserve", "since": f"2022-{1 + i % 12:02d}-15"}],

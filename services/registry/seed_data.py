@@ -9,9 +9,11 @@ from __future__ import annotations
 
 KEY_PROJECTS = [
     # provincial (2)
-    ("晋阳煤层气综合利用及新材料产业园", "industrial", 850000, "provincial", "continued",
+    # the seed names both provincial projects and their targets (policy R11): 心言 ≥ 50 % of
+    # its construction this year, 枝柯 substantively started by mid-June (6月中旬)
+    ("心言生物黑木耳产业发展综合开发一期项目", "industrial", 850000, "provincial", "continued",
      "town-nanchuan", "2021-09-18", ["园区", "新材料", "重大产业"]),
-    ("枝柯高性能碳纤维一体化项目", "industrial", 620000, "provincial", "new", "town-qingshi",
+    ("枝柯煤化工新材料工业园区", "industrial", 620000, "provincial", "new", "town-qingshi",
      "2023-04-20", ["新材料", "重大产业", "招商引资"]),
     # municipal continued (5)
     ("东河百万吨级绿色焦化升级改造", "industrial", 410000, "municipal", "continued",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -26,8 +27,30 @@ from shared.units import require_unit
 
 SIMPLE_FIELDS = ("name", "category", "government_investment", "carrying_unit_name",
                  "carrying_unit_credit_code", "contact_leader", "team", "work_plan",
-                 "follow_owner", "start_conditions_met_on", "planned_start", "planned_finish",
-                 "actual_start", "capacity_reached_on", "major_industrial")
+                 "follow_owner", "start_conditions_met_on", "approval_kind", "approval_level",
+                 "approval_authority", "planned_start", "planned_finish",
+                 "actual_start", "operation_started_on", "capacity_reached_on", "major_industrial")
+
+
+# policy R14 "four ones" (一个项目、一套班子、一套方案、一抓到底): required of key projects
+FOUR_ONES = {"contact_leader": "包联领导", "carrying_unit_name": "项目承载单位",
+             "team": "工作专班（一套班子）", "work_plan": "推进方案（一套方案）"}
+
+
+def four_ones_missing(project: Any, memberships: list[Any]) -> list[str]:
+    """The four-ones fields a project in the key library lacks (optional elsewhere)."""
+    if not any(m.library == "key" and m.until is None for m in memberships):
+        return []
+    return [f for f in FOUR_ONES if not (getattr(project, f) or "").strip()]
+
+
+def require_four_ones(project: Any) -> None:
+    missing = four_ones_missing(project, project.memberships)
+    if missing:
+        names = "、".join(FOUR_ONES[f] for f in missing)
+        raise InvalidInput(f"重点项目须落实“四个一”，缺少：{names}（policy R14）",
+                           code="project.four_ones_missing",
+                           fields=[{"field": f, "message": "重点项目必填"} for f in missing])
 
 
 def lib_tags(memberships: list[Membership]) -> list[str]:
@@ -43,7 +66,8 @@ def lib_tags(memberships: list[Membership]) -> list[str]:
     return sorted(tags)
 
 
-def new_memberships(libs: list[MembershipIn], on: date) -> list[Membership]:
+def membership_values(libs: list[MembershipIn], on: date) -> list[dict[str, Any]]:
+    """The memberships as plain values (a key membership takes the annual kind)."""
     annual_kind = next((m.kind for m in libs if m.library == "annual"), None)
     out = []
     for m in libs:
@@ -51,9 +75,13 @@ def new_memberships(libs: list[MembershipIn], on: date) -> list[Membership]:
         if m.until is not None and m.until > on:
             raise InvalidInput("出库日期不能晚于今天", code="project.membership_until_future",
                                fields=[{"field": "libraries", "message": "出库日期晚于今天"}])
-        out.append(Membership(id=uuid.uuid4(), library=m.library, kind=kind, level=m.level,
-                              since=m.since or on, until=m.until))
+        out.append({"id": uuid.uuid4(), "library": m.library, "kind": kind, "level": m.level,
+                    "since": m.since or on, "until": m.until})
     return out
+
+
+def new_memberships(libs: list[MembershipIn], on: date) -> list[Membership]:
+    return [Membership(**v) for v in membership_values(libs, on)]
 
 
 def apply_memberships(project: Project, libs: list[MembershipIn], on: date) -> list[str]:
@@ -81,9 +109,13 @@ def apply_memberships(project: Project, libs: list[MembershipIn], on: date) -> l
     return notes
 
 
+def target_values(targets: list[TargetIn]) -> list[dict[str, Any]]:
+    return [{"id": uuid.uuid4(), "name": t.name, "kind": t.kind, "due_on": t.due_on,
+             "threshold_pct": t.threshold_pct, "met_on": t.met_on} for t in targets]
+
+
 def make_targets(targets: list[TargetIn]) -> list[Target]:
-    return [Target(id=uuid.uuid4(), name=t.name, kind=t.kind, due_on=t.due_on,
-                   threshold_pct=t.threshold_pct, met_on=t.met_on) for t in targets]
+    return [Target(**v) for v in target_values(targets)]
 
 
 def evaluate_targets(project: Project) -> None:
@@ -124,26 +156,42 @@ async def create_project(session: AsyncSession, *, principal: Principal, data: P
     return project
 
 
-def build_project(data: ProjectIn, principal: Principal, on: date) -> tuple[Project, StageChange]:
-    """A new Project (with memberships, stage history, targets) from validated input."""
+def derive_new(data: ProjectIn, on: date) -> SimpleNamespace:
+    """A new project as plain values, derived once from its input: ``build_project`` (API,
+    demo seed) and the xlsx import's bulk write both start here, so an imported project at
+    any stage meets its targets exactly as a created one does (policy R8, R11)."""
     stage_on = data.stage_on or on
     if stage_on > on:
         raise InvalidInput("阶段日期不能晚于今天", code="project.stage_date_future",
                            fields=[{"field": "stage_on", "message": "晚于今天"}])
-    values = data.model_dump(include=set(SIMPLE_FIELDS))
-    project = Project(id=uuid.uuid4(), project_code=data.project_code, unit_id=data.unit_id,
-                      total_investment=data.total_investment,
-                      scale_band=scale_band(data.total_investment), tags=data.tags,
-                      stage=data.stage, stage_dates={data.stage: stage_on.isoformat()},
-                      version=1, **values)
-    project.memberships = new_memberships(data.libraries, on)
-    project.lib_tags = lib_tags(project.memberships)
-    project.targets = make_targets(data.targets)
-    if stage_index(data.stage) >= stage_index("started") and project.actual_start is None:
-        project.actual_start = stage_on
-    evaluate_targets(project)
-    change = StageChange(project_id=project.id, from_stage=None, to_stage=data.stage,
-                         on_date=stage_on, actor=principal.subject, reason="入库")
+    values = {k: getattr(data, k) for k in SIMPLE_FIELDS}
+    if stage_index(data.stage) >= stage_index("started") and values["actual_start"] is None:
+        values["actual_start"] = stage_on
+    memberships = [SimpleNamespace(**m) for m in membership_values(data.libraries, on)]
+    p = SimpleNamespace(
+        id=uuid.uuid4(), project_code=data.project_code, unit_id=data.unit_id,
+        total_investment=data.total_investment, scale_band=scale_band(data.total_investment),
+        tags=data.tags, lib_tags=lib_tags(memberships),  # type: ignore[arg-type]
+        stage=data.stage, stage_dates={data.stage: stage_on.isoformat()}, stage_on=stage_on,
+        memberships=memberships,
+        targets=[SimpleNamespace(**t) for t in target_values(data.targets)], **values)
+    evaluate_targets(p)  # type: ignore[arg-type]
+    require_four_ones(p)
+    return p
+
+
+def build_project(data: ProjectIn, principal: Principal, on: date) -> tuple[Project, StageChange]:
+    """A new Project (with memberships, stage history, targets) from validated input."""
+    d = derive_new(data, on)
+    values = {k: getattr(d, k) for k in SIMPLE_FIELDS}
+    project = Project(id=d.id, project_code=d.project_code, unit_id=d.unit_id,
+                      total_investment=d.total_investment, scale_band=d.scale_band, tags=d.tags,
+                      stage=d.stage, stage_dates=d.stage_dates, version=1, **values)
+    project.memberships = [Membership(**vars(m)) for m in d.memberships]
+    project.lib_tags = d.lib_tags
+    project.targets = [Target(**vars(t)) for t in d.targets]
+    change = StageChange(project_id=project.id, from_stage=None, to_stage=d.stage,
+                         on_date=d.stage_on, actor=principal.subject, reason="入库")
     return project, change
 
 
@@ -230,6 +278,7 @@ async def patch_project(session: AsyncSession, *, principal: Principal, project_
         stage_change = transition(project, data.stage, data.stage_on or on, principal, reason)
         session.add(stage_change)
     _check_dates(project)
+    require_four_ones(project)
     evaluate_targets(project)
     project.updated_at = clock.now()
     try:

@@ -15,7 +15,6 @@ from services.gateway.config import gateway_settings
 from services.gateway.crypto import SHA256, signed_headers
 from services.gateway.models import User
 from services.gateway.seed import DEMO_APP_KEYS
-from services.registry.codes import make_project_code
 from shared.db import job_session
 from tests.conftest import REDIS_URL
 from tests.servers import free_port
@@ -24,7 +23,7 @@ PASSWORD = "Gw@test2026"
 
 
 def project_body(uniq: str, unit: str = "town-chengguan", **over) -> dict:
-    data = {"project_code": make_project_code(2023, 3, "140521", "44", "01", uniq[:7].upper()),
+    data = {"project_code": f"2023-140521-44-01-{int(uniq[:7], 16) % 10**6:06d}",
             "name": f"网关测试项目{uniq}", "unit_id": unit, "category": "industrial",
             "total_investment": "1200"}
     return data | over

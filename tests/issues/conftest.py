@@ -11,7 +11,7 @@ from sqlalchemy import select
 from services.issues.models import pipeline
 from shared.db import job_session
 
-QIYE_CODE = "91140000MA0C1XY832"  # the demo enterprise user's credit code
+QIYE_CODE = "91140000MA0C1XY858"  # the demo enterprise user's credit code
 
 
 def code_for(uniq: str) -> str:

@@ -9,20 +9,25 @@ import socket
 
 import pytest
 
-from services.registry.codes import make_project_code, uscc_check_char
+from services.registry.codes import org_code_check_char, uscc_check_char
 from shared.settings import get_settings
 
 
 def new_code(uniq: str) -> str:
-    """A fresh valid GB/T 40058-2021 code (serial from the test's unique hex)."""
-    serial = hashlib.sha256(uniq.encode()).hexdigest()[:7].upper()
-    return make_project_code(2023, 3, "140521", "44", "01", serial)
+    """A fresh GB/T 40058-2021 code of 沁水县 (140521), 2023 (its department, random digits and
+    check character from the test's unique hex; the check character is not validated)."""
+    n = int(hashlib.sha256(uniq.encode()).hexdigest()[:12], 16)
+    dept, rest = 1 + n % 99, n // 99
+    check = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[rest % 36]
+    return f"2023-140521-{dept:02d}-01-{rest // 36 % 100_000:05d}{check}"
 
 
 def credit_code(seed: str) -> str:
+    """A fresh credit code of the 沁水 register: GB 11714 and GB 32100 check characters."""
     rnd = random.Random(seed)
     chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    body = "91140521" + "".join(rnd.choice(chars) for _ in range(9))
+    org = "MA" + "".join(rnd.choice(chars) for _ in range(6))
+    body = "91140521" + org + org_code_check_char(org)
     return body + uscc_check_char(body)
 
 
@@ -30,6 +35,9 @@ def body(uniq: str, **over) -> dict:
     data = {
         "project_code": new_code(uniq), "name": f"测试项目{uniq}", "unit_id": "town-chengguan",
         "category": "industrial", "total_investment": "4200.5",
+        # policy R14 四个一, required of key projects (harmless elsewhere)
+        "contact_leader": "韩振东", "carrying_unit_name": "晋城关建设有限公司",
+        "team": "项目工作专班", "work_plan": "挂图作战，按月调度",
     }
     data.update(over)
     return data

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from tests.registry.conftest import approvals_unreachable
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-SHEETS = ["项目概况", "月度进度", "照片", "审批", "问题", "变更记录", "说明"]
+SHEETS = ["项目概况", "月度进度", "照片", "文件", "审批", "问题", "变更记录", "说明"]
 LIBS = [{"library": "annual", "kind": "new", "since": "2025-01-01"},
         {"library": "key", "level": "provincial", "since": "2025-01-01"}]
 

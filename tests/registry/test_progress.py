@@ -3,12 +3,15 @@ photos, missing-report flags, and the progress event."""
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from services.registry.models import MissingReport, pipeline
+from services.registry.progress import missing_months
 from services.registry.rules import flag_missing_reports
+from shared import clock
 from shared.db import job_session
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -90,30 +93,65 @@ async def test_photos_hash_type_and_size(platform, make_project, uniq):
 
 
 async def test_missing_report_flagged_after_deadline(platform, make_project, uniq):
-    # policy R6: a project in a library without its month's report after the deadline is flagged
-    late = await make_project(uniq, libraries=[{"library": "reserve", "since": "2024-01-01"}])
-    done = await make_project(uniq[::-1], libraries=[{"library": "reserve", "since": "2024-01-01"}])
+    # policy R6: every month in a library without its report after the deadline (the 10th of
+    # the next month) is flagged — January's on 2024-02-11, February's on 2024-03-11
+    late = await make_project(uniq, libraries=[{"library": "reserve", "since": "2024-01-15"}])
+    done = await make_project(uniq[::-1], libraries=[{"library": "reserve", "since": "2024-01-15"}])
     async with await platform.as_user("zdb") as c:
-        r = await c.post(f"/api/v1/projects/{done['id']}/progress",
-                         json=rep("2024-02", "0", "0", "0"))
-        assert r.status_code == 201
-    async with job_session() as s:
-        assert await flag_missing_reports(s, date(2024, 3, 10)) == 0  # deadline day itself
+        for month in ("2024-01", "2024-02"):
+            r = await c.post(f"/api/v1/projects/{done['id']}/progress",
+                             json=rep(month, "0", "0", "0"))
+            assert r.status_code == 201
+    ids = [late["id"], done["id"]]
+
+    async def flagged() -> list:
+        async with job_session() as s:
+            rows = (await s.scalars(select(MissingReport).where(
+                MissingReport.project_id.in_(ids)).order_by(MissingReport.month))).all()
+        return [(str(r.project_id), r.month) for r in rows]
+
+    async with job_session() as s:  # the job never ran in February: January still caught
+        await flag_missing_reports(s, date(2024, 3, 10))  # February's deadline day itself
+    assert await flagged() == [(late["id"], "2024-01")]
     async with job_session() as s:
         await flag_missing_reports(s, date(2024, 3, 11))
     async with job_session() as s:
         await flag_missing_reports(s, date(2024, 3, 12))  # idempotent
-        rows = (await s.scalars(select(MissingReport).where(
-            MissingReport.project_id.in_([late["id"], done["id"]])))).all()
-    assert [(str(r.project_id), r.month) for r in rows] == [(late["id"], "2024-02")]
+    assert await flagged() == [(late["id"], "2024-01"), (late["id"], "2024-02")]
+    async with job_session() as s:  # on read, as of a date
+        assert await missing_months(s, uuid.UUID(late["id"]), date(2024, 3, 12)) == \
+            ["2024-01", "2024-02"]
+        assert await missing_months(s, uuid.UUID(done["id"]), date(2024, 3, 12)) == []
     async with await platform.as_user("zdb") as c:
-        r = await c.get(f"/api/v1/projects/{late['id']}/progress")
-        assert r.json()["missing_months"] == ["2024-02"]
         r = await c.post(f"/api/v1/projects/{late['id']}/progress",
                          json=rep("2024-02", "0", "0", "0"))
         assert r.status_code == 201 and r.json()["on_time"] is False
-        r = await c.get(f"/api/v1/projects/{late['id']}/progress")
-        assert r.json()["missing_months"] == []
+    async with job_session() as s:
+        assert await missing_months(s, uuid.UUID(late["id"]), date(2024, 3, 12)) == ["2024-01"]
+
+
+async def test_back_dated_project_shows_every_missing_month_on_read(platform, make_project,
+                                                                    uniq):
+    # policy R6: a project put into the annual library five months back and never reported
+    # shows each closed month on read, with no job run. Months are derived from the clock:
+    # month M is missing once today is past the 10th of M + 1.
+    today = clock.today()
+    first = today.replace(day=1)
+    months = []
+    for _ in range(5):
+        first = (first - timedelta(days=1)).replace(day=1)
+        months.insert(0, first)
+    expected = []
+    for m in months:
+        due = (m.replace(day=28) + timedelta(days=4)).replace(day=10)  # the 10th of M + 1
+        if today > due:
+            expected.append(m.strftime("%Y-%m"))
+    assert len(expected) >= 3  # four or five closed months, whichever day the suite runs
+    p = await make_project(uniq, libraries=[{"library": "annual", "kind": "new",
+                                             "since": months[0].isoformat()}])
+    async with await platform.as_user("zdb") as c:
+        r = await c.get(f"/api/v1/projects/{p['id']}/progress")
+        assert r.json()["missing_months"] == expected
 
 
 async def test_progress_event_reaches_the_outbox(platform, make_project, uniq):

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from services.registry.codes import credit_code_problem, make_project_code, project_code_problem
-from tests.registry.conftest import body, credit_code, new_code
+from decimal import Decimal
+
+from services.registry.codes import scale_band
+from services.registry.config import registry_settings
+from tests.registry.conftest import body, credit_code
+from tests.registry.test_ledger import row, xlsx
 
 
-def test_project_code_forms():
-    # policy R14: the GB/T 40058-2021 24-character form with its check character, and the older form
-    code = make_project_code(2023, 5, "140521", "44", "01", "A1B2C3D")
-    assert len(code) == 24 and project_code_problem(code) is None
-    wrong = code[:23] + ("0" if code[23] != "0" else "1")
-    assert "校验码" in project_code_problem(wrong)
-    assert project_code_problem("2019-140000-44-01-000001") is None
-    assert project_code_problem("2019-140000-44-01-00001") is not None
-    assert project_code_problem("2023131405214401A1B2C3D0") is not None  # month 13
-
-
-def test_credit_code_check_character():
-    # policy R14: the carrying unit's unified social credit code (GB 32100-2015)
-    assert credit_code_problem("91140000MA0C1XY832") is None
-    assert "校验位" in credit_code_problem("91140000MA0C1XY833")
-    assert credit_code_problem("91140000MA0C1XY8O2") is not None  # letter O is not allowed
+def test_scale_bands_count_the_bounds_as_the_law_does():
+    # policy R3: 3000万元以下 includes 3,000万; 5000万元以上 includes 5,000万 (民法典 art. 1259)
+    assert scale_band(Decimal("3000")) == "small"
+    assert scale_band(Decimal("3000.0001")) == "medium"
+    assert scale_band(Decimal("4999.9999")) == "medium"
+    assert scale_band(Decimal("5000")) == "large"
+    settings = registry_settings()
+    saved = settings.band_small_max, settings.band_large_min
+    try:  # the bounds are configuration (KPP_REGISTRY_BAND_SMALL_MAX / _BAND_LARGE_MIN)
+        settings.band_small_max, settings.band_large_min = Decimal("1000"), Decimal("10000")
+        assert scale_band(Decimal("3000")) == "medium" and scale_band(Decimal("5000")) == "medium"
+    finally:
+        settings.band_small_max, settings.band_large_min = saved
 
 
 async def test_create_full_project_and_read_back(platform, uniq):
@@ -37,7 +38,7 @@ async def test_create_full_project_and_read_back(platform, uniq):
             tags=["园区", "新材料"], planned_start="2023-03-01", planned_finish="2024-06-30"))
         assert r.status_code == 201, r.text
         p = r.json()
-        assert p["scale_band"] == "medium"  # 5,000万 exactly is in the 3,000–5,000 band
+        assert p["scale_band"] == "large"  # policy R3: 5000万元以上 includes 5,000万 (民法典 art. 1259)
         assert p["carrying_unit_credit_code"] == cc and p["contact_leader"] == "韩振东"
         key = next(m for m in p["libraries"] if m["library"] == "key")
         assert key == {"library": "key", "kind": "new", "level": "county", "since": "2025-02-01",
@@ -48,12 +49,13 @@ async def test_create_full_project_and_read_back(platform, uniq):
 
 
 async def test_scale_band_boundaries(make_project, uniq):
-    # policy R3: < 3,000 small; 3,000 .. 5,000 medium (both ends); > 5,000 large
+    # policy R3: ≤ 3,000 small; between medium; ≥ 5,000 large (以上/以下 include the number)
     bands = {}
-    for i, amount in enumerate(["2999.9999", "3000", "5000.0001"]):
+    for i, amount in enumerate(["3000", "3000.0001", "4999.9999", "5000"]):
         p = await make_project(f"{uniq[:6]}{i}0", total_investment=amount)
         bands[amount] = p["scale_band"]
-    assert bands == {"2999.9999": "small", "3000": "medium", "5000.0001": "large"}
+    assert bands == {"3000": "small", "3000.0001": "medium", "4999.9999": "medium",
+                     "5000": "large"}
 
 
 async def test_bad_codes_and_money_are_422_naming_the_field(platform, uniq):
@@ -147,7 +149,7 @@ async def test_township_writes_only_its_own(platform, make_project, uniq):
 
 async def test_enterprise_reads_its_own_projects(platform, make_project, uniq):
     # architecture: an enterprise sees the projects it carries (org_code = credit code)
-    mine = await make_project(uniq, carrying_unit_credit_code="91140000MA0C1XY832",
+    mine = await make_project(uniq, carrying_unit_credit_code="91140000MA0C1XY858",
                               carrying_unit_name="枝柯新材料有限公司")
     other = await make_project(uniq[::-1])
     async with await platform.as_user("qiye") as c:
@@ -157,8 +159,48 @@ async def test_enterprise_reads_its_own_projects(platform, make_project, uniq):
         assert [i["id"] for i in r.json()["items"]] == [mine["id"]]
 
 
-async def test_spine_code_form_still_accepted(make_project, uniq):
-    # policy R14: older dashed codes stay valid
-    p = await make_project(uniq, project_code=f"2023-140000-44-01-{int(uniq, 16) % 10**6:06d}")
-    assert p["code_form"] == "legacy"
-    assert new_code(uniq) != p["project_code"]
+
+def test_import_and_create_derive_a_new_project_the_same_way(uniq):
+    # policy R8, R11: a project entered at stage "completed" on 2023-05-20 with a completion
+    # target due 2023-06-30 has met it on 2023-05-20, whether created or imported
+    from datetime import UTC, date, datetime
+
+    from services.registry.import_write import plain_project
+    from services.registry.schemas import ProjectIn
+    from services.registry.service import build_project
+    from shared.identity import SYSTEM_PRINCIPAL
+
+    data = ProjectIn.model_validate(body(uniq, stage="completed", stage_on="2023-05-20", targets=[
+        {"name": "6月底前竣工", "kind": "complete", "due_on": "2023-06-30"}]))
+    on = date(2023, 9, 1)
+    created, _ = build_project(data, SYSTEM_PRINCIPAL, on)
+    imported = plain_project(data, on, datetime(2023, 9, 1, tzinfo=UTC))
+    assert created.targets[0].met_on == imported.targets[0].met_on == date(2023, 5, 20)
+    assert created.actual_start == imported.actual_start == date(2023, 5, 20)
+
+
+async def test_key_projects_need_the_four_ones(platform, make_project, uniq):
+    # policy R14 四个一 (一个项目、一套班子、一套方案、一抓到底): a key project needs its contact
+    # leader, carrying unit, team and work plan; a reserve project may go without
+    key_libs = [{"library": "annual", "kind": "new", "since": "2025-01-10"},
+                {"library": "key", "level": "county", "since": "2025-01-10"}]
+    bare = {"contact_leader": None, "carrying_unit_name": None, "team": None, "work_plan": None}
+    async with await platform.as_user("zdb") as c:
+        r = await c.post("/api/v1/projects", json=body(uniq, libraries=key_libs,
+                                                       **{**bare, "team": "专班"}))
+        assert r.status_code == 422 and r.json()["code"] == "project.four_ones_missing"
+        assert {f["field"] for f in r.json()["fields"]} == {
+            "contact_leader", "carrying_unit_name", "work_plan"}
+    p = await make_project(uniq, libraries=[{"library": "reserve", "since": "2025-01-10"}], **bare)
+    async with await platform.as_user("zdb") as c:
+        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'},
+                          json={"libraries": key_libs})
+        assert r.status_code == 422 and r.json()["code"] == "project.four_ones_missing"
+        r = await c.get(f"/api/v1/projects/{p['id']}")
+        assert r.json()["version"] == 1 and [m["library"] for m in r.json()["libraries"]] == \
+            ["reserve"]  # nothing half-written
+        files = {"file": ("l.xlsx", xlsx([row(uniq + "k", 工作专班=None, 推进方案=None)]),
+                          "application/octet-stream")}
+        r = await c.post("/api/v1/projects/import", files=files)
+        assert r.status_code == 422
+        assert {e["column"] for e in r.json()["errors"]} == {"工作专班", "推进方案"}

@@ -17,9 +17,9 @@ from services.approvals.models import ApprovalCase, pipeline
 from services.approvals.recompute import apply_clock, compute_clock, load_log
 from services.approvals.schemas import CaseIn, FastTrackIn
 from shared import clock
-from shared.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
-from shared.http import service_client
-from shared.identity import SYSTEM_PRINCIPAL, Principal, Role
+from shared.clients.registry import get_project
+from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.identity import Principal, Role
 
 INTAKE_UNIT = "dept-xzsp"  # 县行政审批服务局: the service hall's intake
 
@@ -96,23 +96,6 @@ def clock_view(case: ApprovalCase, result: ClockResult, as_of) -> dict[str, Any]
     }
 
 
-async def _project(project_id: uuid.UUID) -> dict[str, Any]:
-    """The project from the registry.  Read as the system: the 审批局 window opens cases for
-    every project (the approvals service authorised the caller already), while the registry
-    shows a department only its own projects."""
-    resp = await service_client.get_json("registry", f"/api/v1/projects/{project_id}",
-                                         principal=SYSTEM_PRINCIPAL)
-    if resp.status == 404:
-        raise InvalidInput(f"项目 {project_id} 不在项目库中", code="approval_case.project_unknown",
-                           fields=[{"field": "project_id", "message": "项目不存在"}])
-    if resp.status == 403:
-        raise Forbidden("无权为该项目办理审批", code="approval_case.project_forbidden")
-    if not resp.ok:
-        raise ServiceUnavailable("项目库服务（registry）暂不可用，请稍后重试",
-                                 code="service.unavailable", service="registry")
-    return resp.json()
-
-
 async def create_case(session: AsyncSession, *, principal: Principal, data: CaseIn) -> ApprovalCase:
     if not may_open(principal):
         raise Forbidden("仅审批局窗口、重点办或政务服务平台可开立审批案件",
@@ -149,15 +132,16 @@ async def create_case(session: AsyncSession, *, principal: Principal, data: Case
     if data.fast_track and data.assistant is None:  # policy R20
         raise InvalidInput("进入绿色通道须指定专人协助", code="approval_case.assistant_required",
                            fields=[{"field": "assistant", "message": "必填"}])
-    project = await _project(data.project_id)
-    if data.project_code and data.project_code != project.get("project_code"):
+    # read as the system: the 审批局 window opens cases for every project (authorised above),
+    # while the registry shows a department only its own projects
+    project = await get_project(data.project_id, field="project_id")
+    if data.project_code and data.project_code != project.code:
         raise InvalidInput("项目代码与项目库不一致", code="approval_case.project_code_mismatch",
-                           fields=[{"field": "project_code",
-                                    "message": f"项目库为 {project.get('project_code')}"}])
+                           fields=[{"field": "project_code", "message": f"项目库为 {project.code}"}])
     now = clock.now()
     case = ApprovalCase(
-        id=uuid.uuid4(), project_id=data.project_id, project_code=project["project_code"],
-        project_name=project.get("name"), unit_id=project.get("unit_id"), kind=kind.code,
+        id=uuid.uuid4(), project_id=data.project_id, project_code=project.code,
+        project_name=project.name, unit_id=project.unit_id, kind=kind.code,
         kind_name=kind.name, steps=steps, total_limit_days=kind.total_limit_days,
         warn_share=kind.warn_share, warn_days_left=kind.warn_days_left,
         supplement_window_days=kind.supplement_window_days,

@@ -33,13 +33,14 @@ pipeline = EventPipeline("gateway", Base.metadata)
 
 
 class Unit(Base):
-    """A township (乡镇), department (部门) or the key office (重点办): the directory's one owner."""
+    """A township (乡镇), department (部门), the key office (重点办) or a utility (供电、供水、排水、
+    燃气, policy R21): the directory's one owner."""
 
     __tablename__ = "units"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # township | department | office
+    kind: Mapped[str] = mapped_column(String(20))  # township | department | office | utility
     leader_name: Mapped[str] = mapped_column(String(50))  # 主要负责人
     leader_title: Mapped[str] = mapped_column(String(50))
     # the deputy county head in charge (分管县领导), who summons at the second notice (R28)

@@ -22,7 +22,7 @@ class TokenOut(BaseModel):
 class UnitOut(BaseModel):
     id: str = Field(description="单位编码")
     name: str = Field(description="单位名称")
-    kind: str = Field(description="类型：township 乡镇 / department 部门 / office 重点办")
+    kind: str = Field(description="类型：township 乡镇 / department 部门 / office 重点办 / utility 公用事业单位（水电气）")
     leader_name: str = Field(description="主要负责人")
     leader_title: str = Field(description="负责人职务")
     deputy_head: str | None = Field(None, description="分管县领导")

@@ -29,6 +29,11 @@ DEMO_UNITS = [
     ("town-nanchuan", "南川镇", "township", "郭晓东", "镇长", "韩振东"),
     ("town-beiling", "北岭乡", "township", "林建军", "乡长", "赵国庆"),
     ("town-qingshi", "青石镇", "township", "罗红梅", "镇长", "韩振东"),
+    # the utilities that answer the "three zeros" connection requests (policy R21)
+    ("util-power", "国网县供电公司", "utility", "高建峰", "经理", "韩振东"),
+    ("util-water", "县供水公司", "utility", "田玉兰", "经理", "孙丽萍"),
+    ("util-drainage", "县排水公司", "utility", "彭立军", "经理", "孙丽萍"),
+    ("util-gas", "县燃气公司", "utility", "曹明亮", "经理", "韩振东"),
 ]
 
 DEMO_PASSWORD = "Kpp@2026"

@@ -121,7 +121,8 @@ def directory(n: int) -> dict[str, dict[str, str]]:
             "kind": kind,
             "leader_name": f"负责人{i}",
             "leader_title": "镇长" if kind == "township" else "局长",
-            "deputy_head": f"副县长{i % 7}",
+            "principal_leader": "王志刚",
+            "deputy_heads": [f"副县长{i % 7}"],
         }
     return out
 

@@ -63,12 +63,3 @@ def leaders_of(unit: dict[str, Any]) -> UnitLeaders:
                        principal_leader=unit.get("principal_leader") or None,
                        deputy_heads=tuple(unit.get("deputy_heads") or ()))
 
-
-async def unit_leaders(unit_id: str) -> UnitLeaders:
-    """A unit's leaders as the directory has them now (read fresh: the office may just have
-    changed them)."""
-    units = await unit_directory(refresh=True)
-    if unit_id not in units:
-        raise InvalidInput(f"单位 {unit_id} 不在单位名录中", code="unit.unknown",
-                           fields=[{"field": "unit_id", "message": "未知单位"}])
-    return leaders_of(units[unit_id])

@@ -103,7 +103,7 @@ async def post_event(case_id: uuid.UUID, data: EventIn, session: DbSession,
                     media_type="application/json")
 
 
-@router.post("/{case_id}/fast-track", responses={200: SUMMARY, **problems(403, 404, 422)},
+@router.post("/{case_id}/fast-track", responses={200: SUMMARY, **problems(403, 404, 422, 503)},
              summary="绿色通道及专人协助（管理员、重点办）")
 async def set_fast_track(case_id: uuid.UUID, data: FastTrackIn, session: DbSession,
                          principal: CurrentPrincipal):

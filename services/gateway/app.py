@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from services.gateway import fastpath
+from services.gateway import fastpath, unit_leaders
 from services.gateway.admin import admin
 from services.gateway.audit import GatewayMiddleware, audit_writer
 from services.gateway.dead_letters import CONSUMERS, dead_letters
@@ -64,7 +64,7 @@ app = create_app(
     "gateway",
     title="KPP 重点项目建设管理平台 API",
     description="政务平台与工作人员访问重点项目平台的唯一入口。",
-    routers=[router, admin, dead_letters, accounts_router, internal, proxy],
+    routers=[router, unit_leaders.router, admin, dead_letters, accounts_router, internal, proxy],
     on_startup=[_start],
     on_shutdown=[_stop],
     readiness={**{name: _service_ready(name) for name in DOWNSTREAM},

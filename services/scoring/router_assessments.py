@@ -37,7 +37,7 @@ def _require_reader(principal: Principal) -> None:
 
 
 async def _assessable_units() -> dict[str, dict[str, Any]]:
-    units = await unit_directory()
+    units = await unit_directory(refresh=True)  # the leaders as the office keeps them today (R28)
     if not units:
         raise ServiceUnavailable("无法读取单位名录，考核未执行", code="service.unit_directory")
     return units

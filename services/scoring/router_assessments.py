@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
-from services.scoring import assessment, notices, yearend
+from services.scoring import assessment, notices, overview, yearend
 from services.scoring.bulletin import bulletin_xlsx, gather_bulletin
 from services.scoring.bulletin_docx import DOCX, bulletin_docx, issuing_office
 from services.scoring.models import AssessmentRun
@@ -184,6 +184,19 @@ async def resolve_objection(
         accepted=data.accepted,
         resolution=data.resolution,
     )
+
+
+@router.get(
+    "/bulletins/overview",
+    summary="亮晒概览：本年通报、约谈按单位统计（R28），最近一期已发布排名、五晒五比及名次变化（R30）",
+)
+async def bulletin_overview(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    year: int = Query(..., ge=2000, le=2100, description="年度"),
+):
+    _require_reader(principal)
+    return await overview.overview(session, year=year)
 
 
 @router.get(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from services.scoring import assessment, notices, overview, yearend
 from services.scoring.bulletin import bulletin_xlsx, gather_bulletin
+from services.scoring.bulletin_charts import bulletin_charts
 from services.scoring.bulletin_docx import DOCX, bulletin_docx, issuing_office
 from services.scoring.models import AssessmentRun
 from services.scoring.schemas import ObjectionIn, ObjectionOut, ResolutionIn, RubricIn, RubricOut
@@ -207,7 +208,8 @@ async def bulletin_overview(
 )
 async def bulletin(month: str, session: DbSession, principal: CurrentPrincipal):
     _require_reader(principal)
-    body = bulletin_xlsx(await gather_bulletin(session, month))
+    content = await gather_bulletin(session, month)
+    body = bulletin_xlsx(content, bulletin_charts(content))
     return Response(
         body,
         media_type=XLSX,

@@ -66,8 +66,8 @@ async def test_overview_shows_the_demo_plan_mismatch_and_when_it_was_read(platfo
 
 async def test_trend_sums_each_months_current_report(platform, uniq):
     # policy R6, R27: the monthly investment line adds each project's current report of the
-    # month; 2012 is a year no other test reports in. 120.5 + 80.25 = 200.75万元 = 0.0201亿
-    span = {"since": "2012-01-01", "until": "2012-12-31"}
+    # month; 2011 is a year no other test reports in. 120.5 + 80.25 = 200.75万元 = 0.0201亿
+    span = {"since": "2011-01-01", "until": "2011-12-31"}
     async with await platform.as_user("zdb") as c:
         r = await c.post(
             "/api/v1/projects",
@@ -76,8 +76,8 @@ async def test_trend_sums_each_months_current_report(platform, uniq):
         assert r.status_code == 201, r.text
         pid = r.json()["id"]
         for month, inv, cum, pct in (
-            ("2012-01", "120.5", "120.5", "10"),
-            ("2012-02", "80.25", "200.75", "18"),
+            ("2011-01", "120.5", "120.5", "10"),
+            ("2011-02", "80.25", "200.75", "18"),
         ):
             r = await c.post(
                 f"/api/v1/projects/{pid}/progress",
@@ -89,15 +89,15 @@ async def test_trend_sums_each_months_current_report(platform, uniq):
                 },
             )
             assert r.status_code == 201, r.text
-        body = (await c.get("/api/v1/overview", params={"year": 2012})).json()
+        body = (await c.get("/api/v1/overview", params={"year": 2011})).json()
     trend = body["sections"]["trend"]["data"]
     months = {m["month"]: m for m in trend["months"]}
-    assert (months["2012-01"]["investment_month"], months["2012-02"]["investment_month"]) == (
+    assert (months["2011-01"]["investment_month"], months["2011-02"]["investment_month"]) == (
         "120.5000",
         "80.2500",
     )
-    assert months["2012-02"]["cumulative"] == "200.7500" and trend["total_yi"] == "0.0201"
-    assert months["2012-03"]["investment_month"] == "0.0000" and len(trend["months"]) == 12
+    assert months["2011-02"]["cumulative"] == "200.7500" and trend["total_yi"] == "0.0201"
+    assert months["2011-03"]["investment_month"] == "0.0000" and len(trend["months"]) == 12
 
 
 async def test_a_silent_service_makes_its_section_say_so(platform):

@@ -21,6 +21,7 @@ from services.gateway.scopes import holds
 from shared import clock
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.errors import Forbidden, NotFound, ServiceUnavailable
+from shared.fonts import cjk_font_path
 from shared.http import SERVICE_NAMES_ZH, service_client
 from shared.identity import Principal, Role
 
@@ -103,11 +104,17 @@ async def overview_page() -> FileResponse:
     )
 
 
+ASSETS = {"overview.js": "text/javascript; charset=utf-8", "overview.css": "text/css; charset=utf-8"}
+
+
 @pages.get("/overview/{name}")
 async def overview_asset(name: str) -> FileResponse:
-    media = {"overview.js": "text/javascript; charset=utf-8", "overview.css": "text/css; charset=utf-8"}.get(
-        name
-    )
-    if media is None:
+    if name == "cjk.otf":
+        # Noto Sans CJK SC (SIL OFL) from the pinned mplfonts package, for a browser that has
+        # no Chinese font of its own (the page asks for the local fonts first)
+        return FileResponse(
+            cjk_font_path(), media_type="font/otf", headers={"Cache-Control": "public, max-age=604800"}
+        )
+    if name not in ASSETS:
         raise NotFound(f"页面文件 {name} 不存在", code="route.not_found")
-    return FileResponse(STATIC / name, media_type=media, headers={"Cache-Control": "no-cache"})
+    return FileResponse(STATIC / name, media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})

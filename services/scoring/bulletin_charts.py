@@ -15,9 +15,7 @@ import threading
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from importlib.util import find_spec
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 from matplotlib import font_manager
@@ -25,19 +23,17 @@ from matplotlib.figure import Figure  # drawn without pyplot: no display, no glo
 
 from services.scoring.bulletin import KIND_ZH, BulletinContent
 from services.scoring.config import scoring_settings
+from shared.fonts import cjk_font_path
 
-FONT_FILE = "NotoSansCJKsc-Regular.otf"
 BLUE, GREY, RED, GREEN = "#2F5597", "#D9D9D9", "#C00000", "#548235"
 _lock = threading.Lock()  # pyplot-free Figures, but the font cache is shared
 
 
 @lru_cache
 def cjk_font() -> font_manager.FontProperties:
-    spec = find_spec("mplfonts")
-    assert spec is not None and spec.origin is not None, "mplfonts (pinned in pyproject) is missing"
-    path = Path(spec.origin).parent / "fonts" / FONT_FILE
-    font_manager.fontManager.addfont(str(path))
-    return font_manager.FontProperties(fname=str(path))
+    path = str(cjk_font_path())
+    font_manager.fontManager.addfont(path)
+    return font_manager.FontProperties(fname=path)
 
 
 @dataclass(frozen=True)

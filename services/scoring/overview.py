@@ -15,10 +15,10 @@ from shared import clock
 
 
 async def latest_published(session: AsyncSession, year: int) -> str | None:
-    """The last month of ``year`` (or before) whose assessment is published."""
+    """The last month of ``year`` whose assessment is published."""
     return await session.scalar(
         select(AssessmentRun.month)
-        .where(AssessmentRun.status == "published", AssessmentRun.month <= f"{year}-12")
+        .where(AssessmentRun.status == "published", AssessmentRun.month.between(f"{year}-01", f"{year}-12"))
         .order_by(AssessmentRun.month.desc())
         .limit(1)
     )

@@ -55,6 +55,16 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def _frame(ax: Any, title: str, set_label: Any, label: str, category_ticks: list) -> None:
+    """Title, the value axis' label and the category names in the CJK font; no top/right."""
+    font = cjk_font()
+    ax.set_title(title, fontproperties=font, fontsize=13)
+    set_label(label, fontproperties=font)
+    for tick in category_ticks:
+        tick.set_fontproperties(font)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
 def _ranking(b: BulletinContent, kind: str) -> Chart | None:
     rows = sorted(b.of_kind(kind), key=lambda u: (u["rank"], u["unit_id"]))
     if not rows:
@@ -67,12 +77,8 @@ def _ranking(b: BulletinContent, kind: str) -> Chart | None:
     scores = [float(Decimal(str(u["score"]))) for u in rows][::-1]
     bars = ax.barh(names, scores, color=BLUE)
     ax.bar_label(bars, labels=[str(u["score"]) for u in rows][::-1], padding=3, fontproperties=font)
-    ax.set_title(title, fontproperties=font, fontsize=13)
-    ax.set_xlabel("综合得分", fontproperties=font)
     ax.set_xlim(0, max([*scores, 1.0]) * 1.15)
-    for label in ax.get_yticklabels():
-        label.set_fontproperties(font)
-    ax.spines[["top", "right"]].set_visible(False)
+    _frame(ax, title, ax.set_xlabel, "综合得分", ax.get_yticklabels())
     data = {
         "kind": kind,
         "units": [{"rank": u["rank"], "unit": u["unit_name"], "score": str(u["score"])} for u in rows],
@@ -139,12 +145,8 @@ def _trend(b: BulletinContent) -> Chart:
             fontsize=8,
             fontproperties=font,
         )
-    ax.set_title(title, fontproperties=font, fontsize=13)
-    ax.set_ylabel("万元", fontproperties=font)
     ax.set_ylim(0, max([*values, 1.0]) * 1.2)
-    for label in ax.get_xticklabels():
-        label.set_fontproperties(font)
-    ax.spines[["top", "right"]].set_visible(False)
+    _frame(ax, title, ax.set_ylabel, "万元", ax.get_xticklabels())
     data = {"months": [{"month": m, "investment": str(v)} for m, v in b.trend]}
     return Chart("investment_trend", title, _png(fig), data)
 

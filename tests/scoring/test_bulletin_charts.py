@@ -9,29 +9,10 @@ from io import BytesIO
 from docx import Document
 from openpyxl import load_workbook
 
-from tests.scoring.conftest import emit, project_payload
+from tests.scoring.conftest import emit, emit_progress, project_payload
 
 # months no other test (nor the registry demo seed, 2023) writes facts into or runs
 MARCH, APRIL = "2013-03", "2013-04"
-
-
-async def _report(project: dict, month: str, amount: str, cumulative: str) -> None:
-    await emit(
-        "registry",
-        "project.progress_reported",
-        {
-            "project_id": project["id"],
-            "project_code": project["project_code"],
-            "unit_id": project["unit_id"],
-            "month": month,
-            "investment_month": amount,
-            "cumulative_investment": cumulative,
-            "progress_pct": 10,
-            "reported_at": f"{month}-25T08:00:00+08:00",
-            "on_time": True,
-            "version": 1,
-        },
-    )
 
 
 def _described(shapes) -> dict[str, dict]:
@@ -56,9 +37,9 @@ async def test_bulletin_charts_carry_the_published_months_figures(platform, uniq
     north = project_payload(uniq, "town-beiling", planned_start="2013-03-01")
     for p in (south, north):
         await emit("registry", "project.created", p)
-    await _report(south, MARCH, "2600", "2600")
-    await _report(south, APRIL, "400", "3000")
-    await _report(north, APRIL, "900", "900")
+    await emit_progress(south, MARCH, "2600")
+    await emit_progress(south, APRIL, "400", cumulative="3000")
+    await emit_progress(north, APRIL, "900")
     await platform.drain()
     async with await platform.as_user("zdb") as c:
         for month in (MARCH, APRIL):

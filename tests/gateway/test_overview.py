@@ -126,3 +126,21 @@ async def test_township_is_named_and_enterprise_refused(platform):
     async with await platform.as_user("zdb") as c:
         r = await c.get("/api/v1/overview", params={"year": "abc"})
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_page_and_its_files_are_served_without_any_outside_resource(platform):
+    # issue 17: the page works offline — its script, style and CJK font come from the gateway
+    async with platform.client() as c:
+        page = await c.get("/overview")
+        script = await c.get("/overview/overview.js")
+        font = await c.get("/overview/cjk.otf")
+        style = await c.get("/overview/overview.css")
+        missing = await c.get("/overview/secret.py")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "重点项目建设亮晒总览" in page.text
+    for text in (page.text, script.text, style.text):  # no CDN, no outside address
+        text = text.replace("http://www.w3.org/2000/svg", "")  # a namespace name, never fetched
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text
+    assert script.status_code == 200 and "/api/v1/overview" in script.text
+    assert font.status_code == 200 and font.content[:4] == b"OTTO"  # an OpenType (CFF) font
+    assert missing.status_code == 404

@@ -130,6 +130,7 @@ async def import_projects(session: AsyncSession, *, principal: Principal, conten
     errors: list[dict[str, Any]] = []
     valid: list[tuple[int, ProjectIn]] = []
     seen: dict[str, int] = {}
+    on = today()
     for n, raw in rows:
         values, row_errors = {}, []
         for key, value in raw.items():
@@ -152,8 +153,8 @@ async def import_projects(session: AsyncSession, *, principal: Principal, conten
                 elif not principal.may_act_for_unit(data.unit_id):
                     row_errors.append({"row": n, "column": "责任单位",
                                        "problem": "无权为其他单位导入项目"})
-                elif (data.stage_on and data.stage_on > today()) or any(
-                        m.until and m.until > today() for m in data.libraries):
+                elif (data.stage_on and data.stage_on > on) or any(
+                        m.until and m.until > on for m in data.libraries):
                     row_errors.append({"row": n, "column": "阶段日期",
                                        "problem": "日期不能晚于今天"})
                 elif missing := four_ones_missing(data, data.libraries):  # policy R14

@@ -1,8 +1,11 @@
 """The import's bulk write: projects, memberships, targets, stage history, audit rows and
-``project.created`` events, one COPY per table in the request's transaction."""
+``project.created`` events, one COPY per table and chunk of rows, all in the request's one
+transaction."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import uuid
 from datetime import date, datetime
@@ -44,13 +47,10 @@ def plain_project(data: ProjectIn, on: date, now: datetime) -> SimpleNamespace:
     return p
 
 
-async def write_projects(session: AsyncSession, principal: Principal,
-                         valid: list[tuple[int, ProjectIn]]) -> int:
-    """Bulk insert; every project audited and announced (``project.created``) in this
-    transaction, as ``pipeline.audit``/``pipeline.emit`` would, one statement per table."""
-    if not valid:
-        return 0
-    on, now, rid = today(), clock.now(), request_id_var.get()
+def project_records(principal: Principal, valid: list[tuple[int, ProjectIn]], on: date,
+                    now: datetime, rid: str | None) -> list[tuple[Table, list[str], list[tuple]]]:
+    """The rows to COPY, table by table: every project audited and announced
+    (``project.created``) as ``pipeline.audit``/``pipeline.emit`` would."""
     actor, role, unit = principal.subject, str(principal.role), principal.unit_id
     projects: list[tuple] = []
     memberships: list[tuple] = []
@@ -77,14 +77,51 @@ async def write_projects(session: AsyncSession, principal: Principal,
         key = str(pid)
         audits.append((actor, role, unit, "project", key, "import", None, text, reason, rid, now))
         events.append((uuid.uuid4(), "project.created", key, text, rid, now))
-    for table, columns, rows in ((Project.__table__, P_COLS, projects),
-                                 (Membership.__table__, M_COLS, memberships),
-                                 (Target.__table__, T_COLS, targets),
-                                 (StageChange.__table__, S_COLS, changes),
-                                 (pipeline.tables.audit, A_COLS, audits),
-                                 (pipeline.tables.outbox, E_COLS, events)):
+    return [(Project.__table__, P_COLS, projects), (Membership.__table__, M_COLS, memberships),
+            (Target.__table__, T_COLS, targets), (StageChange.__table__, S_COLS, changes),
+            (pipeline.tables.audit, A_COLS, audits), (pipeline.tables.outbox, E_COLS, events)]
+
+
+async def copy_tables(session: AsyncSession,
+                      batches: list[tuple[Table, list[str], list[tuple]]]) -> None:
+    for table, columns, rows in batches:
         await copy_rows(session, table, columns, rows)
-    return len(projects)
+
+
+class ChunkedWrite:
+    """The import's bulk write, chunk by chunk, in the request's one transaction: the COPY of
+    a chunk runs in the background (the database busy with it) while the caller checks the
+    next chunk, so waiting on the database overlaps validation. Nothing is committed here: a
+    refusal after some chunks were copied rolls the whole transaction back (all or nothing).
+
+    The connection takes one statement at a time: ``wait()`` before any other query."""
+
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self.session, self.principal = session, principal
+        self.on, self.now, self.rid = today(), clock.now(), request_id_var.get()
+        self.created = 0
+        self._task: asyncio.Future | None = None
+
+    async def write(self, valid: list[tuple[int, ProjectIn]]) -> None:
+        """Start copying these projects (after the previous chunk's COPY has finished)."""
+        await self.wait()
+        if not valid:
+            return
+        batches = project_records(self.principal, valid, self.on, self.now, self.rid)
+        self._task = asyncio.ensure_future(copy_tables(self.session, batches))
+        self.created += len(valid)
+
+    async def wait(self) -> None:
+        """Until the COPY in flight has finished; its error, if any, is raised here."""
+        task, self._task = self._task, None
+        if task is not None:
+            await task
+
+    async def abandon(self) -> None:
+        """After a failure elsewhere: let the COPY in flight end (the transaction will be
+        rolled back, so its own outcome no longer matters)."""
+        with contextlib.suppress(Exception):
+            await self.wait()
 
 
 async def copy_rows(session: AsyncSession, table: Table, columns: list[str],

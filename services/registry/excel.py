@@ -18,6 +18,7 @@ from services.registry.codes import (
     KINDS_ZH,
     LEVELS_ZH,
     STAGES_ZH,
+    code_form,
 )
 from services.registry.config import registry_settings
 from services.registry.excel_columns import (
@@ -41,7 +42,7 @@ from shared.units import unit_directory
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_LIMIT = 200_000
-IMPORT_CHUNK = 1000  # rows checked while the previous chunk is copied
+IMPORT_CHUNK = 1000  # rows checked while the database copies the previous ones
 
 
 def _book_bytes(wb: Workbook) -> bytes:
@@ -158,21 +159,24 @@ def _check_row(n: int, raw: dict[str, Any], ctx: dict[str, Any]) -> tuple[Projec
                            "problem": f"与第 {seen[data.project_code]} 行重复"})
     else:
         seen[data.project_code] = n
-        return data, row_errors
+        if data.project_code not in ctx["registered"]:
+            return data, row_errors
+        row_errors.append({"row": n, "column": "项目代码", "problem": "项目代码已在库中"})
     return None, row_errors
 
 
-async def _not_in_library(session: AsyncSession, valid: list[tuple[int, ProjectIn]],
-                          errors: list[dict[str, Any]]) -> list[tuple[int, ProjectIn]]:
-    """The rows whose project code is not registered yet; the others become errors."""
-    if not valid:
-        return valid
-    codes = bindparam("codes", [d.project_code for _, d in valid], type_=ARRAY(String))
-    existing = set(await session.scalars(  # one array parameter, not 1,000 bound values
+async def _registered(session: AsyncSession, rows: list[tuple[int, dict[str, Any]]]) -> set[str]:
+    """The file's project codes (as the schema normalises them) already in the library: one
+    look-up before anything is copied."""
+    candidates = {str(raw["project_code"]).strip().upper() for _, raw in rows
+                  if raw.get("project_code") is not None}
+    # only codes of the standard's shape can be valid (and a NUL byte never reaches the query)
+    candidates = {c for c in candidates if code_form(c) == "gbt40058"}
+    if not candidates:
+        return set()
+    codes = bindparam("codes", sorted(candidates), type_=ARRAY(String))
+    return set(await session.scalars(  # one array parameter, not 10 k bound values
         select(Project.project_code).where(Project.project_code == any_(codes))))
-    errors += [{"row": n, "column": "项目代码", "problem": "项目代码已在库中"}
-               for n, d in valid if d.project_code in existing]
-    return [(n, d) for n, d in valid if d.project_code not in existing]
 
 
 async def import_projects(session: AsyncSession, *, principal: Principal, content: bytes,
@@ -182,26 +186,24 @@ async def import_projects(session: AsyncSession, *, principal: Principal, conten
     rows = read_rows(content)
     units = await unit_directory()
     ctx = {"units": units, "by_name": {u.get("name"): uid for uid, u in units.items()},
-           "principal": principal, "on": today(), "seen": {}}
+           "principal": principal, "on": today(), "seen": {},
+           "registered": await _registered(session, rows)}
     errors: list[dict[str, Any]] = []
     writer = ChunkedWrite(session, principal)
     try:
-        # chunk by chunk: the database copies chunk k while chunk k + 1 is checked, in the one
-        # transaction; once a row is refused (and not partial) nothing more is copied, and the
-        # refusal below rolls back what was
-        for start in range(0, len(rows), IMPORT_CHUNK):
-            valid = []
-            for i, (n, raw) in enumerate(rows[start:start + IMPORT_CHUNK]):
-                if i % 50 == 0:
-                    await asyncio.sleep(0)  # the COPY in flight moves on
-                data, row_errors = _check_row(n, raw, ctx)
-                errors += row_errors
-                if data is not None:
-                    valid.append((n, data))
-            await writer.wait()  # the connection is free again for the look-up
-            valid = await _not_in_library(session, valid, errors)
-            if partial or not errors:
-                await writer.write(valid)
+        # the database copies chunk k while chunk k + 1 is checked, in the one transaction;
+        # once a row is refused (and not partial) nothing more is added, and the refusal
+        # below rolls back what was copied
+        for i, (n, raw) in enumerate(rows, start=1):
+            data, row_errors = _check_row(n, raw, ctx)
+            errors += row_errors
+            if data is not None and (partial or not errors):
+                writer.add(n, data)
+            if i % IMPORT_CHUNK == 0:
+                await writer.flush()
+            elif i % 10 == 0:
+                await asyncio.sleep(0)  # the COPY in flight moves on
+        await writer.flush()
         await writer.wait()
     except BaseException:
         await writer.abandon()

@@ -38,7 +38,9 @@ def uscc_check_char(first17: str) -> str:
 
 def org_code_check_char(body8: str) -> str:
     """GB 11714-1997 check character of an 8-character organisation code body (0-9, A-Z)."""
-    total = sum(_ALNUM_VALUE[c] * w for c, w in zip(body8, _ORG_WEIGHTS, strict=True))
+    if len(body8) != len(_ORG_WEIGHTS):
+        raise ValueError("an organisation code body is 8 characters")
+    total = sum(map(mul, map(_ALNUM_VALUE.__getitem__, body8), _ORG_WEIGHTS))
     r = 11 - total % 11
     return "X" if r == 10 else "0" if r == 11 else str(r)
 

@@ -197,13 +197,15 @@ async def import_projects(session: AsyncSession, *, principal: Principal, conten
         for i, (n, raw) in enumerate(rows, start=1):
             data, row_errors = _check_row(n, raw, ctx)
             errors += row_errors
-            if data is not None and (partial or not errors):
+            writing = partial or not errors
+            if data is not None and writing:
                 writer.add(n, data)
-            if i % IMPORT_CHUNK == 0:
+            if i % IMPORT_CHUNK == 0 and writing:
                 await writer.flush()
             elif i % 10 == 0:
                 await asyncio.sleep(0)  # the COPY in flight moves on
-        await writer.flush()
+        if partial or not errors:
+            await writer.flush()
         await writer.wait()
     except BaseException:
         await writer.abandon()

@@ -73,3 +73,55 @@ async def test_forwarded_writes_document_timeout_and_idempotency_key(doc):
     login = doc["paths"]["/api/v1/auth/token"]["post"]
     assert "504" not in login["responses"]  # the gateway answers it itself
     assert not any(p["name"] == "Idempotency-Key" for p in login.get("parameters", []))
+
+
+# strings whose grammar bounds them; an uploaded file (contentMediaType) is bounded by the
+# gateway's request-size limit, answered and documented as 413 request.too_large
+BOUNDED_FORMATS = {"date", "date-time", "uuid", "time"}
+
+
+def _unbounded(doc, schema, where, out, seen=()):
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return
+        seen, schema = (*seen, name), _resolve(doc, schema)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, []):
+            _unbounded(doc, sub, where, out, seen)
+    kind = schema.get("type")
+    if kind == "string" and not (
+        {"maxLength", "enum", "const", "contentMediaType"} & set(schema)
+        or schema.get("format") in BOUNDED_FORMATS
+    ):
+        out.append(f"{where}: string")
+    if kind == "array":
+        if "maxItems" not in schema:
+            out.append(f"{where}: array")
+        _unbounded(doc, schema.get("items", {}), f"{where}[]", out, seen)
+    if kind in ("integer", "number") and not {"maximum", "exclusiveMaximum"} & set(schema):
+        out.append(f"{where}: {kind}")
+    for name, sub in schema.get("properties", {}).items():
+        _unbounded(doc, sub, f"{where}.{name}", out, seen)
+    extra = schema.get("additionalProperties")
+    if (kind == "object" or "properties" in schema) and extra not in (None, False):
+        if "maxProperties" not in schema:
+            out.append(f"{where}: object")
+        if isinstance(extra, dict):
+            _unbounded(doc, extra, f"{where}{{}}", out, seen)
+
+
+async def test_no_input_string_array_or_number_is_unbounded(doc):
+    # issue 14: every array and string a client sends (body, query, path, header) has a
+    # documented maximum, and so has every number, so one request cannot stall a service
+    out: list[str] = []
+    for path, method, op in _operations(doc):
+        for param in op.get("parameters", []):
+            _unbounded(
+                doc, param.get("schema", {}), f"{method.upper()} {path} {param['in']}.{param['name']}", out
+            )
+        for content in (op.get("requestBody", {}).get("content") or {}).values():
+            _unbounded(doc, content.get("schema", {}), f"{method.upper()} {path} body", out)
+    assert not out, out
+    money = doc["components"]["schemas"]["registry.ProjectIn"]["properties"]["total_investment"]
+    assert money["maxLength"] == 20 and money["pattern"].startswith("^[0-9]")  # policy R3: one Money type

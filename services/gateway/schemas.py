@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.text import Name
 
@@ -191,6 +191,16 @@ class UserPatch(BaseModel):
     unit_id: str | None = Field(None, max_length=40, description="调整所属单位（原令牌数秒内失效）")
     active: bool | None = Field(None, description="启用/停用（停用后原令牌数秒内失效）")
     reason: str | None = Field(None, max_length=500, description="原因（记入审计）")
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> UserPatch:
+        # an omitted field is kept; null would clear what every account must have (found by
+        # schemathesis: a database NOT NULL refusal instead of a 422, issue 14)
+        nulled = [f for f in ("name", "role", "active") if f in self.model_fields_set
+                  and getattr(self, f) is None]
+        if nulled:
+            raise ValueError(f"{'、'.join(nulled)} 不能为 null（不改则省略该字段）")
+        return self
 
 
 class UserOut(BaseModel):

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -164,9 +165,10 @@ async def test_schemathesis_as_admin_finds_no_server_error(
         har = tmp_path / f"{methods[2:9]}.har"
         started = time.monotonic()
         code, text = await _fuzz(schema, gateway, token, har, methods=methods, examples=examples)
-        if LOG_DIR:  # the long run keeps schemathesis' own report
-            (Path(LOG_DIR) / f"st{methods[1:10]}.txt").write_text(text)
         assert har.exists(), text[-3000:]
+        if LOG_DIR:  # the long run keeps schemathesis' own report and every call it made
+            (Path(LOG_DIR) / f"st{methods[1:10]}.txt").write_text(text)
+            shutil.copy(har, Path(LOG_DIR) / har.name)
         entries = json.loads(har.read_text())["log"]["entries"]
         for entry in entries:
             status, method = entry["response"]["status"], entry["request"]["method"]

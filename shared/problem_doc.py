@@ -42,6 +42,8 @@ class Problem(BaseModel):
 PROBLEM_MEDIA = "application/problem+json"
 PROBLEM_COMPONENT = "ProblemDetails"
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+# the probes answer anyone, take no input, and only /readyz refuses (503 when not ready)
+PROBES = {"/healthz": [], "/readyz": [503]}
 _METHODS = WRITE_METHODS | {"get", "head", "options"}
 
 # what each status means wherever the platform answers it, with its usual codes
@@ -106,6 +108,8 @@ def statuses_of(
     identity; a login answers 401 to a wrong password), 403 unless the path is open to
     anyone (``open_prefixes``), 404 where a path id is looked up, 409 on writes, 412/428
     where If-Match is taken."""
+    if path in PROBES:
+        return PROBES[path]
     statuses = [401, 422, 503]
     if not (open_prefixes and path.startswith(open_prefixes)):
         statuses.append(403)

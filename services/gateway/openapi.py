@@ -19,7 +19,7 @@ from services.gateway.config import gateway_settings
 from services.gateway.routes import owner_of
 from shared.errors import KPPError
 from shared.http import SERVICE_NAMES_ZH, service_client
-from shared.problem_doc import WRITE_METHODS, add_problems, operations
+from shared.problem_doc import PROBES, WRITE_METHODS, add_problems, operations
 
 DOWNSTREAM = ("registry", "approvals", "issues", "scoring")
 _REF = "#/components/schemas/"
@@ -60,6 +60,8 @@ def _gateway_problems(doc: dict[str, Any], forwarded: set[str]) -> None:
     auth, rate limit, body size; on forwarded paths also the service's 503/504 and the
     Idempotency-Key conflicts."""
     for path, method, operation in operations(doc):
+        if path in PROBES:
+            continue  # answered before authentication and rate limits
         statuses = [401, 429, 503]
         if not path.startswith("/api/v1/auth/"):
             statuses.append(403)

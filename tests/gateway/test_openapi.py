@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from services.gateway.config import gateway_settings
+from tests.gateway.conftest import project_body
 
 ST = Path(sys.executable).with_name("st")
 READS = int(os.environ.get("KPP_FUZZ_READS", "20"))  # examples per read operation
@@ -98,11 +99,37 @@ def _operation_of(doc: dict):
     return match
 
 
+async def _fuzz_config(platform, token: str, uniq: str) -> str:
+    """Real ids for some of the calls (the rest stay generated), so that fuzzed bodies reach
+    the domain logic of an existing project and issue instead of a 404 (the run's own data)."""
+    async with platform.client(headers={"Authorization": f"Bearer {token}"}) as c:
+        project = await c.post("/api/v1/projects", json=project_body(uniq, unit="office-zdb"))
+        assert project.status_code == 201, project.text
+        pid = project.json()["id"]
+        issue = await c.post(
+            "/api/v1/issues",
+            json={
+                "project_id": pid,
+                "kind": "land",
+                "source": "enterprise_report",
+                "description": f"征地补偿未落实（模糊测试 {uniq}）",
+            },
+        )
+        assert issue.status_code == 201, issue.text
+    ids = {"project_id": pid, "issue_id": issue.json()["id"]}
+    lines = [f'[dictionaries.{name}]\nvalues = ["{value}"]\n' for name, value in ids.items()]
+    lines.append("[parameters]")
+    lines += [f'"path.{name}" = {{ dictionary = "{name}", probability = 0.5 }}' for name in ids]
+    return "\n".join(lines) + "\n"
+
+
 async def _fuzz(
-    schema: Path, gateway: str, token: str, har: Path, *, methods: str, examples: int
+    schema: Path, config: Path, gateway: str, token: str, har: Path, *, methods: str, examples: int
 ) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         str(ST),
+        "--config-file",
+        str(config),
         "run",
         str(schema),
         "--url",
@@ -157,6 +184,8 @@ async def test_schemathesis_as_admin_finds_no_server_error(
         doc = _staff_document((await c.get("/openapi.json")).json())
     schema = tmp_path / "openapi.json"
     schema.write_text(json.dumps(doc))
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(await _fuzz_config(platform, token, uniq))
     operation_of = _operation_of(doc)
     answers: dict[str, set[int]] = {}
     server_errors: list[str] = []
@@ -164,7 +193,7 @@ async def test_schemathesis_as_admin_finds_no_server_error(
     for methods, examples in (("--include-method=GET", READS), ("--exclude-method=GET", WRITES)):
         har = tmp_path / f"{methods[2:9]}.har"
         started = time.monotonic()
-        code, text = await _fuzz(schema, gateway, token, har, methods=methods, examples=examples)
+        code, text = await _fuzz(schema, config, gateway, token, har, methods=methods, examples=examples)
         assert har.exists(), text[-3000:]
         if LOG_DIR:  # the long run keeps schemathesis' own report and every call it made
             (Path(LOG_DIR) / f"st{methods[1:10]}.txt").write_text(text)

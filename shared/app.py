@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import problem_doc
 from shared.db import dispose_engine, get_engine
 from shared.deadletters import Handlers, dead_letter_router, event_metrics
 from shared.errors import install_error_handlers
@@ -126,6 +127,8 @@ def create_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.service = service
     install_error_handlers(app)
+    # every route documents its problem+json errors; only logging in is open to anyone
+    problem_doc.install(app, open_prefixes=("/api/v1/auth/",))
     for router in routers:
         app.include_router(router)
     if events is not None:

@@ -9,7 +9,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 from sqlalchemy import Numeric
 
 MONEY_SCALE = 4
@@ -48,8 +48,16 @@ def money_str(amount: Decimal | None) -> str | None:
     return format(amount.quantize(Decimal(1).scaleb(-MONEY_SCALE)), "f")
 
 
+# the longest money string: sign, 14 integer digits, point, 4 decimals (issue 14: documented bound)
+MONEY_MAX_LENGTH = 20
 _schema = WithJsonSchema(
-    {"type": "string", "pattern": r"^[0-9]{1,14}(\.[0-9]{1,4})?$", "examples": ["1250.5"]})
+    {
+        "type": "string",
+        "pattern": r"^[0-9]{1,14}(\.[0-9]{1,4})?$",
+        "maxLength": MONEY_MAX_LENGTH,
+        "examples": ["1250.5"],
+    }
+)
 _serialize = PlainSerializer(money_str, return_type=str, when_used="always")
 
 # Non-negative money in 万元 (investments, totals).
@@ -59,8 +67,42 @@ SignedMoney = Annotated[
     Decimal,
     BeforeValidator(lambda v: parse_money(v, allow_negative=True)),
     _serialize,
-    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$"}),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$", "maxLength": MONEY_MAX_LENGTH}
+    ),
 ]
+
+
+def bounded_decimal(maximum: int, places: int, description: str | None = None) -> Any:
+    """A non-negative decimal (JSON number or string) up to ``maximum`` with at most ``places``
+    decimals, for percentages and ratios; its documented string form is bounded too."""
+    digits = len(str(maximum))
+    pattern = rf"^[0-9]{{1,{digits}}}(\.[0-9]{{1,{places}}})?$"
+    plain = re.compile(pattern, re.ASCII)
+
+    def ascii_only(value: Any) -> Any:
+        if isinstance(value, str) and not plain.match(value.strip()):
+            raise ValueError(f"须为 0–{maximum} 的十进制数，最多 {places} 位小数（仅 ASCII 数字）")
+        return value
+
+    return Annotated[
+        Decimal,
+        BeforeValidator(ascii_only),
+        Field(ge=0, le=maximum, decimal_places=places, max_digits=digits + places),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "number", "minimum": 0, "maximum": maximum},
+                    {"type": "string", "pattern": pattern, "maxLength": digits + 1 + places},
+                ],
+                **({"description": description} if description else {}),
+            }
+        ),
+    ]
+
+
+# a percentage with 2 decimals (形象进度, thresholds, weights)
+Percent = bounded_decimal(100, 2)
 
 
 def to_yi(amount: Decimal) -> Decimal:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from services.approvals import cases, events_intake, kinds, overview
 from services.approvals.schemas import CaseIn, EventIn, FastTrackIn, KindIn, KindUpdate
@@ -40,7 +41,8 @@ async def list_kinds(session: DbSession, principal: CurrentPrincipal):
 
 
 @kind_router.get("/{code}", responses={200: KIND, **problems(404)}, summary="审批类型")
-async def get_kind(code: str, session: DbSession, principal: CurrentPrincipal):
+async def get_kind(code: Annotated[str, Path(max_length=60)], session: DbSession,
+                   principal: CurrentPrincipal):
     return kinds.kind_json(await kinds.get_kind(session, code, missing="not_found"))
 
 
@@ -52,7 +54,7 @@ async def create_kind(data: KindIn, session: DbSession, principal: CurrentPrinci
 
 @kind_router.put("/{code}", responses={200: KIND, **problems(403, 404, 422)},
                  summary="调整审批类型（各环节时限等；全链条合计受控）")
-async def update_kind(code: str, data: KindUpdate, session: DbSession,
+async def update_kind(code: Annotated[str, Path(max_length=60)], data: KindUpdate, session: DbSession,
                       principal: CurrentPrincipal):
     return kinds.kind_json(await kinds.update_kind(session, principal=principal, code=code,
                                                    data=data))
@@ -70,7 +72,8 @@ async def create_case(data: CaseIn, session: DbSession, principal: CurrentPrinci
 @router.get("", response_model=CaseListOut, responses=problems(403, 422),
             summary="审批案件列表（按状态、项目、类型筛选）")
 async def list_cases(session: DbSession, principal: CurrentPrincipal,
-                     state: str | None = Query(None, description="状态", pattern=f"^({STATES})$"),
+                     state: str | None = Query(None, description="状态", pattern=f"^({STATES})$",
+                                              max_length=20),
                      project_id: uuid.UUID | None = Query(None, description="项目 id"),
                      kind: str | None = Query(None, description="审批类型", max_length=60),
                      unit_id: str | None = Query(None, description="项目所属乡镇/部门", max_length=40),

@@ -16,7 +16,7 @@ EventType = Literal[
 ]
 # policy R18: the reasons in force are configuration (approvals_settings().pause_reasons);
 # an unknown one is refused at intake with approval_event.pause_reason_not_excluded
-PauseReason = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+PauseReason = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$", max_length=40)]
 
 
 class Strict(BaseModel):
@@ -32,14 +32,14 @@ class CalendarYearIn(Strict):
 
 
 class StepIn(Strict):
-    code: str = Field(description="环节代码", pattern=CODE_PATTERN)
+    code: str = Field(description="环节代码", pattern=CODE_PATTERN, max_length=60)
     name: str = Field(description="环节名称", min_length=1, max_length=100)
     limit_days: int = Field(description="办理时限（工作日）", ge=1, le=365)
     agency_unit_id: str = Field(description="责任部门（单位名录中的单位 id）", min_length=1, max_length=40)
 
 
 class KindIn(Strict):
-    code: str = Field(description="审批类型代码", pattern=CODE_PATTERN)
+    code: str = Field(description="审批类型代码", pattern=CODE_PATTERN, max_length=60)
     name: str = Field(description="审批类型名称", min_length=1, max_length=200)
     category: Literal["chain", "three_zeros"] = Field(
         "chain", description="类别：chain 审批链条；three_zeros 水电气“三零”接入服务")
@@ -79,15 +79,16 @@ class CaseIn(Strict):
     project_id: uuid.UUID = Field(description="项目 id（项目库）")
     project_code: str | None = Field(None, description="全国投资项目代码（须与项目库一致）", max_length=40)
     kind: str = Field(description="审批类型代码，如 low_risk_small", max_length=60)
-    step_limits: dict[str, int] | None = Field(
-        None, description="本案各环节时限调整（环节代码 → 工作日），合计不得超过全链条时限")
+    step_limits: dict[Annotated[str, StringConstraints(max_length=60)],
+                      Annotated[int, Field(ge=0, le=730)]] | None = Field(
+        None, max_length=20, description="本案各环节时限调整（环节代码 → 工作日），合计不得超过全链条时限")
     project_type: Literal["park_industrial", "transport_infrastructure", "other"] | None = Field(
         None, description="（已弃用）项目类型：由项目库的类别和标签确定；如填写须与项目库一致",
         json_schema_extra={"deprecated": True})
     acceptance_mode: Literal["standard", "tolerance", "credit_commitment"] = Field(
         "standard", description="受理方式：常规、容缺受理、信用承诺")
-    missing_items: list[str] = Field(
-        default_factory=list, description="容缺或承诺后补的材料", max_length=50)
+    missing_items: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
+        default_factory=list, description="容缺或承诺后补的材料（每项 ≤ 200 字）", max_length=50)
     missing_items_due: date | None = Field(None, description="后补材料的承诺期限")
     fast_track: bool = Field(
         False, description="是否进入绿色通道（快速通道）；重点项目开立时自动进入，项目须在项目库子库中")

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import select, update
 
 from services.gateway import appkeys, egress, webhooks
@@ -35,6 +35,7 @@ AuditAdmin = Annotated[Principal, require_scope("admin:audit")]
 KeyAdmin = Annotated[Principal, require_scope("admin:app-keys")]
 HookCaller = Annotated[Principal, require_scope("webhooks:manage", "admin:webhooks")]
 HookAdmin = Annotated[Principal, require_scope("admin:webhooks")]
+KeyPath = Annotated[str, Path(max_length=64, description="应用标识")]
 
 
 @admin.get("/audit", response_model=AuditPage, tags=["audit"], summary="查询请求审计记录（管理员）")
@@ -85,7 +86,7 @@ async def create_app_key(data: AppKeyIn, session: DbSession, principal: KeyAdmin
 
 @admin.patch("/app-keys/{key}", response_model=AppKeyOut, tags=["app-keys"],
              summary="修改权限范围、限流或停用")
-async def update_app_key(key: str, data: AppKeyPatch, session: DbSession,
+async def update_app_key(key: KeyPath, data: AppKeyPatch, session: DbSession,
                          principal: KeyAdmin) -> AppKey:
     changes = data.model_dump(exclude_unset=True)
     reason = changes.pop("reason", None)
@@ -95,7 +96,7 @@ async def update_app_key(key: str, data: AppKeyPatch, session: DbSession,
 
 @admin.post("/app-keys/{key}/rotate", response_model=AppKeyCreated, tags=["app-keys"],
             summary="更换应用密钥（旧密钥随即失效）")
-async def rotate_app_key(key: str, data: ReasonIn, session: DbSession,
+async def rotate_app_key(key: KeyPath, data: ReasonIn, session: DbSession,
                          principal: KeyAdmin) -> AppKeyCreated:
     row, secret = await appkeys.rotate_app_key(session, principal=principal, key=key,
                                                reason=data.reason)

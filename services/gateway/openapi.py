@@ -19,6 +19,7 @@ from services.gateway.config import gateway_settings
 from services.gateway.routes import owner_of
 from shared.errors import KPPError
 from shared.http import SERVICE_NAMES_ZH, service_client
+from shared.problem_doc import PROBES, WRITE_METHODS, add_problems, operations
 
 DOWNSTREAM = ("registry", "approvals", "issues", "scoring")
 _REF = "#/components/schemas/"
@@ -35,13 +36,44 @@ def _rewrite(node: Any, prefix: str) -> Any:
         out = {}
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str) and value.startswith(_REF):
-                out[key] = _REF + prefix + value[len(_REF):]
+                out[key] = _REF + prefix + value[len(_REF) :]
             else:
                 out[key] = _rewrite(value, prefix)
         return out
     if isinstance(node, list):
         return [_rewrite(v, prefix) for v in node]
     return node
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "幂等键（1–200 位可打印 ASCII）：同一调用方以同一键重试写请求，得到第一次的结果；"
+    "键对应另一请求、第一次仍在执行或其结果未知（曾 504）时答 409",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+
+
+def _gateway_problems(doc: dict[str, Any], forwarded: set[str]) -> None:
+    """What the gateway itself may answer on top of each operation's own errors (issue 14):
+    auth, rate limit, body size; on forwarded paths also the service's 503/504 and the
+    Idempotency-Key conflicts."""
+    for path, method, operation in operations(doc):
+        if path in PROBES:
+            continue  # answered before authentication and rate limits
+        statuses = [401, 429, 503]
+        if not path.startswith("/api/v1/auth/"):
+            statuses.append(403)
+        if method in WRITE_METHODS:
+            statuses += [409, 413]
+        if path in forwarded:
+            statuses.append(504)
+            if method in WRITE_METHODS:
+                params = operation.setdefault("parameters", [])
+                if not any(p.get("name", "").lower() == "idempotency-key" for p in params):
+                    params.append(dict(IDEMPOTENCY_KEY))
+        add_problems(operation, statuses)
 
 
 def merge(own: dict[str, Any], services: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
@@ -69,11 +101,16 @@ def merge(own: dict[str, Any], services: dict[str, dict[str, Any] | None]) -> di
             paths[path] = item
     doc["components"]["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "工作人员访问令牌"},
-        "appSignature": {"type": "apiKey", "in": "header", "name": "X-App-Key",
-                         "description": SIGNATURE_HELP},
+        "appSignature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-App-Key",
+            "description": SIGNATURE_HELP,
+        },
     }
     doc["security"] = [{"bearer": []}, {"appSignature": []}]
     doc["x-kpp-services"] = status
+    _gateway_problems(doc, forwarded={p for p in paths if owner_of(p)})
     return doc
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from sqlalchemy import select
 
 from services.gateway import auth
@@ -59,7 +59,7 @@ async def me(principal: OutsidePrincipal) -> MeOut:
 
 @router.get("/units", response_model=list[UnitOut], tags=["units"], summary="单位名录")
 async def list_units(session: DbSession, principal: UnitReader,
-                     kind: str | None = None) -> list[Unit]:
+                     kind: Annotated[str | None, Query(max_length=20)] = None) -> list[Unit]:
     query = select(Unit).order_by(Unit.kind, Unit.id)
     if kind:
         query = query.where(Unit.kind == kind)
@@ -67,7 +67,8 @@ async def list_units(session: DbSession, principal: UnitReader,
 
 
 @router.get("/units/{unit_id}", response_model=UnitOut, tags=["units"], summary="单位详情")
-async def get_unit(unit_id: str, session: DbSession, principal: UnitReader) -> Unit:
+async def get_unit(unit_id: Annotated[str, Path(max_length=40)], session: DbSession,
+                   principal: UnitReader) -> Unit:
     unit = await session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"单位 {unit_id} 不存在", code="unit.not_found")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from sqlalchemy import select
 
 from services.gateway import accounts
@@ -16,6 +16,7 @@ from shared.identity import Principal
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], route_class=UnitOfWorkRoute)
 UserAdmin = Annotated[Principal, require_scope("admin:users")]
+Username = Annotated[str, Path(max_length=60, description="用户名")]
 
 
 @router.get("", response_model=list[UserOut], summary="工作人员账号列表（管理员、重点办）")
@@ -32,7 +33,7 @@ async def create_user(data: UserIn, session: DbSession, principal: UserAdmin) ->
 
 
 @router.patch("/{username}", response_model=UserOut, summary="停用/启用、调整单位或角色（原令牌数秒内失效）")
-async def update_user(username: str, data: UserPatch, session: DbSession, principal: UserAdmin) -> User:
+async def update_user(username: Username, data: UserPatch, session: DbSession, principal: UserAdmin) -> User:
     changes = data.model_dump(exclude_unset=True)
     reason = changes.pop("reason", None)
     return await accounts.update_user(
@@ -46,7 +47,7 @@ async def update_user(username: str, data: UserPatch, session: DbSession, princi
     summary="重置密码（返回一次性临时密码，原令牌数秒内失效）",
 )
 async def reset_password(
-    username: str, data: ReasonIn, session: DbSession, principal: UserAdmin
+    username: Username, data: ReasonIn, session: DbSession, principal: UserAdmin
 ) -> UserWithPassword:
     user, password = await accounts.reset_password(
         session, principal=principal, username=username[:60], reason=data.reason

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.text import Name
+
+Scope = Annotated[str, Field(max_length=60, description="权限范围，如 registry:read")]
 
 Platform = Literal["service_hall", "finance", "province", "other"]
 SignatureMethod = Literal["HMAC-SHA256", "HMAC-SM3"]
@@ -50,7 +52,7 @@ class AppKeyIn(BaseModel):
     name: str = Field(min_length=2, max_length=100, description="平台名称")
     platform: Platform = Field(description="平台类型：service_hall 政务服务大厅 / finance 财政 / "
                                            "province 省级平台 / other 其他")
-    scopes: list[str] = Field(min_length=1, max_length=20, description="权限范围，如 registry:read")
+    scopes: list[Scope] = Field(min_length=1, max_length=20, description="权限范围，如 registry:read")
     rate_limit_per_min: int | None = Field(None, ge=1, le=1_000_000,
                                            description="每分钟请求上限（空：默认 600）")
 
@@ -59,7 +61,7 @@ class AppKeyPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=2, max_length=100, description="平台名称")
-    scopes: list[str] | None = Field(None, min_length=1, max_length=20, description="权限范围")
+    scopes: list[Scope] | None = Field(None, min_length=1, max_length=20, description="权限范围")
     active: bool | None = Field(None, description="是否启用")
     rate_limit_per_min: int | None = Field(None, ge=1, le=1_000_000, description="每分钟请求上限")
     reason: str | None = Field(None, max_length=500, description="变更原因")
@@ -118,7 +120,8 @@ class AuditPage(BaseModel):
 class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    event_types: list[str] = Field(min_length=1, max_length=50, description="订阅的事件类型")
+    event_types: list[Annotated[str, Field(max_length=100)]] = Field(
+        min_length=1, max_length=50, description="订阅的事件类型")
     url: str = Field(min_length=8, max_length=500, description="接收地址（http/https）")
     signature_method: SignatureMethod = Field("HMAC-SHA256", description="签名算法")
     app_key: str | None = Field(None, max_length=40,
@@ -191,6 +194,16 @@ class UserPatch(BaseModel):
     unit_id: str | None = Field(None, max_length=40, description="调整所属单位（原令牌数秒内失效）")
     active: bool | None = Field(None, description="启用/停用（停用后原令牌数秒内失效）")
     reason: str | None = Field(None, max_length=500, description="原因（记入审计）")
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> UserPatch:
+        # an omitted field is kept; null would clear what every account must have (found by
+        # schemathesis: a database NOT NULL refusal instead of a 422, issue 14)
+        nulled = [f for f in ("name", "role", "active") if f in self.model_fields_set
+                  and getattr(self, f) is None]
+        if nulled:
+            raise ValueError(f"{'、'.join(nulled)} 不能为 null（不改则省略该字段）")
+        return self
 
 
 class UserOut(BaseModel):

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from sqlalchemy import select
 
 from services.issues import actions, clock, flow, overview, service, supervision
@@ -143,10 +143,11 @@ async def get_issue(issue_id: uuid.UUID, session: DbSession, principal: CurrentP
 @router.post("/{issue_id}/actions/{action}",
              summary="办理操作：analyse / decompose / assign / report_progress / request_close / "
                      "record_visit / reopen")
-async def act(issue_id: uuid.UUID, action: str, session: DbSession,
+async def act(issue_id: uuid.UUID, action: Annotated[str, Path(max_length=40)], session: DbSession,
               principal: CurrentPrincipal, response: Response,
-              body: Annotated[dict[str, Any] | None, Body(description="操作参数")] = None,
-              if_match: Annotated[str | None, Header(description="乐观并发：GET 返回的 ETag")] = None,
+              body: Annotated[dict[str, Any] | None, Body(max_length=30, description="操作参数")] = None,
+              if_match: Annotated[str | None, Header(max_length=100,
+                                                     description="乐观并发：GET 返回的 ETag")] = None,
               ) -> dict[str, Any]:
     issue = await actions.run_action(session, principal=principal, issue_id=issue_id,
                                      action=action, body=body, if_match=_if_match(if_match))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,7 +30,8 @@ class Attachment(Strict):
     name: str = Field(min_length=1, max_length=200, description="文件名")
     content_type: str = Field(max_length=100, description="文件类型（MIME）")
     size: int = Field(ge=0, le=50 * 1024 * 1024, description="大小（字节，≤ 50 MB）")
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="内容 SHA-256 摘要（小写十六进制）")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", max_length=64,
+                        description="内容 SHA-256 摘要（小写十六进制）")
     file_id: str | None = Field(None, max_length=64, description="项目库文件存储中的文件 ID")
 
 
@@ -115,7 +116,7 @@ class MeetingIn(Strict):
     title: str = Field(min_length=2, max_length=200, description="会议名称")
     held_on: date = Field(description="会议日期")
     chair: str = Field(min_length=1, max_length=60, description="主持人")
-    attendee_unit_ids: list[str] = Field(default_factory=list, max_length=40,
+    attendee_unit_ids: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=40,
                                          description="参会单位")
     issue_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100,
                                        description="议题（问题 ID）")

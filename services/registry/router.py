@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Response, UploadFile
 
 from services.registry import excel, listing, service
 from services.registry.listing import ProjectFilter
 from services.registry.present import project_dict, project_out
 from services.registry.schemas import (
+    MAX_TAGS,
     Category,
     CodeLookup,
     Kind,
@@ -23,6 +24,7 @@ from services.registry.schemas import (
     ProjectPatch,
     ScaleBand,
     Stage,
+    Tag,
 )
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.identity import CurrentPrincipal
@@ -37,7 +39,8 @@ def project_filter(
     category: Annotated[Category | None, Query(description="类别")] = None,
     scale_band: Annotated[ScaleBand | None, Query(description="规模档")] = None,
     unit: Annotated[str | None, Query(max_length=40, description="责任单位")] = None,
-    tag: Annotated[list[str], Query(description="标签（可重复，须全部具备）")] = [],  # noqa: B006
+    tag: Annotated[list[Tag], Query(max_length=MAX_TAGS,
+                                    description="标签（可重复，须全部具备）")] = [],  # noqa: B006
     stage: Annotated[Stage | None, Query(description="阶段")] = None,
     year: Annotated[int | None, Query(ge=1990, le=2100, description="年度：该年内在库")] = None,
     q: Annotated[str | None, Query(max_length=100, description="名称或代码关键字")] = None,
@@ -98,7 +101,8 @@ async def export_projects(session: DbSession, principal: CurrentPrincipal, f: Fi
 
 @router.get("/by-code/{project_code}", response_model=CodeLookup,
             summary="按项目代码查询是否在库（R12，供财政等平台）")
-async def by_code(project_code: str, session: DbSession, principal: CurrentPrincipal):
+async def by_code(project_code: Annotated[str, Path(max_length=40, description="项目代码")],
+                  session: DbSession, principal: CurrentPrincipal):
     return await listing.lookup_by_code(session, principal=principal, code=project_code)
 
 
@@ -113,7 +117,8 @@ async def get_project(project_id: uuid.UUID, session: DbSession, principal: Curr
 @router.patch("/{project_id}", response_model=ProjectOut, summary="修改项目（须带 If-Match）")
 async def patch_project(project_id: uuid.UUID, data: ProjectPatch, session: DbSession,
                         principal: CurrentPrincipal, response: Response,
-                        if_match: Annotated[str | None, Header(description="GET 返回的 ETag")] = None):
+                        if_match: Annotated[str | None, Header(max_length=100,
+                                                               description="GET 返回的 ETag")] = None):
     project = await service.patch_project(session, principal=principal, project_id=project_id,
                                           data=data, if_match=if_match)
     response.headers["ETag"] = f'"{project.version}"'

@@ -28,7 +28,7 @@ from shared.db import DbSession, UnitOfWorkRoute
 from shared.identity import CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1", route_class=UnitOfWorkRoute)
-Month = Annotated[str, Path(pattern=MONTH, description="月份 YYYY-MM")]
+Month = Annotated[str, Path(pattern=MONTH, max_length=7, description="月份 YYYY-MM")]
 
 
 @router.post("/projects/{project_id}/progress", status_code=201, response_model=ProgressOut,
@@ -124,7 +124,8 @@ async def export_dossier(project_id: uuid.UUID, session: DbSession, principal: C
 @router.put("/plans/{year}", response_model=PlanOut, tags=["plans"], summary="申报年度计划目标（R4）")
 async def put_plan(year: Annotated[int, Path(ge=1990, le=2100)], data: PlanIn, session: DbSession,
                    principal: CurrentPrincipal,
-                   if_match: Annotated[str | None, Header(description="可选：计划版本")] = None):
+                   if_match: Annotated[str | None, Header(max_length=100,
+                                                          description="可选：计划版本")] = None):
     plan = await plans.put_plan(session, principal=principal, year=year, data=data,
                                 if_match=if_match)
     return {"year": plan.year, "declared": plan.declared, "version": plan.version,

@@ -5,16 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.registry.codes import credit_code_problem, project_code_problem
-from shared.money import Money
+from shared.money import Money, Percent
 from shared.text import Name, check_name
 
 # input bounds (issue 14: every list and string has a documented maximum)
 MAX_TAGS = 50
+Tag = Annotated[str, Field(max_length=40, description="标签（1–40 字）")]
 MAX_TARGETS = 50
 MAX_LIBRARY_ENTRIES = 20
 
@@ -105,8 +106,7 @@ class TargetIn(BaseModel):
     name: Name = Field(min_length=2, max_length=200, description="目标名称，如“6月15日前实质性开工”")
     kind: TargetKind = Field(description="start 开工 / progress 形象进度 / complete 竣工 / custom 其他")
     due_on: date = Field(description="期限")
-    threshold_pct: Decimal | None = Field(None, ge=0, le=100, decimal_places=2,
-                                          description="形象进度目标（%），progress 类必填")
+    threshold_pct: Percent | None = Field(None, description="形象进度目标（%），progress 类必填")
     met_on: date | None = Field(None, description="达成日期（custom 类由人工填写）")
 
     @model_validator(mode="after")
@@ -165,7 +165,7 @@ class ProjectIn(_ProjectFields):
                                           description="所属子库（最多 20 条）")
     stage: Stage = Field("signed", description="当前阶段：签约/落地/开工/在建/竣工/达效")
     stage_on: date | None = Field(None, description="进入当前阶段的日期（缺省今天）")
-    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS,
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS,
                             description="标签（最多 50 个，每个 1–40 字）")
     major_industrial: bool = Field(False, description="重大产业项目（一年建设两年投运三年达产）")
     targets: list[TargetIn] = Field(default_factory=list, max_length=MAX_TARGETS,
@@ -198,7 +198,7 @@ class ProjectPatch(_ProjectFields):
         description="所属子库（最多 20 条；完整替换：未列出的子库出库，出库日期为今天）")
     stage: Stage | None = Field(None, description="新阶段（只能前进，policy R8）")
     stage_on: date | None = Field(None, description="进入新阶段的日期（缺省今天）")
-    tags: list[str] | None = Field(None, max_length=MAX_TAGS,
+    tags: list[Tag] | None = Field(None, max_length=MAX_TAGS,
                                    description="标签（完整替换，最多 50 个）")
     major_industrial: bool | None = Field(None, description="重大产业项目")
     targets: list[TargetIn] | None = Field(None, max_length=MAX_TARGETS,

@@ -10,32 +10,35 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.registry.schemas import Category, Level, ScaleBand
-from shared.money import Money
+from shared.money import Money, bounded_decimal
+
+MAX_COUNT = 100_000  # far above any county's project count; a documented bound (issue 14)
 
 
 class Figure(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    count: int | None = Field(None, ge=0, description="项目个数")
+    count: int | None = Field(None, ge=0, le=MAX_COUNT, description="项目个数")
     total_investment: Money | None = Field(None, description="总投资（万元）")
 
 
 class LevelFigure(Figure):
-    continued: int | None = Field(None, ge=0, description="其中续建个数")
-    new: int | None = Field(None, ge=0, description="其中新开工个数")
+    continued: int | None = Field(None, ge=0, le=MAX_COUNT, description="其中续建个数")
+    new: int | None = Field(None, ge=0, le=MAX_COUNT, description="其中新开工个数")
 
 
 class PlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    count: int = Field(ge=0, description="计划重点项目个数")
+    count: int = Field(ge=0, le=MAX_COUNT, description="计划重点项目个数")
     total_investment: Money = Field(description="计划总投资（万元）")
-    by_band: dict[ScaleBand, Figure] = Field(default_factory=dict, description="按规模档")
-    by_category: dict[Category, Figure] = Field(default_factory=dict, description="按类别")
-    by_level: dict[Level, LevelFigure] = Field(default_factory=dict, description="按级别")
-    county_start_rate_target: Decimal | None = Field(
-        None, ge=0, le=1, description="县级开工率目标（缺省 0.83）")
-    reserve_ratio_target: Decimal | None = Field(None, ge=0, description="储备/年度投资倍数目标（缺省 5）")
+    by_band: dict[ScaleBand, Figure] = Field(default_factory=dict, max_length=20, description="按规模档")
+    by_category: dict[Category, Figure] = Field(default_factory=dict, max_length=20, description="按类别")
+    by_level: dict[Level, LevelFigure] = Field(default_factory=dict, max_length=20, description="按级别")
+    county_start_rate_target: bounded_decimal(1, 4) | None = Field(
+        None, description="县级开工率目标（0–1，缺省 0.83）")
+    reserve_ratio_target: bounded_decimal(100, 4) | None = Field(
+        None, description="储备/年度投资倍数目标（0–100，缺省 5）")
     note: str | None = Field(None, max_length=2000, description="说明（如文件文号）")
 
 

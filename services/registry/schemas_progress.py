@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.money import Money
+from shared.money import Money, Percent
 
 MONTH = r"^[12][0-9]{3}-(0[1-9]|1[0-2])$"  # ASCII digits, years 1000–2999 (no year 0)
 
@@ -18,7 +18,7 @@ class _ProgressFields(BaseModel):
 
     investment_month: Money = Field(description="本月完成投资（万元）")
     cumulative_investment: Money = Field(description="累计完成投资（万元），不得减少")
-    progress_pct: Decimal = Field(ge=0, le=100, decimal_places=2, description="形象进度（%）")
+    progress_pct: Percent = Field(description="形象进度（%）")
     milestone: str | None = Field(None, max_length=500, description="本月达到的节点")
     problems: str | None = Field(None, max_length=4000, description="存在的问题")
     exceeds_total_confirmed: bool = Field(
@@ -26,7 +26,7 @@ class _ProgressFields(BaseModel):
 
 
 class ProgressIn(_ProgressFields):
-    month: str = Field(pattern=MONTH, description="月份 YYYY-MM")
+    month: str = Field(pattern=MONTH, max_length=7, description="月份 YYYY-MM")
 
 
 class CorrectionIn(_ProgressFields):

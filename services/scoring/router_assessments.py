@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from services.scoring import assessment, notices, overview, yearend
 from services.scoring.bulletin import bulletin_xlsx, gather_bulletin
@@ -23,6 +23,8 @@ from shared.units import unit_directory
 router = APIRouter(prefix="/api/v1", tags=["assessment"], route_class=UnitOfWorkRoute)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONTH_422 = "month.invalid"
+# checked by the service (month.invalid); bounded here so no request carries a long one
+MonthPath = Annotated[str, Path(max_length=20, description="考核月份 YYYY-MM")]
 BULLETIN_ERRORS = problems(e404="assessment.not_run", e422=MONTH_422)
 
 
@@ -86,7 +88,7 @@ async def create_rubric(data: RubricIn, session: DbSession, principal: CurrentPr
 async def list_rubrics(
     session: DbSession,
     principal: CurrentPrincipal,
-    kind: str | None = Query(None, description="township 乡镇 / department 部门"),
+    kind: str | None = Query(None, max_length=20, description="township 乡镇 / department 部门"),
 ):
     _require_reader(principal)
     return await assessment.list_rubrics(session, kind)
@@ -97,7 +99,9 @@ async def list_rubrics(
     summary="年度考核结果（月度与年终项目综合，表彰名单）",
     responses=_doc(YearResultOut, "年度考核结果") | problems(e422="year.invalid / request.invalid"),
 )
-async def year_result(year: int, session: DbSession, principal: CurrentPrincipal):
+async def year_result(
+    year: Annotated[int, Path(ge=1, le=9999)], session: DbSession, principal: CurrentPrincipal
+):
     _require_reader(principal)
     if not 2000 <= year <= 2100:
         raise InvalidInput("年份无效", code="year.invalid", fields=[{"field": "year", "message": "年份无效"}])
@@ -110,7 +114,7 @@ async def year_result(year: int, session: DbSession, principal: CurrentPrincipal
     responses=_doc(AssessmentRunOut, "月度考核结果与本次执行情况")
     | problems(e422="month.invalid / assessment.month_not_ended", e503="service.unit_directory"),
 )
-async def run_month(month: str, session: DbSession, principal: CurrentPrincipal):
+async def run_month(month: MonthPath, session: DbSession, principal: CurrentPrincipal):
     principal.require_office()
     units = await _assessable_units()
     run, info = await assessment.run_month(session, principal=principal, month=month, units=units)
@@ -122,7 +126,7 @@ async def run_month(month: str, session: DbSession, principal: CurrentPrincipal)
     summary="月度考核结果：得分、名次、五晒五比、通报",
     responses=_doc(AssessmentOut, "月度考核结果") | problems(e404="assessment.not_run", e422=MONTH_422),
 )
-async def get_month(month: str, session: DbSession, principal: CurrentPrincipal):
+async def get_month(month: MonthPath, session: DbSession, principal: CurrentPrincipal):
     _require_reader(principal)
     return await _run_body(session, await assessment.get_run(session, month))
 
@@ -137,7 +141,7 @@ async def get_month(month: str, session: DbSession, principal: CurrentPrincipal)
         e422=MONTH_422,
     ),
 )
-async def publish(month: str, session: DbSession, principal: CurrentPrincipal):
+async def publish(month: MonthPath, session: DbSession, principal: CurrentPrincipal):
     return await _run_body(session, await assessment.publish(session, principal=principal, month=month))
 
 
@@ -152,7 +156,9 @@ async def publish(month: str, session: DbSession, principal: CurrentPrincipal):
         e422="month.invalid / request.invalid",
     ),
 )
-async def raise_objection(month: str, data: ObjectionIn, session: DbSession, principal: CurrentPrincipal):
+async def raise_objection(
+    month: MonthPath, data: ObjectionIn, session: DbSession, principal: CurrentPrincipal
+):
     return await assessment.raise_objection(
         session, principal=principal, month=month, unit_id=data.unit_id, item=data.item, reason=data.reason
     )
@@ -164,7 +170,7 @@ async def raise_objection(month: str, data: ObjectionIn, session: DbSession, pri
     summary="异议列表",
     responses=problems(e422="request.invalid"),
 )
-async def list_objections(month: str, session: DbSession, principal: CurrentPrincipal):
+async def list_objections(month: MonthPath, session: DbSession, principal: CurrentPrincipal):
     return await assessment.list_objections(session, principal=principal, month=month)
 
 
@@ -175,7 +181,11 @@ async def list_objections(month: str, session: DbSession, principal: CurrentPrin
     responses=problems(e404="objection.not_found", e409="objection.already_resolved", e422="request.invalid"),
 )
 async def resolve_objection(
-    month: str, objection_id: uuid.UUID, data: ResolutionIn, session: DbSession, principal: CurrentPrincipal
+    month: MonthPath,
+    objection_id: uuid.UUID,
+    data: ResolutionIn,
+    session: DbSession,
+    principal: CurrentPrincipal,
 ):
     return await assessment.resolve_objection(
         session,
@@ -206,7 +216,7 @@ async def bulletin_overview(
     response_class=Response,
     responses=file_response(XLSX, "月度通报 Excel 文件（bulletin-YYYY-MM.xlsx）") | BULLETIN_ERRORS,
 )
-async def bulletin(month: str, session: DbSession, principal: CurrentPrincipal):
+async def bulletin(month: MonthPath, session: DbSession, principal: CurrentPrincipal):
     _require_reader(principal)
     content = await gather_bulletin(session, month)
     body = bulletin_xlsx(content, bulletin_charts(content))
@@ -223,7 +233,7 @@ async def bulletin(month: str, session: DbSession, principal: CurrentPrincipal):
     response_class=Response,
     responses=file_response(DOCX, "月度通报 Word 文件（bulletin-YYYY-MM.docx）") | BULLETIN_ERRORS,
 )
-async def bulletin_word(month: str, session: DbSession, principal: CurrentPrincipal):
+async def bulletin_word(month: MonthPath, session: DbSession, principal: CurrentPrincipal):
     _require_reader(principal)
     body = bulletin_docx(await gather_bulletin(session, month), issuer=await issuing_office())
     return Response(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from services.scoring import assignments, notices
 from services.scoring.schemas import (
@@ -112,7 +113,9 @@ async def judge_assignment(
     summary="单位的通报与约谈（含级别）",
     responses=problems(e422="request.invalid"),
 )
-async def unit_notices(unit_id: str, session: DbSession, principal: CurrentPrincipal):
+async def unit_notices(
+    unit_id: Annotated[str, Path(max_length=40)], session: DbSession, principal: CurrentPrincipal
+):
     return await notices.unit_notices(session, principal=principal, unit_id=unit_id)
 
 
@@ -126,7 +129,7 @@ async def list_summons(
     session: DbSession,
     principal: CurrentPrincipal,
     unit_id: str | None = Query(None, max_length=40, description="单位"),
-    month: str | None = Query(None, description="考核月份 YYYY-MM"),
+    month: str | None = Query(None, max_length=20, description="考核月份 YYYY-MM"),
 ):
     return await notices.list_summons(session, principal=principal, unit_id=unit_id, month=month)
 

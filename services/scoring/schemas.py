@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.money import Percent
 
 Source = Literal["leaders_meeting", "consultation", "problem", "supervision", "other"]
 Kind = Literal["township", "department"]
@@ -126,8 +127,8 @@ class SummonsOutcomeIn(BaseModel):
 class RubricItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    metric: str = Field(description="考核指标键，如 starts、investment_completed、notices")
-    weight: Decimal = Field(gt=0, le=100, description="权重（各项之和为 100）")
+    metric: str = Field(max_length=60, description="考核指标键，如 starts、investment_completed、notices")
+    weight: Percent = Field(gt=0, description="权重（各项之和为 100，最多 2 位小数）")
     method: Literal["rank", "ratio_to_top"] = Field(
         description="计分方法：rank 按名次赋分 / ratio_to_top 与最优值之比"
     )
@@ -137,7 +138,7 @@ class RubricIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Kind = Field(description="适用对象：township 乡镇 / department 部门")
-    items: list[RubricItem] = Field(description="评分项")
+    items: list[RubricItem] = Field(max_length=50, description="评分项")
     note: str | None = Field(None, max_length=2000, description="修订说明")
 
 
@@ -166,7 +167,7 @@ class RubricOut(BaseModel):
 class ObjectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    unit_id: str | None = Field(None, description="提出异议的单位；缺省为本人单位")
+    unit_id: str | None = Field(None, max_length=40, description="提出异议的单位；缺省为本人单位")
     item: str | None = Field(None, max_length=40, description="有异议的指标键（可选）")
     reason: str = Field(min_length=2, max_length=4000, description="异议理由")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,8 @@ from shared.db import DbSession, UnitOfWorkRoute
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.identity import Principal
 from shared.text import Name
+
+UnitIdPath = Annotated[str, Path(max_length=40, description="单位 id")]
 
 LeaderName = Annotated[Name, StringConstraints(strip_whitespace=True, min_length=2, max_length=50)]
 
@@ -90,7 +92,9 @@ async def set_leaders(session: AsyncSession, *, principal: Principal, unit_id: s
 @router.put(
     "/units/{unit_id}/leaders", response_model=UnitOut, summary="维护单位的县主要领导和分管县领导（重点办）"
 )
-async def put_leaders(unit_id: str, data: LeadersIn, session: DbSession, principal: OutsidePrincipal) -> Unit:
+async def put_leaders(
+    unit_id: UnitIdPath, data: LeadersIn, session: DbSession, principal: OutsidePrincipal
+) -> Unit:
     return await set_leaders(session, principal=principal, unit_id=unit_id, data=data)
 
 
@@ -99,7 +103,7 @@ async def put_leaders(unit_id: str, data: LeadersIn, session: DbSession, princip
     response_model=list[HistoryEntry],
     summary="单位名录变更记录（重点办、管理员、县领导）",
 )
-async def unit_history(unit_id: str, session: DbSession, principal: OutsidePrincipal) -> list[dict]:
+async def unit_history(unit_id: UnitIdPath, session: DbSession, principal: OutsidePrincipal) -> list[dict]:
     if not principal.reads_all or principal.app_key:
         raise Forbidden("仅重点办、管理员和县领导可查看单位变更记录", code="auth.office_only")
     await _unit(session, unit_id)

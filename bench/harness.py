@@ -61,10 +61,12 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def service_process(service: str, port: int, env: dict[str, str]) -> Iterator[str]:
-    """Run one service's API with uvicorn in a subprocess; yields its base URL."""
+def service_process(service: str, port: int, env: dict[str, str], *, app: str | None = None
+                    ) -> Iterator[str]:
+    """Run one service's API (or ``app``, "module:attr") with uvicorn in a subprocess;
+    yields its base URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", f"services.{service}.app:app", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", app or f"services.{service}.app:app", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         cwd=ROOT, env=env,
     )

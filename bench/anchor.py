@@ -27,7 +27,7 @@ VERSIONS = itertools.count(1_000_000)
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     url = os.environ["KPP_DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
-    size = int(os.environ.get("KPP_DB_POOL_SIZE", "15"))
+    size = int(os.environ.get("KPP_DB_POOL_SIZE", "20"))
     POOL["db"] = await asyncpg.create_pool(url, min_size=size, max_size=size)
     yield
     await POOL["db"].close()

@@ -26,6 +26,10 @@ ADMIN_URL = os.environ.get("KPP_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0
 REDIS_URL = os.environ.get("KPP_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
+# base URL → pid of the uvicorn process serving it (for profilers)
+PIDS: dict[str, int] = {}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -71,6 +75,7 @@ def service_process(service: str, port: int, env: dict[str, str], *, app: str | 
         cwd=ROOT, env=env,
     )
     url = f"http://127.0.0.1:{port}"
+    PIDS[url] = proc.pid
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -43,7 +43,7 @@ def summarise(raw: str, top: int = 30) -> str:
     total = 0
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
+        if not stack or not count.isdigit():  # py-spy's own notes between the stacks
             continue
         n = int(count)
         total += n

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import MetaData, event, exc
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -147,6 +148,22 @@ async def get_read_session(request: Request) -> AsyncSession:
 
 
 ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
+
+
+def driver_sql(statement: Any) -> str:
+    """A Core statement compiled once for the asyncpg driver (``$1``… in its bind order)."""
+    return str(statement.compile(dialect=asyncpg_dialect()))
+
+
+async def fetch_row(session: AsyncSession, sql: str, *args: Any) -> Any:
+    """Run one read (from ``driver_sql``) on a ``ReadSession``'s connection straight through
+    the driver: no ORM result layer for a row that needs none (issue 15). Public API only —
+    the connection is in autocommit, so there is no transaction to begin or end."""
+    if not session.info.get("read_only"):
+        raise ReadOnlySessionError("fetch_row is for a ReadSession's one-statement reads")
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    return await raw.driver_connection.fetchrow(sql, *args)
 
 
 class ReadOnlySessionError(RuntimeError):

@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, union_all, update
+from sqlalchemy import bindparam, exists, select, text, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
@@ -50,7 +50,13 @@ def _bad(detail: str, code: str, field: str) -> InvalidInput:
 # report than running them). A report locks its project (R11 targets loaded with it; the
 # memberships are not needed and may not be touched) and reads the current reports around
 # its month — the one before, the month itself, the one after — in one round trip each.
-_LOCKED_PROJECT = (select(Project).where(Project.id == bindparam("project_id"))
+# with it, whether the month is flagged missing (R6) and still open: most reports are not,
+# and then the UPDATE that resolves the flag is not sent
+_MISSING_OPEN = exists().where(MissingReport.project_id == Project.id,
+                               MissingReport.month == bindparam("month"),
+                               MissingReport.resolved_on.is_(None))
+_LOCKED_PROJECT = (select(Project, _MISSING_OPEN.label("missing_open"))
+                   .where(Project.id == bindparam("project_id"))
                    .options(raiseload(Project.memberships), joinedload(Project.targets))
                    .with_for_update(of=Project))
 _CURRENT = select(ProgressReport).where(ProgressReport.project_id == bindparam("project_id"),
@@ -63,10 +69,12 @@ _AROUND = select(ProgressReport).from_statement(union_all(
     .order_by(ProgressReport.month).limit(1)))
 
 
-async def _locked_project(session: AsyncSession, principal: Principal,
-                          project_id: uuid.UUID) -> Project:
-    result = await session.execute(_LOCKED_PROJECT, {"project_id": project_id})
-    return require_read(principal, result.unique().scalar_one_or_none(), project_id)
+async def _locked_project(session: AsyncSession, principal: Principal, project_id: uuid.UUID,
+                          month: str) -> tuple[Project, bool]:
+    """The project, locked, and whether ``month`` is flagged missing and still open."""
+    result = await session.execute(_LOCKED_PROJECT, {"project_id": project_id, "month": month})
+    row = result.unique().one_or_none()
+    return require_read(principal, row[0] if row else None, project_id), bool(row and row[1])
 
 
 async def _around(session: AsyncSession, project_id: uuid.UUID, month: str):
@@ -114,7 +122,8 @@ def report_payload(project: Project, r: ProgressReport) -> dict[str, Any]:
             "reported_at": r.reported_at, "on_time": r.on_time, "version": r.version}
 
 
-async def _after_report(session: AsyncSession, project: Project, r: ProgressReport) -> None:
+async def _after_report(session: AsyncSession, project: Project, r: ProgressReport,
+                        missing_open: bool) -> None:
     if project.last_report_month is None or r.month >= project.last_report_month:
         project.last_report_month = r.month
         project.last_progress_pct = r.progress_pct
@@ -123,16 +132,17 @@ async def _after_report(session: AsyncSession, project: Project, r: ProgressRepo
         if t.kind == "progress" and t.met_on is None and t.threshold_pct is not None \
                 and r.progress_pct >= t.threshold_pct:
             t.met_on = month_end(r.month)
-    await session.execute(update(MissingReport)
-                          .where(MissingReport.project_id == project.id,
-                                 MissingReport.month == r.month,
-                                 MissingReport.resolved_on.is_(None))
-                          .values(resolved_on=today()))
+    if missing_open:
+        await session.execute(update(MissingReport)
+                              .where(MissingReport.project_id == project.id,
+                                     MissingReport.month == r.month,
+                                     MissingReport.resolved_on.is_(None))
+                              .values(resolved_on=today()))
 
 
 async def report_progress(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
                           data: ProgressIn) -> ProgressReport:
-    project = await _locked_project(session, principal, project_id)
+    project, missing_open = await _locked_project(session, principal, project_id, data.month)
     require_write(principal, project)
     prev, existing, nxt = await _around(session, project.id, data.month)
     if existing is not None:
@@ -149,7 +159,7 @@ async def report_progress(session: AsyncSession, *, principal: Principal, projec
         on_time=today() <= deadline(data.month))
     session.add(r)
     await session.flush()
-    await _after_report(session, project, r)
+    await _after_report(session, project, r, missing_open)
     out = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
     await pipeline.audit(session, principal, entity="project", entity_id=project.id,
                          action="progress_report", after=out)
@@ -161,7 +171,7 @@ async def report_progress(session: AsyncSession, *, principal: Principal, projec
 async def correct_progress(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
                            month: str, data: CorrectionIn) -> ProgressReport:
     """A correction is a new audited version; the old one stays, no longer current."""
-    project = await _locked_project(session, principal, project_id)
+    project, missing_open = await _locked_project(session, principal, project_id, month)
     require_write(principal, project)
     prev, old, nxt = await _around(session, project.id, month)
     if old is None:
@@ -181,7 +191,7 @@ async def correct_progress(session: AsyncSession, *, principal: Principal, proje
     await session.flush()
     if project.last_report_month == month:
         project.last_report_month = None  # recomputed below from the new current version
-    await _after_report(session, project, r)
+    await _after_report(session, project, r, missing_open)
     before = ProgressOut.model_validate(old, from_attributes=True).model_dump(mode="json")
     after = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
     await pipeline.audit(session, principal, entity="project", entity_id=project.id,

@@ -23,8 +23,12 @@ $(STAMP): pyproject.toml
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-bench: $(STAMP)         ## every benchmark in bench/, one after the other
-	@for b in bench/*_*.py; do m=$$(basename $$b .py); echo "== $$m"; $(PY) -m bench.$$m || exit 1; done
+bench: $(STAMP)         ## every benchmark in bench/, one after the other, then a table vs targets
+	@mkdir -p .kpp/bench; rm -f .kpp/bench/*.txt; \
+	for b in bench/*_*.py; do m=$$(basename $$b .py); echo "== $$m"; \
+	  $(PY) -m bench.$$m > .kpp/bench/$$m.txt 2>&1; rc=$$?; cat .kpp/bench/$$m.txt; \
+	  [ $$rc = 0 ] || exit 1; done; \
+	echo "== summary"; $(PY) -m bench.summary .kpp/bench
 
 migrate: $(STAMP)
 	$(PY) -m shared.cli migrate

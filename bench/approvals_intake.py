@@ -1,4 +1,4 @@
-"""Service-hall event intake at the approvals service (target ≥ 500 events/s).
+"""Service-hall event intake at the approvals service (target ≥ 1,000 events/s, issue 15).
 
     .venv/bin/python -m bench.approvals_intake [--cases 1500] [--concurrency 32]
 

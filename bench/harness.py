@@ -26,6 +26,10 @@ ADMIN_URL = os.environ.get("KPP_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0
 REDIS_URL = os.environ.get("KPP_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
+# base URL → pid of the uvicorn process serving it (for profilers)
+PIDS: dict[str, int] = {}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -61,14 +65,17 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def service_process(service: str, port: int, env: dict[str, str]) -> Iterator[str]:
-    """Run one service's API with uvicorn in a subprocess; yields its base URL."""
+def service_process(service: str, port: int, env: dict[str, str], *, app: str | None = None
+                    ) -> Iterator[str]:
+    """Run one service's API (or ``app``, "module:attr") with uvicorn in a subprocess;
+    yields its base URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", f"services.{service}.app:app", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", app or f"services.{service}.app:app", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         cwd=ROOT, env=env,
     )
     url = f"http://127.0.0.1:{port}"
+    PIDS[url] = proc.pid
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

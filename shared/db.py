@@ -6,20 +6,22 @@ The session is committed in exactly one place: ``UnitOfWorkRoute`` for requests,
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event, exc
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
 from shared.errors import KPPError
 from shared.settings import get_settings
@@ -55,11 +57,36 @@ def get_engine() -> AsyncEngine:
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-            pool_pre_ping=True,
             connect_args={"server_settings": {"timezone": "UTC", "application_name": "kpp"}},
         )
+        ping_when_idle(_engine)
         _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False, autoflush=False)
     return _engine
+
+
+# A connection idle this long is pinged before use (a restarted database is noticed before a
+# request fails); one reused back to back under load skips the round trip (issue 15: the
+# asyncpg dialect's pre-ping, BEGIN + ";" + ROLLBACK, was three of a project read's six).
+PING_AFTER_IDLE_S = 2.0
+
+
+def ping_when_idle(engine: AsyncEngine) -> None:
+    event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
+    event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
+
+
+def _note_checkin(dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    idle_since = record.info.get("checked_in_at")  # None: connected just now
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:  # the pool replaces the connection and retries the checkout
+        raise exc.DisconnectionError(f"connection failed its ping: {error!r}") from error
 
 
 def sessionmaker() -> async_sessionmaker[AsyncSession]:
@@ -106,6 +133,53 @@ async def get_session(request: Request) -> AsyncSession:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_read_session(request: Request) -> AsyncSession:
+    """The session of an endpoint that only reads, each read ONE statement (one snapshot).
+
+    Its connection is in autocommit: no BEGIN before the statement and no COMMIT after it,
+    two of a project read's three round trips (issue 15). Nothing can be written through
+    it (``_refuse_writes``), so the unit of work has nothing to commit."""
+    session = await get_session(request)
+    session.info["read_only"] = True
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session
+
+
+ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
+
+
+def driver_sql(statement: Any) -> str:
+    """A Core statement compiled once for the asyncpg driver (``$1``… in its bind order)."""
+    return str(statement.compile(dialect=asyncpg_dialect()))
+
+
+async def fetch_row(session: AsyncSession, sql: str, *args: Any) -> Any:
+    """Run one read (from ``driver_sql``) on a ``ReadSession``'s connection straight through
+    the driver: no ORM result layer for a row that needs none (issue 15). Public API only —
+    the connection is in autocommit, so there is no transaction to begin or end."""
+    if not session.info.get("read_only"):
+        raise ReadOnlySessionError("fetch_row is for a ReadSession's one-statement reads")
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    return await raw.driver_connection.fetchrow(sql, *args)
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A write attempted through a ``ReadSession``: a programming error, never user input."""
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_writes(state: ORMExecuteState) -> None:
+    if state.session.info.get("read_only") and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlySessionError("a ReadSession cannot write: use DbSession")
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush(session: Session, context: Any, instances: Any) -> None:
+    if session.info.get("read_only") and (session.new or session.dirty or session.deleted):
+        raise ReadOnlySessionError("a ReadSession cannot write: use DbSession")
 
 
 class UnitOfWorkRoute(APIRoute):

@@ -119,13 +119,29 @@ def issue_identity_token(principal: Principal, *, ttl_s: int | None = None) -> s
     return jwt.encode(payload, settings.secret_key, algorithm="HS256")
 
 
+# token → (principal, expiry): the gateway re-uses a token per principal (TokenCache), so a
+# service checks each one's signature once, not on every request (issue 15)
+_verified: dict[tuple[str, str], tuple[Principal, float]] = {}
+_VERIFIED_MAX = 10_000
+
+
 def verify_identity_token(token: str) -> Principal:
     settings = get_settings()
+    hit = _verified.get((settings.secret_key, token))
+    if hit is not None:
+        if clock.wall_timestamp() >= hit[1]:
+            raise Unauthorized("内部身份令牌已过期", code="auth.identity_expired")
+        return hit[0]
     try:
         claims = jwt.decode(
             token, settings.secret_key, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER
         )
-        return Principal.from_claims(claims)
+        principal = Principal.from_claims(claims)
+        if len(_verified) >= _VERIFIED_MAX:
+            _verified.clear()
+        # keyed by the secret and the whole signed token: any other claim is another key
+        _verified[(settings.secret_key, token)] = (principal, float(claims["exp"]))
+        return principal
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("内部身份令牌已过期", code="auth.identity_expired") from exc
     except (jwt.InvalidTokenError, KeyError, ValueError) as exc:

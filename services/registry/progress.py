@@ -7,14 +7,14 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, exists, select, text, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, raiseload
 
-from services.registry.access import require_write
+from services.registry.access import require_read, require_write
 from services.registry.config import registry_settings
 from services.registry.models import MissingReport, ProgressReport, Project, pipeline
 from services.registry.schemas_progress import CorrectionIn, ProgressIn, ProgressOut
-from services.registry.service import get_project
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal
@@ -46,14 +46,44 @@ def _bad(detail: str, code: str, field: str) -> InvalidInput:
     return InvalidInput(detail, code=code, fields=[{"field": field, "message": detail}])
 
 
-async def _neighbours(session: AsyncSession, project_id: uuid.UUID, month: str):
-    base = select(ProgressReport).where(ProgressReport.project_id == project_id,
+# Statements built once (issue 15: building and cache-keying them cost more client CPU per
+# report than running them). A report locks its project (R11 targets loaded with it; the
+# memberships are not needed and may not be touched) and reads the current reports around
+# its month — the one before, the month itself, the one after — in one round trip each.
+# with it, whether the month is flagged missing (R6) and still open: most reports are not,
+# and then the UPDATE that resolves the flag is not sent
+_MISSING_OPEN = exists().where(MissingReport.project_id == Project.id,
+                               MissingReport.month == bindparam("month"),
+                               MissingReport.resolved_on.is_(None))
+_LOCKED_PROJECT = (select(Project, _MISSING_OPEN.label("missing_open"))
+                   .where(Project.id == bindparam("project_id"))
+                   .options(raiseload(Project.memberships), joinedload(Project.targets))
+                   .with_for_update(of=Project))
+_CURRENT = select(ProgressReport).where(ProgressReport.project_id == bindparam("project_id"),
                                         ProgressReport.current.is_(True))
-    prev = await session.scalar(base.where(ProgressReport.month < month)
-                                .order_by(ProgressReport.month.desc()).limit(1))
-    nxt = await session.scalar(base.where(ProgressReport.month > month)
-                               .order_by(ProgressReport.month).limit(1))
-    return prev, nxt
+_AROUND = select(ProgressReport).from_statement(union_all(
+    _CURRENT.where(ProgressReport.month < bindparam("month"))
+    .order_by(ProgressReport.month.desc()).limit(1),
+    _CURRENT.where(ProgressReport.month == bindparam("month")),
+    _CURRENT.where(ProgressReport.month > bindparam("month"))
+    .order_by(ProgressReport.month).limit(1)))
+
+
+async def _locked_project(session: AsyncSession, principal: Principal, project_id: uuid.UUID,
+                          month: str) -> tuple[Project, bool]:
+    """The project, locked, and whether ``month`` is flagged missing and still open."""
+    result = await session.execute(_LOCKED_PROJECT, {"project_id": project_id, "month": month})
+    row = result.unique().one_or_none()
+    return require_read(principal, row[0] if row else None, project_id), bool(row and row[1])
+
+
+async def _around(session: AsyncSession, project_id: uuid.UUID, month: str):
+    """The current reports before, of and after ``month`` (each or None)."""
+    rows = (await session.scalars(_AROUND, {"project_id": project_id, "month": month})).all()
+    prev = next((r for r in rows if r.month < month), None)
+    same = next((r for r in rows if r.month == month), None)
+    nxt = next((r for r in rows if r.month > month), None)
+    return prev, same, nxt
 
 
 def _check(project: Project, data: ProgressIn | CorrectionIn, month: str, prev, nxt) -> None:
@@ -92,7 +122,8 @@ def report_payload(project: Project, r: ProgressReport) -> dict[str, Any]:
             "reported_at": r.reported_at, "on_time": r.on_time, "version": r.version}
 
 
-async def _after_report(session: AsyncSession, project: Project, r: ProgressReport) -> None:
+async def _after_report(session: AsyncSession, project: Project, r: ProgressReport,
+                        missing_open: bool) -> None:
     if project.last_report_month is None or r.month >= project.last_report_month:
         project.last_report_month = r.month
         project.last_progress_pct = r.progress_pct
@@ -101,25 +132,23 @@ async def _after_report(session: AsyncSession, project: Project, r: ProgressRepo
         if t.kind == "progress" and t.met_on is None and t.threshold_pct is not None \
                 and r.progress_pct >= t.threshold_pct:
             t.met_on = month_end(r.month)
-    await session.execute(update(MissingReport)
-                          .where(MissingReport.project_id == project.id,
-                                 MissingReport.month == r.month,
-                                 MissingReport.resolved_on.is_(None))
-                          .values(resolved_on=today()))
+    if missing_open:
+        await session.execute(update(MissingReport)
+                              .where(MissingReport.project_id == project.id,
+                                     MissingReport.month == r.month,
+                                     MissingReport.resolved_on.is_(None))
+                              .values(resolved_on=today()))
 
 
 async def report_progress(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
                           data: ProgressIn) -> ProgressReport:
-    project = await get_project(session, principal=principal, project_id=project_id, for_update=True)
+    project, missing_open = await _locked_project(session, principal, project_id, data.month)
     require_write(principal, project)
-    existing = await session.scalar(select(ProgressReport.id).where(
-        ProgressReport.project_id == project.id, ProgressReport.month == data.month,
-        ProgressReport.current.is_(True)))
+    prev, existing, nxt = await _around(session, project.id, data.month)
     if existing is not None:
         raise Conflict(f"{data.month} 月报已报送；如需修改请提交更正",
-                       code="progress.duplicate_month", report_id=str(existing),
+                       code="progress.duplicate_month", report_id=str(existing.id),
                        correction_path=f"/api/v1/projects/{project.id}/progress/{data.month}")
-    prev, nxt = await _neighbours(session, project.id, data.month)
     _check(project, data, data.month, prev, nxt)
     r = ProgressReport(
         id=uuid.uuid4(), project_id=project.id, month=data.month, version=1, current=True,
@@ -130,7 +159,7 @@ async def report_progress(session: AsyncSession, *, principal: Principal, projec
         on_time=today() <= deadline(data.month))
     session.add(r)
     await session.flush()
-    await _after_report(session, project, r)
+    await _after_report(session, project, r, missing_open)
     out = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
     await pipeline.audit(session, principal, entity="project", entity_id=project.id,
                          action="progress_report", after=out)
@@ -142,14 +171,11 @@ async def report_progress(session: AsyncSession, *, principal: Principal, projec
 async def correct_progress(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
                            month: str, data: CorrectionIn) -> ProgressReport:
     """A correction is a new audited version; the old one stays, no longer current."""
-    project = await get_project(session, principal=principal, project_id=project_id, for_update=True)
+    project, missing_open = await _locked_project(session, principal, project_id, month)
     require_write(principal, project)
-    old = await session.scalar(select(ProgressReport).where(
-        ProgressReport.project_id == project.id, ProgressReport.month == month,
-        ProgressReport.current.is_(True)))
+    prev, old, nxt = await _around(session, project.id, month)
     if old is None:
         raise NotFound(f"{month} 尚无月报，无从更正", code="progress.not_found")
-    prev, nxt = await _neighbours(session, project.id, month)
     _check(project, data, month, prev, nxt)
     old.current = False
     await session.flush()
@@ -165,7 +191,7 @@ async def correct_progress(session: AsyncSession, *, principal: Principal, proje
     await session.flush()
     if project.last_report_month == month:
         project.last_report_month = None  # recomputed below from the new current version
-    await _after_report(session, project, r)
+    await _after_report(session, project, r, missing_open)
     before = ProgressOut.model_validate(old, from_attributes=True).model_dump(mode="json")
     after = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
     await pipeline.audit(session, principal, entity="project", entity_id=project.id,

@@ -26,7 +26,7 @@ from services.registry.schemas import (
     Stage,
     Tag,
 )
-from shared.db import DbSession, UnitOfWorkRoute
+from shared.db import DbSession, ReadSession, UnitOfWorkRoute
 from shared.identity import CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"], route_class=UnitOfWorkRoute)
@@ -65,7 +65,7 @@ async def create_project(data: ProjectIn, session: DbSession, principal: Current
 
 
 @router.get("", response_model=ProjectPage, summary="项目列表（筛选、分页）")
-async def list_projects(session: DbSession, principal: CurrentPrincipal, f: Filter,
+async def list_projects(session: ReadSession, principal: CurrentPrincipal, f: Filter,
                         page: Annotated[int, Query(ge=1, le=100_000, description="页码")] = 1,
                         page_size: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 20):
     items, total = await listing.list_projects(session, principal=principal, f=f, page=page,
@@ -107,7 +107,7 @@ async def by_code(project_code: Annotated[str, Path(max_length=40, description="
 
 
 @router.get("/{project_id}", response_model=ProjectOut, summary="项目详情")
-async def get_project(project_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal,
+async def get_project(project_id: uuid.UUID, session: ReadSession, principal: CurrentPrincipal,
                       response: Response):
     project = await listing.read_project(session, principal=principal, project_id=project_id)
     response.headers["ETag"] = f'"{project.version}"'

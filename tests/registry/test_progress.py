@@ -128,6 +128,10 @@ async def test_missing_report_flagged_after_deadline(platform, make_project, uni
         assert r.status_code == 201 and r.json()["on_time"] is False
     async with job_session() as s:
         assert await missing_months(s, uuid.UUID(late["id"]), date(2024, 3, 12)) == ["2024-01"]
+        # the report resolves its own month's open flag, and only that one
+        flags = (await s.execute(select(MissingReport.month, MissingReport.resolved_on).where(
+            MissingReport.project_id == uuid.UUID(late["id"])).order_by(MissingReport.month))).all()
+        assert [(m, on is not None) for m, on in flags] == [("2024-01", False), ("2024-02", True)]
 
 
 async def test_back_dated_project_shows_every_missing_month_on_read(platform, make_project,

@@ -1,0 +1,90 @@
+"""What issue 15 took out of every request keeps its guarantees: a pooled connection that
+died while idle is replaced before use, a read-only session cannot write, and a cached
+identity token still expires."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from services.registry.models import Project, pipeline
+from shared import clock, db
+from shared.errors import Unauthorized
+from shared.identity import Principal, Role, issue_identity_token, verify_identity_token
+from shared.settings import get_settings
+
+
+async def test_connection_killed_while_idle_is_replaced_before_the_request_uses_it(monkeypatch):
+    # architecture: a restarted database is survived; the ping now runs only on a connection
+    # idle for PING_AFTER_IDLE_S, so an idle connection whose server side is gone (as after a
+    # restart) must still be noticed at checkout, not fail the request
+    url = get_settings().database_url
+    engine = create_async_engine(url, pool_size=1, max_overflow=0)
+    db.ping_when_idle(engine)
+    try:
+        async with engine.connect() as conn:
+            first_pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+        admin = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", first_pid)
+        finally:
+            await admin.close()
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)  # "idle long enough" without a sleep
+        async with engine.connect() as conn:
+            second_pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+        assert second_pid != first_pid
+    finally:
+        await engine.dispose()
+
+
+async def test_read_session_refuses_every_kind_of_write():
+    # architecture: every state change is audited and committed by the unit of work; a
+    # session marked read-only (autocommit, for one-statement reads) must not write at all
+    session: AsyncSession = db.sessionmaker()()
+    session.info["read_only"] = True
+    try:
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        assert (await session.execute(select(Project.id).limit(1))).all() is not None
+        with pytest.raises(db.ReadOnlySessionError):
+            await session.execute(
+                insert(pipeline.tables.audit).values(
+                    actor="t", actor_role="admin", entity="project", entity_id="x", action="probe"
+                )
+            )
+        session.add(
+            Project(
+                project_code="2023-140000-44-01-999999",
+                name="不应写入",
+                unit_id="town-chengguan",
+                category="industrial",
+                total_investment=1,
+                scale_band="small",
+            )
+        )
+        with pytest.raises(db.ReadOnlySessionError):
+            await session.flush()
+    finally:
+        await session.close()
+    async with db.job_session() as check:
+        assert (
+            await check.scalar(select(Project.id).where(Project.project_code == "2023-140000-44-01-999999"))
+            is None
+        )
+
+
+def test_cached_identity_token_still_expires_on_the_wall_clock(monkeypatch):
+    # architecture: services accept only a short-lived identity token; verifying a token
+    # once and re-using the answer must not outlive the token's own expiry
+    principal = Principal(subject="user:zdb", role=Role.key_office, unit_id="office-zdb")
+    token = issue_identity_token(principal, ttl_s=60)
+    assert verify_identity_token(token) == principal
+    assert verify_identity_token(token) == principal  # the cached answer, same principal
+    issued = clock.wall_timestamp()
+    monkeypatch.setattr(clock, "wall_timestamp", lambda: issued + 61)
+    with pytest.raises(Unauthorized) as refused:
+        verify_identity_token(token)
+    assert refused.value.code == "auth.identity_expired"
+    with pytest.raises(Unauthorized):
+        verify_identity_token(token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1])

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import clock
+from shared.contracts import ContractViolation
 from shared.db import DbSession, UnitOfWorkRoute, job_session
 from shared.errors import Conflict, NotFound
 from shared.events import EventPipeline, ack_key
@@ -51,7 +52,8 @@ async def after_failure(ctx: dict[str, Any], service: str, pipeline: EventPipeli
     redis = ctx["redis"]
     fail_key = f"kpp:evtfail:{service}:{event['id']}"
     error = f"{type(exc).__name__}: {exc}"[:4000]
-    if tries <= len(delays):
+    # a payload that breaks its contract will not mend itself: parked at once, no retries
+    if tries <= len(delays) and not isinstance(exc, ContractViolation):
         log.warning("%s: event %s (%s) failed on try %d, retry in %ss: %s",
                     service, event["id"], event["type"], tries, delays[tries - 1], error)
         try:

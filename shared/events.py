@@ -17,7 +17,8 @@ from sqlalchemy import MetaData, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import clock
+from shared import clock, contracts
+from shared.contracts import EventContract
 from shared.event_tables import add_pipeline_tables
 from shared.jsonutil import to_jsonable
 from shared.logging import request_id_var
@@ -79,16 +80,21 @@ class EventPipeline:
         self.tables = add_pipeline_tables(metadata)
 
     async def emit(
-        self, session: AsyncSession, type_: str, payload: dict[str, Any], *, key: str | None = None
+        self, session: AsyncSession, event: EventContract, *, key: str | None = None
     ) -> uuid.UUID:
-        """Write an event in the caller's transaction (it is published only if that commits)."""
+        """Write an event in the caller's transaction (it is published only if that commits).
+
+        ``event`` is the type's contract (shared.contracts), validated when it was built.
+        """
+        if not event.event_type:
+            raise TypeError(f"{type(event).__name__} is not an event contract")
         event_id = uuid.uuid4()
         await session.execute(
             insert(self.tables.outbox).values(
                 id=event_id,
-                type=type_,
+                type=event.event_type,
                 key=key,
-                payload=to_jsonable(payload),
+                payload=event.payload(),
                 request_id=request_id_var.get(),
             )
         )
@@ -256,6 +262,9 @@ class EventPipeline:
         handler = handlers.get(event["type"])
         if handler is None:
             raise UnhandledEvent(f"{self.service} has no handler for {event['type']}")
+        # the handler sees the contract's model, never the raw JSON (ContractViolation → a
+        # dead letter at once: shared.deadletters)
+        parsed = {**event, "payload": contracts.parse(event["type"], event["payload"])}
         inserted = await session.execute(
             pg_insert(self.tables.inbox)
             .values(event_id=uuid.UUID(event["id"]), type=event["type"], source=event["source"])
@@ -265,7 +274,7 @@ class EventPipeline:
         if inserted.first() is None:
             log.info("event %s (%s) already processed; skipped", event["id"], event["type"])
             return False
-        await handler(session, event)
+        await handler(session, parsed)
         return True
 
 

@@ -54,8 +54,8 @@ async def fan_out(session: AsyncSession, event: dict[str, Any]) -> None:
                                           WebhookSubscription.event_types.contains([event["type"]]))
     )).all()
     now = clock.now()
-    envelope = {k: event.get(k) for k in ("id", "type", "source", "payload", "request_id",
-                                           "created_at")}
+    envelope = {k: event.get(k) for k in ("id", "type", "source", "request_id", "created_at")}
+    envelope["payload"] = event["payload"].payload()  # the contract's JSON (event_version too)
     for sub in subs:
         session.add(WebhookDelivery(subscription_id=sub.id, app_key=sub.app_key,
                                     event_id=uuid.UUID(event["id"]), event_type=event["type"],

@@ -13,25 +13,16 @@ from services.issues import clock, flow
 from services.issues.models import AgendaItem, Issue, Meeting, SubTask, Visit, pipeline
 from services.issues.schemas import IssueIn
 from shared.calendar import WorkingCalendar
+from shared.contracts.issues import IssueCreatedV1
 from shared.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from shared.http import service_client
 from shared.identity import Principal, Role
 
-# where the registry may put the carrying unit's credit code (it is being extended)
-_CREDIT_KEYS = ("carrying_unit_credit_code", "credit_code", "enterprise_credit_code",
-                "owner_credit_code", "unified_social_credit_code")
-
 
 def credit_code_of(project: dict[str, Any]) -> str | None:
-    for key in _CREDIT_KEYS:
-        if project.get(key):
-            return str(project[key])
-    nested = project.get("carrying_unit") or project.get("enterprise") or {}
-    if isinstance(nested, dict):
-        for key in _CREDIT_KEYS:
-            if nested.get(key):
-                return str(nested[key])
-    return None
+    """The carrying unit's credit code: the one field the registry's project carries
+    (ProjectOut, shared.contracts.registry.ProjectSnapshotV1), no guessing among names."""
+    return project.get("carrying_unit_credit_code") or None
 
 
 async def fetch_project(project_id: uuid.UUID, principal: Principal | None) -> dict[str, Any] | None:
@@ -209,7 +200,8 @@ async def create_issue(session: AsyncSession, *, principal: Principal, data: Iss
                              "project_id": str(issue.project_id),
                              "description": issue.description,
                              "attachments": issue.attachments})
-    await pipeline.emit(session, "issue.created", event_payload(issue), key=str(issue.id))
+    await pipeline.emit(session, IssueCreatedV1.model_validate(event_payload(issue)),
+                        key=str(issue.id))
     return issue
 
 

@@ -16,7 +16,7 @@ from services.registry.models import Membership, Project, StageChange, Target, p
 from services.registry.present import project_dict
 from services.registry.schemas import ProjectIn
 from services.registry.service import derive_new
-from shared import clock
+from shared import clock, contracts
 from shared.clock import today
 from shared.identity import Principal
 from shared.jsonutil import _default
@@ -76,7 +76,8 @@ async def write_projects(session: AsyncSession, principal: Principal,
         text = _encode(snap)
         key = str(pid)
         audits.append((actor, role, unit, "project", key, "import", None, text, reason, rid, now))
-        events.append((uuid.uuid4(), "project.created", key, text, rid, now))
+        event = contracts.build("project.created", snap).payload_json()
+        events.append((uuid.uuid4(), "project.created", key, event, rid, now))
     for table, columns, rows in ((Project.__table__, P_COLS, projects),
                                  (Membership.__table__, M_COLS, memberships),
                                  (Target.__table__, T_COLS, targets),

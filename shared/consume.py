@@ -25,31 +25,57 @@ from shared.logging import request_id_var
 log = logging.getLogger("kpp.events")
 
 
+def runs(events: list[dict[str, Any]], handlers: deadletters.Handlers, *, grouped: bool
+         ) -> list[list[dict[str, Any]]]:
+    """Consecutive events of one type whose handler has a set-based form (``handler.many``)
+    go together; every other event alone. Order is kept."""
+    out: list[list[dict[str, Any]]] = []
+    for event in events:
+        many = grouped and hasattr(handlers.get(event["type"]), "many")
+        if many and out and out[-1][0]["type"] == event["type"]:
+            out[-1].append(event)
+        else:
+            out.append([event])
+    return out
+
+
+MANY = {"id": "(a set-based handler)"}  # the culprit when a whole group raised
+
+
 async def apply_batch(pipeline: EventPipeline, events: list[dict[str, Any]],
                       handlers: deadletters.Handlers
                       ) -> tuple[int, list[tuple[dict[str, Any], Exception]]]:
     """(events applied, [(event, error)] of those whose handler raised)."""
     pending = list(events)
     failed: list[tuple[dict[str, Any], Exception]] = []
+    grouped = True
     while pending:
         culprit: dict[str, Any] | None = None
         try:
             async with job_session() as session:
                 new = await pipeline.take_into_inbox(session, pending)
-                applied = len(new)
+                fresh = []
                 for event in pending:
-                    if event["id"] not in new:
-                        continue  # processed before, or a duplicate within this batch
-                    new.discard(event["id"])
-                    culprit = event
-                    token = request_id_var.set(event.get("request_id"))
+                    if event["id"] in new:  # else processed before, or a duplicate here
+                        new.discard(event["id"])
+                        fresh.append(event)
+                for group in runs(fresh, handlers, grouped=grouped):
+                    if len(group) > 1:
+                        culprit = MANY
+                        await pipeline.apply_many(session, group, handlers)
+                        continue
+                    culprit = group[0]
+                    token = request_id_var.set(culprit.get("request_id"))
                     try:
-                        await pipeline.apply(session, event, handlers)
+                        await pipeline.apply(session, culprit, handlers)
                     finally:
                         request_id_var.reset(token)
                 culprit = None
-            return applied, failed
+            return len(fresh), failed
         except Exception as exc:
+            if culprit is MANY:
+                grouped = False  # again one by one, to find the event that raised
+                continue
             if culprit is None:
                 raise  # not one handler's doing (the commit, the database): the batch retries
             failed.append((culprit, exc))

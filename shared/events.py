@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import MetaData, insert, select, text, tuple_, update
+from sqlalchemy import MetaData, delete, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -271,6 +271,22 @@ class EventPipeline:
             log.info("%s: re-sent %d unacknowledged deliveries", self.service, len(rows))
         return len(rows)
 
+    async def prune(self, session: AsyncSession) -> dict[str, int]:
+        """Delete what no guarantee needs any more (KPP_EVENT_RETENTION_DAYS, default 30):
+        outbox rows published before the cutoff whose every delivery was acknowledged (with
+        those deliveries), and inbox rows processed before it. An unacknowledged delivery
+        keeps its event — it may still be re-sent — and dead letters stay until an
+        administrator replays or discards them."""
+        cutoff = clock.now() - timedelta(days=get_settings().event_retention_days)
+        t, d, inbox = self.tables.outbox, self.tables.delivery, self.tables.inbox
+        unacked = select(d.c.event_id).where(d.c.event_id == t.c.id, d.c.acked_at.is_(None))
+        done = select(t.c.id).where(t.c.published_at < cutoff, ~unacked.exists())
+        deliveries = await session.execute(delete(d).where(d.c.event_id.in_(done)))
+        events = await session.execute(delete(t).where(t.c.id.in_(done)))
+        inboxed = await session.execute(delete(inbox).where(inbox.c.processed_at < cutoff))
+        return {"outbox": events.rowcount, "deliveries": deliveries.rowcount,
+                "inbox": inboxed.rowcount}
+
     async def consume_once(
         self,
         session: AsyncSession,
@@ -313,6 +329,13 @@ class EventPipeline:
             raise UnhandledEvent(f"{self.service} has no handler for {event['type']}")
         await handler(session, {**event, "payload": contracts.parse(event["type"],
                                                                     event["payload"])})
+
+    async def apply_many(self, session: AsyncSession, events: list[dict[str, Any]],
+                         handlers: dict[str, Callable[..., Awaitable[None]]]) -> None:
+        """Run a set-based handler (``handler.many``) once for consecutive events of a type."""
+        handler = handlers[events[0]["type"]]
+        await handler.many(session, [  # type: ignore[attr-defined]
+            {**e, "payload": contracts.parse(e["type"], e["payload"])} for e in events])
 
 
 class UnhandledEvent(Exception):

@@ -86,6 +86,12 @@ def worker_settings(
             if n < RELAY_BATCH or time.monotonic() - started > RELAY_BUDGET_S:
                 return moved
 
+    async def prune_events(ctx: dict[str, Any]) -> dict[str, int]:
+        async with job_session() as session:
+            pruned = await pipeline.prune(session)
+        log.info("%s: pruned %s", service, pruned)
+        return pruned
+
     async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> int:
         """A relay pass's events for this service, applied in one transaction (shared.consume)."""
         return await handle_batch(ctx, service, pipeline, event_handlers, events)
@@ -162,15 +168,20 @@ def worker_settings(
             "relay_outbox": staticmethod(relay_outbox),
             "handle_event": staticmethod(handle_event),
             "handle_events": staticmethod(handle_events),
+            "prune_events": staticmethod(prune_events),
         },
     )
+    prune_cron_fn = func(prune_events, name=f"{service}_prune_events", timeout=EVENT_TIMEOUT_S * 10)
     events_settings.CronWorkerSettings = type(
         f"{service.capitalize()}CronWorkerSettings",
         (),
         {
             **common,
-            "functions": slow or [func(relay_outbox, name="relay_outbox")],
-            "cron_jobs": list(cron_jobs),
+            "functions": [*(slow or [func(relay_outbox, name="relay_outbox")]), prune_cron_fn],
+            # retention: daily at 03:40, unique across replicas (docs/events.md)
+            "cron_jobs": [*cron_jobs, cron(prune_events, name=f"{service}_prune_events", hour={3},
+                                           minute={40}, second={0}, unique=True,
+                                           timeout=EVENT_TIMEOUT_S * 10)],
             "queue_name": cron_queue_name(service),
             "health_check_interval": 30,
             "health_check_key": f"{cron_queue_name(service)}:health-check",

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import time
 
 import asyncpg
+from aiohttp import web
 
 from bench.harness import scratch_database
 
@@ -121,7 +123,8 @@ def directory(n: int) -> dict[str, dict[str, str]]:
             "kind": kind,
             "leader_name": f"负责人{i}",
             "leader_title": "镇长" if kind == "township" else "局长",
-            "deputy_head": f"副县长{i % 7}",
+            "principal_leader": "王志刚",
+            "deputy_heads": [f"副县长{i % 7}"],
         }
     return out
 
@@ -162,21 +165,43 @@ async def measure(units: dict[str, dict[str, str]]) -> None:
     await service_client.close()
 
 
+async def calendar_stand_in() -> tuple[web.AppRunner, int]:
+    """The approvals service's ``/internal/calendar`` on loopback, answering the built-in
+    official years: scoring never counts working days without the calendar's owner (it
+    refuses with calendar.unavailable), and the bench runs scoring alone."""
+    from shared.calendar import official_years
+
+    body = {"years": [y.to_dict() for y in official_years()], "revision": 1}
+
+    async def calendar(request: web.Request) -> web.Response:
+        return web.json_response(body, dumps=lambda v: json.dumps(v, default=str))
+
+    app = web.Application()
+    app.router.add_get("/internal/calendar", calendar)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]
+
+
 async def main(n_units: int, projects: int, problems: int, assignments: int) -> None:
+    runner, port = await calendar_stand_in()
     async with scratch_database("scoring", services=("scoring",)) as url:
         os.environ.update(
             KPP_DATABASE_URL=url,
             KPP_ENV="test",
             KPP_LOG_LEVEL="ERROR",
             KPP_LOG_JSON="false",
-            KPP_APPROVALS_URL="http://127.0.0.1:9",
-        )  # no approvals: the default calendar
+            KPP_APPROVALS_URL=f"http://127.0.0.1:{port}",
+        )
         print(
             f"monthly run {MONTH}: {n_units} units, {projects} projects, {problems} problems, "
             f"{assignments} assignment letters"
         )
         await load(url, n_units, projects, problems, assignments)
         await measure(directory(n_units))
+    await runner.cleanup()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -142,8 +143,11 @@ class Platform:
 def banner(env: dict[str, str]) -> str:
     from services.gateway.seed import DEMO_PASSWORD, DEMO_USERS
 
+    demo_year = 2023  # the demo county's plan year (services/registry/seed.py)
+
     lines = ["", "KPP 重点项目建设管理平台 已启动", ""]
     lines.append(f"  网关 gateway     {env['KPP_GATEWAY_URL']}   （接口文档 {env['KPP_GATEWAY_URL']}/docs）")
+    lines.append(f"  亮晒总览 overview {env['KPP_GATEWAY_URL']}/overview   （工作人员登录后查看）")
     for service in ("registry", "approvals", "issues", "scoring"):
         lines.append(f"  {service:<16} {env[f'KPP_{service.upper()}_URL']}")
     lines.append(f"  PostgreSQL       {_safe_db(env['KPP_DATABASE_URL'])}")
@@ -152,6 +156,7 @@ def banner(env: dict[str, str]) -> str:
     if not demo:
         lines += ["", "  账号由管理员通过 /api/v1/users 管理；不载入演示数据。", ""]
         return "\n".join(lines)
+    lines += ["", f"  演示县总览: {env['KPP_GATEWAY_URL']}/overview?year={demo_year}"]
     lines += ["", f"  演示账号（密码均为 {DEMO_PASSWORD}）:"]
     for username, name, role, unit, _ in DEMO_USERS:
         lines.append(f"    {username:<10} {role:<11} {unit or '':<15} {name}")
@@ -192,6 +197,12 @@ def run_platform() -> int:
             print("kpp: 90 秒内未就绪，请查看上方日志", file=sys.stderr)
             return 1
         print(banner(platform.env), flush=True)
+        if platform.env.get("KPP_ENV", "dev") in ("dev", "test"):
+            from services.gateway.seed import DEMO_PASSWORD
+            from shared.devdemo import publish_demo_months
+
+            threading.Thread(target=publish_demo_months, args=(dict(platform.env), DEMO_PASSWORD),
+                             daemon=True, name="demo-assessments").start()
         while True:
             platform.check_children()
             time.sleep(1)

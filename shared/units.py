@@ -7,6 +7,7 @@ it for a minute, so checking a unit id costs no call on the hot path.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import InvalidInput, ServiceUnavailable
@@ -17,7 +18,7 @@ _cache: tuple[float, dict[str, dict[str, Any]]] | None = None
 
 
 async def unit_directory(*, refresh: bool = False) -> dict[str, dict[str, Any]]:
-    """Unit id → {id, name, kind, leader_name, leader_title, deputy_head, ...}."""
+    """Unit id → {id, name, kind, leader_name, leader_title, principal_leader, deputy_heads, ...}."""
     global _cache
     now = time.monotonic()
     if not refresh and _cache is not None and _cache[0] > now:
@@ -43,3 +44,22 @@ async def require_unit(unit_id: str, *, field: str = "unit_id") -> dict[str, Any
             fields=[{"field": field, "message": "未知单位"}],
         )
     return units[unit_id]
+
+
+@dataclass(frozen=True)
+class UnitLeaders:
+    """Who is summoned and who summons (policy R28), as the key office keeps them."""
+
+    unit_id: str
+    unit_name: str
+    head: str  # the unit's head (主要负责人), with title: the one summoned
+    principal_leader: str | None  # the county's principal leader (主要领导)
+    deputy_heads: tuple[str, ...]  # the deputy county heads in charge (分管县领导)
+
+
+def leaders_of(unit: dict[str, Any]) -> UnitLeaders:
+    head = " ".join(x for x in (unit.get("leader_title"), unit.get("leader_name")) if x)
+    return UnitLeaders(unit_id=unit["id"], unit_name=unit.get("name") or unit["id"], head=head,
+                       principal_leader=unit.get("principal_leader") or None,
+                       deputy_heads=tuple(unit.get("deputy_heads") or ()))
+

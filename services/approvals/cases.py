@@ -12,14 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.approvals.calendar_store import current_calendar
 from services.approvals.clock import STATUTORY_PAUSES, SUPPLEMENT, ClockResult, segment_json
 from services.approvals.config import approvals_settings
-from services.approvals.kinds import check_limits, get_kind
+from services.approvals.eligibility import (
+    OFFICE_DECISION,
+    check_acceptance,
+    fast_track_basis,
+    require_in_library,
+)
+from services.approvals.kinds import check_limits, get_kind, three_zeros_facts
 from services.approvals.models import ApprovalCase, pipeline
 from services.approvals.recompute import apply_clock, compute_clock, load_log
 from services.approvals.schemas import CaseIn, FastTrackIn
 from shared import clock, contracts
-from shared.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
-from shared.http import service_client
-from shared.identity import SYSTEM_PRINCIPAL, Principal, Role
+from shared.clients.registry import get_project
+from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.identity import Principal, Role
 
 INTAKE_UNIT = "dept-xzsp"  # 县行政审批服务局: the service hall's intake
 
@@ -55,7 +61,8 @@ def case_summary(case: ApprovalCase) -> dict[str, Any]:
         "missing_items": case.missing_items, "missing_items_due": case.missing_items_due,
         "missing_items_supplied_on": case.missing_items_supplied_on,
         "missing_items_overdue": case.missing_items_overdue, "fast_track": case.fast_track,
-        "assistant": case.assistant, "next_threshold_at": case.next_threshold_at,
+        "assistant": case.assistant, "fast_track_basis": case.fast_track_basis,
+        "three_zeros": case.three_zeros, "next_threshold_at": case.next_threshold_at,
         "version": case.version,
     }
 
@@ -96,29 +103,11 @@ def clock_view(case: ApprovalCase, result: ClockResult, as_of) -> dict[str, Any]
     }
 
 
-async def _project(project_id: uuid.UUID) -> dict[str, Any]:
-    """The project from the registry.  Read as the system: the 审批局 window opens cases for
-    every project (the approvals service authorised the caller already), while the registry
-    shows a department only its own projects."""
-    resp = await service_client.get_json("registry", f"/api/v1/projects/{project_id}",
-                                         principal=SYSTEM_PRINCIPAL)
-    if resp.status == 404:
-        raise InvalidInput(f"项目 {project_id} 不在项目库中", code="approval_case.project_unknown",
-                           fields=[{"field": "project_id", "message": "项目不存在"}])
-    if resp.status == 403:
-        raise Forbidden("无权为该项目办理审批", code="approval_case.project_forbidden")
-    if not resp.ok:
-        raise ServiceUnavailable("项目库服务（registry）暂不可用，请稍后重试",
-                                 code="service.unavailable", service="registry")
-    return resp.json()
-
-
 async def create_case(session: AsyncSession, *, principal: Principal, data: CaseIn) -> ApprovalCase:
     if not may_open(principal):
         raise Forbidden("仅审批局窗口、重点办或政务服务平台可开立审批案件",
                         code="approval_case.intake_only")
     kind = await get_kind(session, data.kind)
-    s = approvals_settings()
     steps = [dict(st) for st in kind.steps]
     if data.step_limits:
         unknown = sorted(set(data.step_limits) - {st["code"] for st in steps})
@@ -132,11 +121,7 @@ async def create_case(session: AsyncSession, *, principal: Principal, data: Case
             raise InvalidInput("环节时限至少 1 个工作日", code="approval_case.step_limit_invalid",
                                fields=[{"field": "step_limits", "message": "须 ≥ 1"}])
         check_limits(steps, kind.total_limit_days, kind.max_total_days, field="step_limits")
-    if data.acceptance_mode != "standard":  # policy R19
-        if data.project_type not in s.tolerance_project_types:
-            raise InvalidInput("容缺受理、信用承诺仅适用于园区工业项目和交通基础设施项目",
-                               code="approval_case.tolerance_not_eligible",
-                               fields=[{"field": "project_type", "message": "该类项目不适用"}])
+    if data.acceptance_mode != "standard":  # policy R19 (eligibility: from the registry below)
         if not data.missing_items or data.missing_items_due is None:
             raise InvalidInput("容缺受理、信用承诺须列明后补材料及其承诺期限",
                                code="approval_case.missing_items_required",
@@ -149,22 +134,27 @@ async def create_case(session: AsyncSession, *, principal: Principal, data: Case
     if data.fast_track and data.assistant is None:  # policy R20
         raise InvalidInput("进入绿色通道须指定专人协助", code="approval_case.assistant_required",
                            fields=[{"field": "assistant", "message": "必填"}])
-    project = await _project(data.project_id)
-    if data.project_code and data.project_code != project.get("project_code"):
+    # read as the system: the 审批局 window opens cases for every project (authorised above),
+    # while the registry shows a department only its own projects
+    project = await get_project(data.project_id, field="project_id")
+    if data.project_code and data.project_code != project.code:
         raise InvalidInput("项目代码与项目库不一致", code="approval_case.project_code_mismatch",
-                           fields=[{"field": "project_code",
-                                    "message": f"项目库为 {project.get('project_code')}"}])
+                           fields=[{"field": "project_code", "message": f"项目库为 {project.code}"}])
+    project_type = check_acceptance(data, project)  # policy R19
+    basis = fast_track_basis(data, project)  # policy R20
+    three_zeros = three_zeros_facts(kind, data)  # policy R21
     now = clock.now()
     case = ApprovalCase(
-        id=uuid.uuid4(), project_id=data.project_id, project_code=project["project_code"],
-        project_name=project.get("name"), unit_id=project.get("unit_id"), kind=kind.code,
+        id=uuid.uuid4(), project_id=data.project_id, project_code=project.code,
+        project_name=project.name, unit_id=project.unit_id, kind=kind.code,
         kind_name=kind.name, steps=steps, total_limit_days=kind.total_limit_days,
         warn_share=kind.warn_share, warn_days_left=kind.warn_days_left,
         supplement_window_days=kind.supplement_window_days,
         agency_unit_ids=list(dict.fromkeys(st["agency_unit_id"] for st in steps)),
-        project_type=data.project_type, acceptance_mode=data.acceptance_mode,
+        project_type=project_type, acceptance_mode=data.acceptance_mode,
         missing_items=list(data.missing_items), missing_items_due=data.missing_items_due,
-        missing_items_overdue=False, fast_track=data.fast_track,
+        missing_items_overdue=False, fast_track=basis is not None, fast_track_basis=basis,
+        three_zeros=three_zeros,
         assistant=data.assistant.model_dump() if data.assistant else None,
         phase="new", state="new", thresholds=[], fired=[], version=0,
         created_by=principal.subject, created_at=now, updated_at=now)
@@ -179,6 +169,7 @@ async def create_case(session: AsyncSession, *, principal: Principal, data: Case
         "case_id": case.id, "project_id": case.project_id, "project_code": case.project_code,
         "kind": case.kind, "unit_id": case.unit_id, "fast_track": case.fast_track,
         "acceptance_mode": case.acceptance_mode, "agency_unit_ids": case.agency_unit_ids,
+        "fast_track_basis": case.fast_track_basis,
     }), key=str(case.id))
     return case
 
@@ -233,20 +224,26 @@ async def list_cases(session: AsyncSession, *, principal: Principal, state: str 
 
 async def set_fast_track(session: AsyncSession, *, principal: Principal, case_id: uuid.UUID,
                          data: FastTrackIn) -> ApprovalCase:
-    """R20: flag a key project's case for the fast track with a designated assistant."""
+    """R20: the office flags (or unflags) a case for the fast track with a designated assistant;
+    only a project in a library qualifies."""
     principal.require_office()
     if data.fast_track and data.assistant is None:
         raise InvalidInput("进入绿色通道须指定专人协助", code="approval_case.assistant_required",
                            fields=[{"field": "assistant", "message": "必填"}])
     case = await load_case(session, case_id, lock=True)
-    before = {"fast_track": case.fast_track, "assistant": case.assistant}
+    if data.fast_track:
+        require_in_library(await get_project(case.project_id, field="project_id"))
+    before = {"fast_track": case.fast_track, "assistant": case.assistant,
+              "fast_track_basis": case.fast_track_basis}
     case.fast_track = data.fast_track
+    case.fast_track_basis = OFFICE_DECISION if data.fast_track else None
     case.assistant = data.assistant.model_dump() if data.assistant else None
     case.version += 1
     case.updated_at = clock.now()
     await session.flush()
     await pipeline.audit(session, principal, entity="approval_case", entity_id=case.id,
                          action="fast_track.set", before=before,
-                         after={"fast_track": case.fast_track, "assistant": case.assistant},
+                         after={"fast_track": case.fast_track, "assistant": case.assistant,
+                                "fast_track_basis": case.fast_track_basis},
                          reason=data.reason)
     return case

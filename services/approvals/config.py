@@ -25,6 +25,14 @@ class ApprovalsSettings(BaseSettings):
     pause_reasons: dict[str, str] = Field(default_factory=lambda: dict(STATUTORY_PAUSES))
     # R19: project types that may be accepted with missing documents / on credit commitment
     tolerance_project_types: list[str] = ["park_industrial", "transport_infrastructure"]
+    # R19: how the registry's record makes a project one of those types: category industrial
+    # with one of these tags is a park industrial project (园区工业项目), category
+    # infrastructure with one of those a transport infrastructure project (交通基础设施项目)
+    park_tags: list[str] = ["园区"]
+    transport_tags: list[str] = ["交通"]
+    # R20: a key project (in the registry's key library) is flagged for the fast track when
+    # its case opens
+    key_projects_fast_track: bool = True
     # R16: the policy ceiling of the low-risk small project chain
     low_risk_small_total_days: int = 20
     # the sweeper schedules exact deferred jobs for thresholds this far ahead

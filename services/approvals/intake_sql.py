@@ -22,11 +22,12 @@ CASE_COLUMNS = (
     "id", "project_id", "project_code", "project_name", "unit_id", "kind", "kind_name", "steps",
     "total_limit_days", "warn_share", "warn_days_left", "supplement_window_days",
     "agency_unit_ids", "project_type", "acceptance_mode", "missing_items", "missing_items_due",
-    "missing_items_supplied_on", "missing_items_overdue", "fast_track", "assistant", "phase",
+    "missing_items_supplied_on", "missing_items_overdue", "fast_track", "assistant",
+    "fast_track_basis", "three_zeros", "phase",
     "state", "current_step", "received_on", "accepted_on", "due_date", "due_provisional",
     "step_due_date", "completed_on", "thresholds", "fired", "next_threshold_at", "version",
 )
-JSON_COLUMNS = ("steps", "missing_items", "assistant", "thresholds", "fired")
+JSON_COLUMNS = ("steps", "missing_items", "assistant", "three_zeros", "thresholds", "fired")
 
 LOAD = text(f"""
     SELECT {", ".join(f"c.{col}" for col in CASE_COLUMNS)},

@@ -2,7 +2,8 @@
 
 Built in: ``low_risk_small`` (R16: project code/filing → construction permit → completion
 acceptance → real-estate certificate, 20 working days for the whole chain, the split
-configurable, the total enforced) and the "three zeros" utility connections (R21).
+configurable, the total enforced) and the "three zeros" utility connections (R21), answered
+by the utilities of the unit directory (util-power 供电, util-water 供水, util-drainage 排水).
 Administrators define other kinds.
 """
 
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.approvals.clock import KindSpec, StepSpec
 from services.approvals.config import approvals_settings
 from services.approvals.models import ApprovalKind, pipeline
-from services.approvals.schemas import KindIn, KindUpdate, StepIn
+from services.approvals.schemas import CaseIn, KindIn, KindUpdate, StepIn, ThreeZerosIn
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal
 from shared.units import require_unit
@@ -46,18 +47,31 @@ def builtin_kinds() -> list[dict]:
         {"code": "three_zeros_power", "name": "低压小微企业用电报装（“三零”服务）",
          "category": "three_zeros",
          "steps": [{"code": "connection", "name": "供电接入", "limit_days": 5,
-                    "agency_unit_id": "dept-fgj"}],
+                    "agency_unit_id": "util-power"}],
          "total_limit_days": 5, "max_total_days": None, **common},
         {"code": "three_zeros_water", "name": "小型供水接入（“三零”服务）", "category": "three_zeros",
          "steps": [{"code": "connection", "name": "供水接入", "limit_days": 5,
-                    "agency_unit_id": "dept-slj"}],
+                    "agency_unit_id": "util-water"}],
          "total_limit_days": 5, "max_total_days": None, **common},
         {"code": "three_zeros_drainage", "name": "小型排水接入（“三零”服务）",
          "category": "three_zeros",
          "steps": [{"code": "connection", "name": "排水接入", "limit_days": 5,
-                    "agency_unit_id": "dept-zjj"}],
+                    "agency_unit_id": "util-drainage"}],
          "total_limit_days": 5, "max_total_days": None, **common},
     ]
+
+
+def three_zeros_facts(kind: ApprovalKind, data: CaseIn) -> dict | None:
+    """R21: a three-zeros request records the three zeros as facts of the case and the
+    utility that answers it (the connection step's unit); other kinds record none."""
+    if kind.category != "three_zeros":
+        if data.three_zeros is not None:
+            raise InvalidInput(f"审批类型 {kind.code} 不是“三零”接入服务，不登记三零事实",
+                               code="approval_case.three_zeros_not_applicable",
+                               fields=[{"field": "three_zeros", "message": "仅三零服务类型"}])
+        return None
+    facts = (data.three_zeros or ThreeZerosIn()).model_dump()
+    return facts | {"utility_unit_id": kind.steps[0]["agency_unit_id"]}
 
 
 async def ensure_builtin_kinds(session: AsyncSession) -> int:

@@ -90,7 +90,7 @@ class ApprovalCase(Base):
     warn_days_left: Mapped[int] = mapped_column(Integer, nullable=False)
     supplement_window_days: Mapped[int] = mapped_column(Integer, nullable=False)
     agency_unit_ids: Mapped[list[str]] = mapped_column(ARRAY(String(40)), nullable=False)
-    # R19 容缺受理 / 信用承诺
+    # R19 容缺受理 / 信用承诺; project_type as derived from the registry's record
     project_type: Mapped[str] = mapped_column(String(40), nullable=False, default="other")
     acceptance_mode: Mapped[str] = mapped_column(String(20), nullable=False, default="standard")
     missing_items: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
@@ -100,6 +100,9 @@ class ApprovalCase(Base):
     # R20 fast track
     fast_track: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     assistant: Mapped[dict | None] = mapped_column(JSONB)
+    fast_track_basis: Mapped[str | None] = mapped_column(String(20))  # key_project | office_decision
+    # R21 three zeros: {"zero_visit", "zero_approval", "zero_cost", "utility_unit_id", ...}
+    three_zeros: Mapped[dict | None] = mapped_column(JSONB)
     # the clock, as last computed (recomputed from the log on every change)
     phase: Mapped[str] = mapped_column(String(30), nullable=False, default="new")
     state: Mapped[str] = mapped_column(String(20), nullable=False, default="new", index=True)

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Query, Response
 
-from services.approvals import cases, events_intake, kinds
+from services.approvals import cases, events_intake, kinds, overview
 from services.approvals.schemas import CaseIn, EventIn, FastTrackIn, KindIn, KindUpdate
 from services.approvals.schemas_out import (
     CaseListOut,
@@ -82,6 +82,13 @@ async def list_cases(session: DbSession, principal: CurrentPrincipal,
                                   fast_track=fast_track, page=page, page_size=page_size)
 
 
+@router.get("/overview", responses=problems(403, 422),
+            summary="本年审批概览：按部门统计按时、预警、超期；低风险项目全链条计时对照 20 个工作日")
+async def cases_overview(session: DbSession, principal: CurrentPrincipal,
+                         year: int = Query(..., ge=2000, le=2100, description="年度")):
+    return await overview.overview(session, principal=principal, year=year)
+
+
 @router.get("/{case_id}", responses={200: {"model": CaseView, "description": "案件计时全貌"},
                                      **problems(403, 404, 422)},
             summary="案件计时：全链条及各环节已用、剩余、到期日、状态")
@@ -103,7 +110,7 @@ async def post_event(case_id: uuid.UUID, data: EventIn, session: DbSession,
                     media_type="application/json")
 
 
-@router.post("/{case_id}/fast-track", responses={200: SUMMARY, **problems(403, 404, 422)},
+@router.post("/{case_id}/fast-track", responses={200: SUMMARY, **problems(403, 404, 422, 503)},
              summary="绿色通道及专人协助（管理员、重点办）")
 async def set_fast_track(case_id: uuid.UUID, data: FastTrackIn, session: DbSession,
                          principal: CurrentPrincipal):

@@ -68,21 +68,32 @@ class AssistantIn(Strict):
     unit_id: str | None = Field(None, description="所在单位", max_length=40)
 
 
+class ThreeZerosIn(Strict):
+    zero_visit: bool = Field(True, description="零上门：企业无需到现场或窗口办理")
+    zero_approval: bool = Field(True, description="零审批：接入无需行政审批")
+    zero_cost: bool = Field(True, description="零投资：企业不承担接入工程费用")
+    note: str | None = Field(None, description="说明（如某项未做到的原因）", max_length=500)
+
+
 class CaseIn(Strict):
     project_id: uuid.UUID = Field(description="项目 id（项目库）")
     project_code: str | None = Field(None, description="全国投资项目代码（须与项目库一致）", max_length=40)
     kind: str = Field(description="审批类型代码，如 low_risk_small", max_length=60)
     step_limits: dict[str, int] | None = Field(
         None, description="本案各环节时限调整（环节代码 → 工作日），合计不得超过全链条时限")
-    project_type: Literal["park_industrial", "transport_infrastructure", "other"] = Field(
-        "other", description="项目类型：园区工业、交通基础设施、其他（决定能否容缺受理/信用承诺）")
+    project_type: Literal["park_industrial", "transport_infrastructure", "other"] | None = Field(
+        None, description="（已弃用）项目类型：由项目库的类别和标签确定；如填写须与项目库一致",
+        json_schema_extra={"deprecated": True})
     acceptance_mode: Literal["standard", "tolerance", "credit_commitment"] = Field(
         "standard", description="受理方式：常规、容缺受理、信用承诺")
     missing_items: list[str] = Field(
         default_factory=list, description="容缺或承诺后补的材料", max_length=50)
     missing_items_due: date | None = Field(None, description="后补材料的承诺期限")
-    fast_track: bool = Field(False, description="是否进入绿色通道（快速通道）")
+    fast_track: bool = Field(
+        False, description="是否进入绿色通道（快速通道）；重点项目开立时自动进入，项目须在项目库子库中")
     assistant: AssistantIn | None = Field(None, description="绿色通道的专人协助")
+    three_zeros: ThreeZerosIn | None = Field(
+        None, description="“三零”服务事实（仅水电气“三零”接入类型；缺省为三项均已做到）")
 
 
 class FastTrackIn(Strict):

@@ -161,6 +161,14 @@ class AssistantOut(Out):
     unit_id: str | None = Field(description="所在单位")
 
 
+class ThreeZerosOut(Out):
+    zero_visit: bool = Field(description="零上门：企业无需到现场或窗口办理")
+    zero_approval: bool = Field(description="零审批：接入无需行政审批")
+    zero_cost: bool = Field(description="零投资：企业不承担接入工程费用")
+    note: str | None = Field(description="说明")
+    utility_unit_id: str = Field(description="承办接入的公用事业单位（单位名录）")
+
+
 class CaseSummary(Out):
     id: uuid.UUID = Field(description="案件 id")
     project_id: uuid.UUID = Field(description="项目 id（项目库）")
@@ -183,7 +191,8 @@ class CaseSummary(Out):
     completed_on: dt.date | None = Field(description="办结日")
     total_limit_days: int = Field(description="全链条时限（工作日）")
     project_type: Literal["park_industrial", "transport_infrastructure", "other"] = Field(
-        description="项目类型：park_industrial 园区工业；transport_infrastructure 交通基础设施；other 其他")
+        description="项目类型（由项目库的类别和标签确定）：park_industrial 园区工业；"
+                    "transport_infrastructure 交通基础设施；other 其他")
     acceptance_mode: Literal["standard", "tolerance", "credit_commitment"] = Field(
         description="受理方式：standard 常规；tolerance 容缺受理；credit_commitment 信用承诺")
     missing_items: list[str] = Field(description="容缺或承诺后补的材料")
@@ -192,6 +201,9 @@ class CaseSummary(Out):
     missing_items_overdue: bool = Field(description="后补材料是否逾期未补齐")
     fast_track: bool = Field(description="是否绿色通道")
     assistant: AssistantOut | None = Field(description="绿色通道的专人协助")
+    fast_track_basis: Literal["key_project", "office_decision"] | None = Field(
+        description="进入绿色通道的依据：key_project 重点项目（开立时自动）；office_decision 重点办决定")
+    three_zeros: ThreeZerosOut | None = Field(description="“三零”服务事实（仅三零接入类型）")
     next_threshold_at: dt.datetime | None = Field(description="下一个预警/超期时点（无则为 null）")
     version: int = Field(description="版本号（每次变更加一）")
 

@@ -9,13 +9,15 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from services.gateway import fastpath
+from services.gateway import fastpath, unit_leaders
 from services.gateway.admin import admin
 from services.gateway.audit import GatewayMiddleware, audit_writer
 from services.gateway.dead_letters import CONSUMERS, dead_letters
 from services.gateway.guard import close_redis
 from services.gateway.models import pipeline
 from services.gateway.openapi import DOWNSTREAM, merged_openapi
+from services.gateway.overview import pages as overview_pages
+from services.gateway.overview import router as overview_router
 from services.gateway.router import internal, proxy, router
 from services.gateway.router_accounts import router as accounts_router
 from services.gateway.webhooks import HANDLERS
@@ -64,7 +66,8 @@ app = create_app(
     "gateway",
     title="KPP 重点项目建设管理平台 API",
     description="政务平台与工作人员访问重点项目平台的唯一入口。",
-    routers=[router, admin, dead_letters, accounts_router, internal, proxy],
+    routers=[router, unit_leaders.router, overview_router, overview_pages, admin, dead_letters,
+             accounts_router, internal, proxy],
     on_startup=[_start],
     on_shutdown=[_stop],
     readiness={**{name: _service_ready(name) for name in DOWNSTREAM},

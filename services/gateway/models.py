@@ -33,17 +33,22 @@ pipeline = EventPipeline("gateway", Base.metadata)
 
 
 class Unit(Base):
-    """A township (乡镇), department (部门) or the key office (重点办): the directory's one owner."""
+    """A township (乡镇), department (部门), the key office (重点办) or a utility (供电、供水、排水、
+    燃气, policy R21): the directory's one owner."""
 
     __tablename__ = "units"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # township | department | office
-    leader_name: Mapped[str] = mapped_column(String(50))  # 主要负责人
+    kind: Mapped[str] = mapped_column(String(20))  # township | department | office | utility
+    leader_name: Mapped[str] = mapped_column(String(50))  # 主要负责人 (the one summoned, R28)
     leader_title: Mapped[str] = mapped_column(String(50))
-    # the deputy county head in charge (分管县领导), who summons at the second notice (R28)
-    deputy_head: Mapped[str | None] = mapped_column(String(50))
+    # kept by the key office (PUT /units/{id}/leaders, audited): the county's principal leader
+    # (主要领导) who summons the unit's head at the third notice, and the deputy county heads
+    # in charge (分管县领导, the first listed summons at the second notice) — policy R28
+    principal_leader: Mapped[str | None] = mapped_column(String(50))
+    deputy_heads: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list,
+                                                    server_default="{}")
     phone: Mapped[str | None] = mapped_column(String(30))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

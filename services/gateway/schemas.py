@@ -22,10 +22,13 @@ class TokenOut(BaseModel):
 class UnitOut(BaseModel):
     id: str = Field(description="单位编码")
     name: str = Field(description="单位名称")
-    kind: str = Field(description="类型：township 乡镇 / department 部门 / office 重点办")
+    kind: str = Field(
+        description="类型：township 乡镇 / department 部门 / office 重点办 / utility 公用事业单位（水电气）")
     leader_name: str = Field(description="主要负责人")
     leader_title: str = Field(description="负责人职务")
-    deputy_head: str | None = Field(None, description="分管县领导")
+    principal_leader: str | None = Field(None, description="县主要领导（三次通报后约谈，重点办维护）")
+    deputy_heads: list[str] = Field(
+        default_factory=list, description="分管县领导（首位于两次通报后约谈，重点办维护）")
     phone: str | None = Field(None, description="联系电话")
     active: bool = Field(description="是否在用")
 

@@ -12,7 +12,8 @@ from services.gateway.crypto import derive_secret
 from services.gateway.models import AppKey, Unit, User
 from shared.identity import SYSTEM_PRINCIPAL
 
-# (id, name, kind, leader, title, deputy county head in charge)
+# (id, name, kind, leader, title, deputy county head in charge); the county's principal
+# leader (县长) is PRINCIPAL_LEADER for every unit of the demo
 DEMO_UNITS = [
     ("office-zdb", "县重点项目建设服务中心（重点办）", "office", "周立新", "主任", "韩振东"),
     ("dept-fgj", "县发展和改革局", "department", "李建华", "局长", "韩振东"),
@@ -29,7 +30,14 @@ DEMO_UNITS = [
     ("town-nanchuan", "南川镇", "township", "郭晓东", "镇长", "韩振东"),
     ("town-beiling", "北岭乡", "township", "林建军", "乡长", "赵国庆"),
     ("town-qingshi", "青石镇", "township", "罗红梅", "镇长", "韩振东"),
+    # the utilities that answer the "three zeros" connection requests (policy R21)
+    ("util-power", "国网县供电公司", "utility", "高建峰", "经理", "韩振东"),
+    ("util-water", "县供水公司", "utility", "田玉兰", "经理", "孙丽萍"),
+    ("util-drainage", "县排水公司", "utility", "彭立军", "经理", "孙丽萍"),
+    ("util-gas", "县燃气公司", "utility", "曹明亮", "经理", "韩振东"),
 ]
+
+PRINCIPAL_LEADER = "王志刚"
 
 DEMO_PASSWORD = "Kpp@2026"
 # (username, name, role, unit, org_code)
@@ -69,7 +77,7 @@ async def seed_demo(session: AsyncSession) -> bool:
     for uid, name, kind, leader, title, deputy in DEMO_UNITS:
         if uid not in units:
             session.add(Unit(id=uid, name=name, kind=kind, leader_name=leader, leader_title=title,
-                             deputy_head=deputy, active=True))
+                             principal_leader=PRINCIPAL_LEADER, deputy_heads=[deputy], active=True))
             added = True
     await session.flush()
     users = set(await session.scalars(select(User.username)))

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.issues import clock, supervision
 from services.issues.models import Issue, pipeline
-from services.issues.service import credit_code_of, event_payload, fetch_project, snapshot
+from services.issues.service import event_payload, snapshot
 from shared.calendar import load_calendar, remember_year
+from shared.clients.registry import ProjectRef, get_project
 from shared.contracts.approvals import CalendarYearChangedV1, OverdueV1
 from shared.contracts.issues import IssueCreatedV1
 from shared.errors import KPPError
@@ -81,19 +82,20 @@ async def on_approval_overdue(session: AsyncSession, event: dict[str, Any]) -> N
     if await _add_breach(session, ref, p, event["id"], breach):
         return
     project_id = p.project_id
-    project: dict[str, Any] = {}
+    project: ProjectRef | None = None
     try:
-        project = await fetch_project(project_id, SYSTEM_PRINCIPAL) or {}
+        project = await get_project(project_id)
     except KPPError as exc:  # the matter is opened anyway; project details stay as given
         log.warning("registry lookup for %s failed (%s); opening with event data", project_id, exc)
     description = (f"审批事项超期：{p.project_code} 项目{breach}，"
                    f"审批案件 {p.case_id}，转入督办")
     values = dict(
         id=uuid.uuid4(), project_id=project_id,
-        project_code=project.get("project_code") or p.project_code,
-        project_name=project.get("name"),
-        project_unit_id=project.get("unit_id") or p.unit_id,
-        enterprise_code=credit_code_of(project), kind=kind_for(p.step_name, p.kind),
+        project_code=project.code if project else p.project_code,
+        project_name=project.name if project else None,
+        project_unit_id=(project and project.unit_id) or p.unit_id,
+        enterprise_code=project.carrying_unit_credit_code if project else None,
+        kind=kind_for(p.step_name, p.kind),
         description=description, source="approval_overdue", source_ref=ref,
         reporter=SYSTEM_PRINCIPAL.subject, reporter_name=SYSTEM_PRINCIPAL.name,
         reporter_role=str(SYSTEM_PRINCIPAL.role), attachments=[], step="discovered",

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from sqlalchemy import select
 
-from services.issues import actions, clock, flow, service, supervision
+from services.issues import actions, clock, flow, overview, service, supervision
 from services.issues.ledger import XLSX_MEDIA_TYPE, json_rows, ledger_rows, xlsx_bytes
 from services.issues.models import Issue, Reminder
 from services.issues.schemas import IssueIn, Kind, Source
@@ -68,6 +68,13 @@ async def list_issues(session: DbSession, principal: CurrentPrincipal,
                       ) -> dict[str, Any]:
     return await service.list_issues(session, principal=principal, page=page,
                                      page_size=page_size, **filters.values)
+
+
+@router.get("/overview", summary="本年问题概览：各环节数量、超期、返工次数、回访满意度（R22–R25）")
+async def issues_overview(session: DbSession, principal: CurrentPrincipal,
+                          year: Annotated[int, Query(ge=2000, le=2100, description="年度")],
+                          ) -> dict[str, Any]:
+    return await overview.overview(session, principal=principal, year=year)
 
 
 @router.get("/flow", summary="五步闭环流转表（环节 × 操作 → 下一环节）")

@@ -13,30 +13,10 @@ from services.issues import clock, flow
 from services.issues.models import AgendaItem, Issue, Meeting, SubTask, Visit, pipeline
 from services.issues.schemas import IssueIn
 from shared.calendar import WorkingCalendar
+from shared.clients.registry import get_project
 from shared.contracts.issues import IssueCreatedV1
-from shared.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
-from shared.http import service_client
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.identity import Principal, Role
-
-
-def credit_code_of(project: dict[str, Any]) -> str | None:
-    """The carrying unit's credit code: the one field the registry's project carries
-    (ProjectOut, shared.contracts.registry.ProjectSnapshotV1), no guessing among names."""
-    return project.get("carrying_unit_credit_code") or None
-
-
-async def fetch_project(project_id: uuid.UUID, principal: Principal | None) -> dict[str, Any] | None:
-    """The project from the registry; None when it does not exist there."""
-    resp = await service_client.get_json("registry", f"/api/v1/projects/{project_id}",
-                                         principal=principal)
-    if resp.status == 404:
-        return None
-    if resp.status == 403:
-        raise Forbidden("无权就该项目反映问题", code="issue.project_forbidden")
-    if not resp.ok:
-        raise ServiceUnavailable(f"项目库服务返回 {resp.status}，暂无法核验项目",
-                                 code="service.unavailable", service="registry")
-    return resp.json()
 
 
 # -- who sees what --------------------------------------------------------------------------
@@ -176,16 +156,13 @@ async def create_issue(session: AsyncSession, *, principal: Principal, data: Iss
         raise InvalidInput("审批超期督办事项由审批服务的超期事件自动生成，不能手工创建",
                            code="issue.source_invalid",
                            fields=[{"field": "source", "message": "来源不可手工选择"}])
-    project = await fetch_project(data.project_id, principal)
-    if project is None:
-        raise InvalidInput(f"项目 {data.project_id} 不在项目库中", code="issue.project_unknown",
-                           fields=[{"field": "project_id", "message": "项目库中无此项目"}])
-    credit = credit_code_of(project)
+    project = await get_project(data.project_id, principal=principal, field="project_id")
+    credit = project.carrying_unit_credit_code
     if principal.role == Role.enterprise and (not credit or credit != principal.org_code):
         raise Forbidden("企业只能就本企业承建的项目反映问题", code="issue.project_forbidden")
     issue = Issue(
-        project_id=data.project_id, project_code=project.get("project_code"),
-        project_name=project.get("name"), project_unit_id=project.get("unit_id"),
+        project_id=data.project_id, project_code=project.code,
+        project_name=project.name, project_unit_id=project.unit_id,
         enterprise_code=credit, kind=data.kind, description=data.description,
         source=data.source, reporter=principal.subject, reporter_name=principal.name or "",
         reporter_role=str(principal.role), reporter_unit_id=principal.unit_id,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from operator import mul
 
 from services.registry.config import registry_settings
 from services.registry.regions import region_valid_in
@@ -26,15 +27,20 @@ _ALNUM_VALUE = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ
 
 def uscc_check_char(first17: str) -> str:
     """GB 32100-2015 mod-31 check character of the first 17 characters (all in the charset)."""
-    if len(first17) != 17 or any(c not in _USCC_VALUE for c in first17):
+    if len(first17) != 17:
         raise ValueError("the body of a credit code is 17 characters of the GB 32100 set")
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    try:  # the look-ups and products in C: this runs once per row of a 10 k-row import
+        total = sum(map(mul, map(_USCC_VALUE.__getitem__, first17), _USCC_WEIGHTS))
+    except KeyError:
+        raise ValueError("the body of a credit code is 17 characters of the GB 32100 set") from None
     return _USCC_CHARS[(31 - total % 31) % 31]
 
 
 def org_code_check_char(body8: str) -> str:
     """GB 11714-1997 check character of an 8-character organisation code body (0-9, A-Z)."""
-    total = sum(_ALNUM_VALUE[c] * w for c, w in zip(body8, _ORG_WEIGHTS, strict=True))
+    if len(body8) != len(_ORG_WEIGHTS):
+        raise ValueError("an organisation code body is 8 characters")
+    total = sum(map(mul, map(_ALNUM_VALUE.__getitem__, body8), _ORG_WEIGHTS))
     r = 11 - total % 11
     return "X" if r == 10 else "0" if r == 11 else str(r)
 

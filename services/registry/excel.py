@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import Any
 
@@ -17,6 +18,7 @@ from services.registry.codes import (
     KINDS_ZH,
     LEVELS_ZH,
     STAGES_ZH,
+    code_form,
 )
 from services.registry.config import registry_settings
 from services.registry.excel_columns import (
@@ -28,7 +30,7 @@ from services.registry.excel_columns import (
     project_row,
     row_to_input,
 )
-from services.registry.import_write import write_projects
+from services.registry.import_write import ChunkedWrite
 from services.registry.listing import ProjectFilter, filter_clause
 from services.registry.models import Project
 from services.registry.schemas import ProjectIn
@@ -40,6 +42,7 @@ from shared.units import unit_directory
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_LIMIT = 200_000
+IMPORT_CHUNK = 1000  # rows checked while the database copies the previous ones
 
 
 def _book_bytes(wb: Workbook) -> bytes:
@@ -120,66 +123,98 @@ def _field_header(loc: tuple) -> str:
     return HEADER_OF.get(key, key)
 
 
+def _check_row(n: int, raw: dict[str, Any], ctx: dict[str, Any]) -> tuple[ProjectIn | None,
+                                                                          list[dict[str, Any]]]:
+    """One ledger row → its project, or the problems found (row, column, problem)."""
+    values, row_errors = {}, []
+    for key, value in raw.items():
+        try:
+            values[key] = cell_value(key, value, ctx["by_name"])
+        except ValueError as exc:
+            row_errors.append({"row": n, "column": HEADER_OF[key], "problem": str(exc)})
+    if row_errors:
+        return None, row_errors
+    try:
+        data = ProjectIn.model_validate(row_to_input(values))
+    except ValidationError as exc:
+        for e in exc.errors():
+            msg = str((e.get("ctx") or {}).get("error") or e.get("msg"))
+            row_errors.append({"row": n, "column": _field_header(e["loc"]),
+                               "problem": msg.removeprefix("Value error, ")})
+        return None, row_errors
+    on, seen = ctx["on"], ctx["seen"]
+    if data.unit_id not in ctx["units"]:
+        row_errors.append({"row": n, "column": "责任单位",
+                           "problem": f"单位 {data.unit_id} 不在单位名录中"})
+    elif not ctx["principal"].may_act_for_unit(data.unit_id):
+        row_errors.append({"row": n, "column": "责任单位", "problem": "无权为其他单位导入项目"})
+    elif (data.stage_on and data.stage_on > on) or any(
+            m.until and m.until > on for m in data.libraries):
+        row_errors.append({"row": n, "column": "阶段日期", "problem": "日期不能晚于今天"})
+    elif missing := four_ones_missing(data, data.libraries):  # policy R14
+        row_errors += [{"row": n, "column": HEADER_OF[f], "problem": "重点项目必填（四个一）"}
+                       for f in missing]
+    elif data.project_code in seen:
+        row_errors.append({"row": n, "column": "项目代码",
+                           "problem": f"与第 {seen[data.project_code]} 行重复"})
+    else:
+        seen[data.project_code] = n
+        if data.project_code not in ctx["registered"]:
+            return data, row_errors
+        row_errors.append({"row": n, "column": "项目代码", "problem": "项目代码已在库中"})
+    return None, row_errors
+
+
+async def _registered(session: AsyncSession, rows: list[tuple[int, dict[str, Any]]]) -> set[str]:
+    """The file's project codes (as the schema normalises them) already in the library: one
+    look-up before anything is copied."""
+    candidates = {str(raw["project_code"]).strip().upper() for _, raw in rows
+                  if raw.get("project_code") is not None}
+    # only codes of the standard's shape can be valid (and a NUL byte never reaches the query)
+    candidates = {c for c in candidates if code_form(c) == "gbt40058"}
+    if not candidates:
+        return set()
+    codes = bindparam("codes", sorted(candidates), type_=ARRAY(String))
+    return set(await session.scalars(  # one array parameter, not 10 k bound values
+        select(Project.project_code).where(Project.project_code == any_(codes))))
+
+
 async def import_projects(session: AsyncSession, *, principal: Principal, content: bytes,
                           partial: bool) -> dict[str, Any]:
     if not (principal.is_office or principal.role in (Role.township, Role.department)):
         raise Forbidden("当前角色无权导入项目", code="auth.role_forbidden")
     rows = read_rows(content)
     units = await unit_directory()
-    by_name = {u.get("name"): uid for uid, u in units.items()}
+    ctx = {"units": units, "by_name": {u.get("name"): uid for uid, u in units.items()},
+           "principal": principal, "on": today(), "seen": {},
+           "registered": await _registered(session, rows)}
     errors: list[dict[str, Any]] = []
-    valid: list[tuple[int, ProjectIn]] = []
-    seen: dict[str, int] = {}
-    for n, raw in rows:
-        values, row_errors = {}, []
-        for key, value in raw.items():
-            try:
-                values[key] = cell_value(key, value, by_name)
-            except ValueError as exc:
-                row_errors.append({"row": n, "column": HEADER_OF[key], "problem": str(exc)})
-        if not row_errors:
-            try:
-                data = ProjectIn.model_validate(row_to_input(values))
-            except ValidationError as exc:
-                for e in exc.errors():
-                    msg = str((e.get("ctx") or {}).get("error") or e.get("msg"))
-                    row_errors.append({"row": n, "column": _field_header(e["loc"]),
-                                       "problem": msg.removeprefix("Value error, ")})
-            else:
-                if data.unit_id not in units:
-                    row_errors.append({"row": n, "column": "责任单位",
-                                       "problem": f"单位 {data.unit_id} 不在单位名录中"})
-                elif not principal.may_act_for_unit(data.unit_id):
-                    row_errors.append({"row": n, "column": "责任单位",
-                                       "problem": "无权为其他单位导入项目"})
-                elif (data.stage_on and data.stage_on > today()) or any(
-                        m.until and m.until > today() for m in data.libraries):
-                    row_errors.append({"row": n, "column": "阶段日期",
-                                       "problem": "日期不能晚于今天"})
-                elif missing := four_ones_missing(data, data.libraries):  # policy R14
-                    row_errors += [{"row": n, "column": HEADER_OF[f], "problem": "重点项目必填（四个一）"}
-                                   for f in missing]
-                elif data.project_code in seen:
-                    row_errors.append({"row": n, "column": "项目代码",
-                                       "problem": f"与第 {seen[data.project_code]} 行重复"})
-                else:
-                    seen[data.project_code] = n
-                    valid.append((n, data))
-        errors.extend(row_errors)
-    if valid:
-        codes = bindparam("codes", [d.project_code for _, d in valid], type_=ARRAY(String))
-        existing = set(await session.scalars(  # one array parameter, not 10 k bound values
-            select(Project.project_code).where(Project.project_code == any_(codes))))
-        for n, d in valid:
-            if d.project_code in existing:
-                errors.append({"row": n, "column": "项目代码", "problem": "项目代码已在库中"})
-        valid = [(n, d) for n, d in valid if d.project_code not in existing]
+    writer = ChunkedWrite(session, principal)
+    try:
+        # the database copies chunk k while chunk k + 1 is checked, in the one transaction;
+        # once a row is refused (and not partial) nothing more is added, and the refusal
+        # below rolls back what was copied
+        for i, (n, raw) in enumerate(rows, start=1):
+            data, row_errors = _check_row(n, raw, ctx)
+            errors += row_errors
+            writing = partial or not errors
+            if data is not None and writing:
+                writer.add(n, data)
+            if i % IMPORT_CHUNK == 0 and writing:
+                await writer.flush()
+            elif i % 10 == 0:
+                await asyncio.sleep(0)  # the COPY in flight moves on
+        if partial or not errors:
+            await writer.flush()
+        await writer.wait()
+    except BaseException:
+        await writer.abandon()
+        raise
     errors.sort(key=lambda e: e["row"])
     bad_rows = sorted({e["row"] for e in errors})
     if errors and not partial:
         raise InvalidInput(f"导入文件有 {len(bad_rows)} 行错误，未写入任何数据（可修正后重传，"
                            "或以 partial=true 只导入正确的行）", code="import.rows_invalid",
                            rows=len(rows), bad_rows=len(bad_rows), errors=errors)
-    created = await write_projects(session, principal, valid)
-    return {"rows": len(rows), "created": created, "bad_rows": len(bad_rows), "errors": errors,
-            "partial": partial}
+    return {"rows": len(rows), "created": writer.created, "bad_rows": len(bad_rows),
+            "errors": errors, "partial": partial}

@@ -1,8 +1,11 @@
 """The import's bulk write: projects, memberships, targets, stage history, audit rows and
-``project.created`` events, one COPY per table in the request's transaction."""
+``project.created`` events, one COPY per table and chunk of rows, all in the request's one
+transaction."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import uuid
 from datetime import date, datetime
@@ -44,48 +47,77 @@ def plain_project(data: ProjectIn, on: date, now: datetime) -> SimpleNamespace:
     return p
 
 
-async def write_projects(session: AsyncSession, principal: Principal,
-                         valid: list[tuple[int, ProjectIn]]) -> int:
-    """Bulk insert; every project audited and announced (``project.created``) in this
-    transaction, as ``pipeline.audit``/``pipeline.emit`` would, one statement per table."""
-    if not valid:
-        return 0
-    on, now, rid = today(), clock.now(), request_id_var.get()
-    actor, role, unit = principal.subject, str(principal.role), principal.unit_id
-    projects: list[tuple] = []
-    memberships: list[tuple] = []
-    targets: list[tuple] = []
-    changes: list[tuple] = []
-    audits: list[tuple] = []
-    events: list[tuple] = []
-    stage_dates_at = P_COLS.index("stage_dates")
-    for n, data in valid:
-        p = plain_project(data, on, now)
+TABLES = [(Project.__table__, P_COLS), (Membership.__table__, M_COLS), (Target.__table__, T_COLS),
+          (StageChange.__table__, S_COLS), (pipeline.tables.audit, A_COLS),
+          (pipeline.tables.outbox, E_COLS)]
+_STAGE_DATES_AT = P_COLS.index("stage_dates")
+
+
+class ChunkedWrite:
+    """The import's bulk write in the request's one transaction. ``add`` turns a project into
+    its rows (project, memberships, targets, stage history, audit, ``project.created`` event,
+    as ``pipeline.audit``/``pipeline.emit`` would); ``flush`` COPYs the rows gathered so far
+    in the background, so the database works on one chunk while the caller checks the next.
+    Nothing is committed here: a refusal after some chunks were copied rolls the whole
+    transaction back (all or nothing).
+
+    The connection takes one statement at a time: ``wait()`` before any other query."""
+
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self.session = session
+        self.actor, self.role, self.unit = principal.subject, str(principal.role), principal.unit_id
+        self.on, self.now, self.rid = today(), clock.now(), request_id_var.get()
+        self.created = 0
+        self.rows: list[list[tuple]] = [[] for _ in TABLES]
+        self._task: asyncio.Future | None = None
+
+    def add(self, n: int, data: ProjectIn) -> None:
+        """The project of ledger row ``n``, to be copied at the next ``flush``."""
+        now = self.now
+        projects, memberships, targets, changes, audits, events = self.rows
+        p = plain_project(data, self.on, now)
         pid, reason = p.id, f"Excel 导入第 {n} 行"
         row = [getattr(p, k) for k in P_COLS]
-        row[stage_dates_at] = _encode(p.stage_dates)
+        row[_STAGE_DATES_AT] = _encode(p.stage_dates)
         projects.append(tuple(row))
         memberships += [(m.id, pid, m.library, m.kind, m.level, m.since, m.until)
                         for m in p.memberships]
         targets += [(t.id, pid, t.name, t.kind, t.due_on, t.threshold_pct, t.met_on)
                     for t in p.targets]
-        changes.append((pid, None, p.stage, p.stage_on, actor, reason, now))
+        changes.append((pid, None, p.stage, p.stage_on, self.actor, reason, now))
         # the same JSON the API shows (ProjectOut), serialised once for audit and event
-        snap = project_dict(p, on)  # type: ignore[arg-type]
+        snap = project_dict(p, self.on)  # type: ignore[arg-type]
         snap["total_investment"] = money_str(p.total_investment)
         text = _encode(snap)
         key = str(pid)
-        audits.append((actor, role, unit, "project", key, "import", None, text, reason, rid, now))
+        audits.append((self.actor, self.role, self.unit, "project", key, "import", None, text,
+                       reason, self.rid, now))
         event = contracts.build("project.created", snap).payload_json()
-        events.append((uuid.uuid4(), "project.created", key, event, rid, now))
-    for table, columns, rows in ((Project.__table__, P_COLS, projects),
-                                 (Membership.__table__, M_COLS, memberships),
-                                 (Target.__table__, T_COLS, targets),
-                                 (StageChange.__table__, S_COLS, changes),
-                                 (pipeline.tables.audit, A_COLS, audits),
-                                 (pipeline.tables.outbox, E_COLS, events)):
-        await copy_rows(session, table, columns, rows)
-    return len(projects)
+        events.append((uuid.uuid4(), "project.created", key, event, self.rid, now))
+        self.created += 1
+
+    async def flush(self) -> None:
+        """Start copying what was added (once the previous chunk's COPY has finished)."""
+        await self.wait()
+        if self.rows[0]:
+            rows, self.rows = self.rows, [[] for _ in TABLES]
+            self._task = asyncio.ensure_future(self._copy(rows))
+
+    async def _copy(self, rows: list[list[tuple]]) -> None:
+        for (table, columns), records in zip(TABLES, rows, strict=True):
+            await copy_rows(self.session, table, columns, records)
+
+    async def wait(self) -> None:
+        """Until the COPY in flight has finished; its error, if any, is raised here."""
+        task, self._task = self._task, None
+        if task is not None:
+            await task
+
+    async def abandon(self) -> None:
+        """After a failure elsewhere: let the COPY in flight end (the transaction will be
+        rolled back, so its own outcome no longer matters)."""
+        with contextlib.suppress(Exception):
+            await self.wait()
 
 
 async def copy_rows(session: AsyncSession, table: Table, columns: list[str],

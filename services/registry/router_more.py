@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Header, Path, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
-from services.registry import documents, dossier, dossier_xlsx, photos, plans, progress, rules
+from services.registry import documents, dossier, dossier_xlsx, photos, plans, progress, rules, trend
 from services.registry.excel import XLSX
 from services.registry.present import project_out
 from services.registry.schemas import ProjectOut
@@ -137,3 +137,10 @@ async def plan_summary(year: Annotated[int, Path(ge=1990, le=2100)], session: Db
                        principal: CurrentPrincipal,
                        limit: Annotated[int, Query(ge=0, le=5000, description="明细条数上限")] = 200):
     return await plans.summary(session, principal=principal, year=year, limit=limit)
+
+
+@router.get("/plans/{year}/monthly", tags=["plans"],
+            summary="本年各月完成投资及累计（月度进度填报现行版本之和，R6、R27）")
+async def plan_monthly(year: Annotated[int, Path(ge=1990, le=2100)], session: DbSession,
+                       principal: CurrentPrincipal) -> dict[str, Any]:
+    return await trend.monthly(session, principal=principal, year=year)

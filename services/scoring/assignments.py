@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scoring.models import Assignment, pipeline
 from services.scoring.schemas import AssignmentIn, AssignmentOut, CompletionIn, JudgementIn
 from shared import contracts
+from shared.clients.registry import get_project
 from shared.clock import today
-from shared.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
-from shared.http import service_client
+from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal
 from shared.units import require_unit
 
@@ -33,7 +33,7 @@ async def create_assignment(session: AsyncSession, *, principal: Principal, data
             fields=[{"field": "unit_id", "message": "应为乡镇或部门"}],
         )
     if data.project_id is not None:
-        await _require_project(principal, data.project_id)
+        await get_project(data.project_id, principal=principal, field="project_id")
     issued_on = data.issued_on or today()
     if data.deadline < issued_on:
         raise InvalidInput(
@@ -61,21 +61,6 @@ async def create_assignment(session: AsyncSession, *, principal: Principal, data
     await pipeline.audit(session, principal, entity="assignment", entity_id=a.id, action="issue", after=after)
     await pipeline.emit(session, contracts.build("assignment.issued", after), key=str(a.id))
     return a
-
-
-async def _require_project(principal: Principal, project_id: uuid.UUID) -> None:
-    """The project a letter is about must be in the registry (404 there → 422 here)."""
-    resp = await service_client.get_json("registry", f"/api/v1/projects/{project_id}", principal=principal)
-    if resp.status == 404:
-        raise InvalidInput(
-            f"项目 {project_id} 不在项目库中",
-            code="assignment.project_unknown",
-            fields=[{"field": "project_id", "message": "未知项目"}],
-        )
-    if not resp.ok:
-        raise ServiceUnavailable(
-            f"项目库服务返回 {resp.status}，暂无法核验项目", code="service.registry", service="registry"
-        )
 
 
 async def get_assignment(

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.drawing.image import Image as XlImage
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import assessment, notices
 from services.scoring.dates import parse_business_date
+from services.scoring.models import AssessmentRun
 from services.scoring.rubric import METRICS
 from shared.identity import SYSTEM_PRINCIPAL
 
@@ -43,6 +47,11 @@ class BulletinContent:
     comparisons: dict[str, Any]  # R30 tables as stored in the run ({} for a run without them)
     notices: list[dict[str, Any]]  # month_notices() rows + unit_name, reason_name
     summons: list[dict[str, Any]]
+    # the charts' figures, from the stored runs (issue 17): the assessed units' planned
+    # starts done / due this year, and each month's investment completed (万元) of the year
+    # up to this month that has a run
+    starts: tuple[int, int] = (0, 0)
+    trend: tuple[tuple[str, Decimal], ...] = ()
 
     @property
     def published(self) -> bool:
@@ -88,7 +97,10 @@ async def gather_bulletin(session: AsyncSession, month: str) -> BulletinContent:
         }
         for s in await notices.list_summons(session, principal=SYSTEM_PRINCIPAL, unit_id=None, month=month)
     ]
+    starts, trend = await _chart_figures(session, run)
     return BulletinContent(
+        starts=starts,
+        trend=trend,
         month=run.month,
         status=run.status,
         revision=run.revision,
@@ -100,6 +112,28 @@ async def gather_bulletin(session: AsyncSession, month: str) -> BulletinContent:
         notices=month_notices,
         summons=summons,
     )
+
+
+def _month_sums(inputs: dict[str, Any], metric: str) -> Decimal:
+    return sum((Decimal(str(u["metrics"].get(metric) or 0)) for u in inputs["units"].values()), Decimal(0))
+
+
+async def _chart_figures(session: AsyncSession, run: AssessmentRun):
+    done = int(_month_sums(run.inputs, "start_done"))
+    due = int(_month_sums(run.inputs, "start_planned"))
+    year = run.month[:4]
+    runs = (
+        await session.scalars(
+            select(AssessmentRun)
+            .where(AssessmentRun.month.between(f"{year}-01", run.month))
+            .order_by(AssessmentRun.month)
+        )
+    ).all()
+    trend = tuple(
+        (r.month, _month_sums((run if r.month == run.month else r).inputs, "investment_completed"))
+        for r in runs
+    )
+    return (done, due), trend
 
 
 def _sheet(wb: Workbook, title: str, caption: str, header: list[str], rows: list[list[Any]]) -> None:
@@ -119,7 +153,22 @@ def _sheet(wb: Workbook, title: str, caption: str, header: list[str], rows: list
     ws.freeze_panes = "A3"
 
 
-def bulletin_xlsx(b: BulletinContent) -> bytes:
+def _chart_sheet(wb: Workbook, charts: list[Any]) -> None:
+    """The bulletin's charts (issue 17), each beside the figures it was drawn from."""
+    ws = wb.create_sheet("图表")
+    ws.column_dimensions["A"].width = 60
+    row = 1
+    for chart in charts:
+        ws.cell(row, 1, chart.title).font = Font(bold=True, size=12)
+        ws.cell(row + 1, 1, chart.description)
+        picture = XlImage(BytesIO(chart.png))
+        scale = 640 / picture.width
+        picture.width, picture.height = 640, int(picture.height * scale)
+        ws.add_image(picture, f"C{row}")
+        row += max(4, picture.height // 20 + 2)
+
+
+def bulletin_xlsx(b: BulletinContent, charts: list[Any] = ()) -> bytes:
     month, status = b.month, "正式" if b.published else "草稿（未发布）"
     wb = Workbook()
     assert wb.active is not None
@@ -175,6 +224,8 @@ def bulletin_xlsx(b: BulletinContent) -> bytes:
             for s in b.summons
         ],
     )
+    if charts:
+        _chart_sheet(wb, list(charts))
     buf = BytesIO()
     wb.save(buf)
     return buf.getvalue()

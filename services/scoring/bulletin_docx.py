@@ -22,6 +22,7 @@ from docx.shared import Cm, Pt
 from docx.table import Table
 
 from services.scoring.bulletin import KIND_ZH, BulletinContent
+from services.scoring.bulletin_charts import bulletin_charts
 from services.scoring.dates import parse_month
 from services.scoring.rubric import COMPARISONS
 from shared.clock import today
@@ -274,6 +275,24 @@ def _summons(doc, b: BulletinContent) -> None:
     _table(doc, header, rows, [1.1, 3.6, 2.4, 3.0, 2.8, 3.0], left={1, 3, 5})
 
 
+def _charts(doc, b: BulletinContent) -> None:
+    """The charts (issue 17), each with its figures as the picture's description."""
+    for i, chart in enumerate(bulletin_charts(b), start=1):
+        p = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE  # not the text's exact 28 pt
+        shape = p.add_run().add_picture(BytesIO(chart.png), width=Cm(TEXT_WIDTH_CM * 0.9))
+        shape._inline.docPr.set("title", chart.title)
+        shape._inline.docPr.set("descr", chart.description)
+        _para(
+            doc,
+            f"图{i}  {chart.title}",
+            indent=False,
+            align=WD_ALIGN_PARAGRAPH.CENTER,
+            font=NOTE_FONT,
+            size=TABLE_PT,
+        )
+
+
 def bulletin_docx(b: BulletinContent, *, issuer: str) -> bytes:
     doc = Document()
     _setup(doc)
@@ -287,6 +306,7 @@ def bulletin_docx(b: BulletinContent, *, issuer: str) -> bytes:
 
     _heading(doc, 0, "总体情况")
     _para(doc, summary_text(b))
+    _charts(doc, b)
     _heading(doc, 1, "乡镇考核排名")
     _ranking(doc, b, "township")
     _heading(doc, 2, "部门考核排名")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
@@ -15,6 +16,8 @@ class ScoringSettings(BaseSettings):
     # unfinished tasks within the year, whichever tasks (2 → deputy head's summons, 3 →
     # principal leader's); "task" counts each assignment's notices on their own.
     summons_count: Literal["unit", "task"] = "unit"
+    # policy R11: the start rate the bulletin's gauge is drawn against (83 %)
+    start_rate_target: Decimal = Decimal("0.83")
 
 
 @lru_cache

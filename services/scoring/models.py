@@ -200,6 +200,8 @@ class Summons(Base):
     month: Mapped[str] = mapped_column(String(7))
     level: Mapped[str] = mapped_column(String(20))  # deputy | principal
     summoner: Mapped[str] = mapped_column(String(120))
+    # the summoning leader's name from the unit directory on the day (R28), None if not kept
+    summoner_name: Mapped[str | None] = mapped_column(String(50))
     summoned: Mapped[str] = mapped_column(String(120))
     issued_on: Mapped[date] = mapped_column(Date)
     due_by: Mapped[date] = mapped_column(Date)

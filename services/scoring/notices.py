@@ -13,8 +13,10 @@ summons 对两次通报未完成任务的责任单位负责人, a unit's head). 
 completion is a notice only and is not counted.  With ``task`` the ordinal is 1 + the
 notices the same assignment received in earlier months (every reason).  Ordinal 1: notice
 only; 2: notice and a summons of the unit head by the deputy county head in charge (the
-unit's ``deputy_head``); 3 and later: notice and a summons by the county's principal
-leader (the unit's ``principal_leader`` in the directory).  Counting per unit, a unit is
+first of the unit's ``deputy_heads``); 3 and later: notice and a summons by the county's
+principal leader (the unit's ``principal_leader``).  Both are names the key office keeps in
+the unit directory (``PUT /api/v1/units/{id}/leaders``); the summons stores the name
+(``summoner_name``) as it was that day.  Counting per unit, a unit is
 summoned at most once per level and month.
 """
 
@@ -35,13 +37,13 @@ from shared.calendar import load_calendar
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal, Role
+from shared.units import leaders_of
 
 LEVELS = {
     "notice": "通报",
     "deputy_summons": "通报并由分管县领导约谈",
     "principal_summons": "通报并由县主要领导约谈",
 }
-PRINCIPAL_LEADER = "县委、县政府主要领导"
 SUMMONS_WITHIN_WORKING_DAYS = 5
 
 
@@ -113,7 +115,7 @@ async def review_month(
                 session,
                 principal=principal,
                 notice=notice,
-                unit=units.get(a.unit_id, {}),
+                unit=units.get(a.unit_id) or {"id": a.unit_id},
                 due_by=calendar.add_working_days(notice.issued_on, SUMMONS_WITHIN_WORKING_DAYS),
             )
         issued.append(notice)
@@ -149,8 +151,10 @@ async def _summon(
     session: AsyncSession, *, principal: Principal, notice: Notice, unit: dict[str, Any], due_by
 ) -> Summons:
     deputy = notice.level == "deputy_summons"
-    summoner = f"分管县领导 {unit.get('deputy_head') or '（名录未载）'}" if deputy else PRINCIPAL_LEADER
-    head = " ".join(x for x in (unit.get("leader_title"), unit.get("leader_name")) if x)
+    leaders = leaders_of(unit)
+    name = (leaders.deputy_heads[0] if leaders.deputy_heads else None) if deputy else leaders.principal_leader
+    role = "分管县领导" if deputy else "县主要领导"
+    summoner = f"{role} {name}" if name else f"{role}（单位名录未载，请重点办维护）"
     s = Summons(
         id=uuid.uuid4(),
         notice_id=notice.id,
@@ -159,7 +163,8 @@ async def _summon(
         month=notice.month,
         level="deputy" if deputy else "principal",
         summoner=summoner,
-        summoned=f"{unit.get('name') or notice.unit_id} {head}".strip(),
+        summoner_name=name,
+        summoned=f"{leaders.unit_name} {leaders.head}".strip(),
         issued_on=notice.issued_on,
         due_by=due_by,
         status="scheduled",

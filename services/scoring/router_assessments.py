@@ -7,8 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
-from services.scoring import assessment, notices, yearend
+from services.scoring import assessment, notices, overview, yearend
 from services.scoring.bulletin import bulletin_xlsx, gather_bulletin
+from services.scoring.bulletin_charts import bulletin_charts
 from services.scoring.bulletin_docx import DOCX, bulletin_docx, issuing_office
 from services.scoring.models import AssessmentRun
 from services.scoring.schemas import ObjectionIn, ObjectionOut, ResolutionIn, RubricIn, RubricOut
@@ -37,7 +38,7 @@ def _require_reader(principal: Principal) -> None:
 
 
 async def _assessable_units() -> dict[str, dict[str, Any]]:
-    units = await unit_directory()
+    units = await unit_directory(refresh=True)  # the leaders as the office keeps them today (R28)
     if not units:
         raise ServiceUnavailable("无法读取单位名录，考核未执行", code="service.unit_directory")
     return units
@@ -187,6 +188,19 @@ async def resolve_objection(
 
 
 @router.get(
+    "/bulletins/overview",
+    summary="亮晒概览：本年通报、约谈按单位统计（R28），最近一期已发布排名、五晒五比及名次变化（R30）",
+)
+async def bulletin_overview(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    year: int = Query(..., ge=2000, le=2100, description="年度"),
+):
+    _require_reader(principal)
+    return await overview.overview(session, year=year)
+
+
+@router.get(
     "/bulletins/{month}.xlsx",
     summary="月度通报（xlsx）：排名、五晒五比、通报、约谈",
     response_class=Response,
@@ -194,7 +208,8 @@ async def resolve_objection(
 )
 async def bulletin(month: str, session: DbSession, principal: CurrentPrincipal):
     _require_reader(principal)
-    body = bulletin_xlsx(await gather_bulletin(session, month))
+    content = await gather_bulletin(session, month)
+    body = bulletin_xlsx(content, bulletin_charts(content))
     return Response(
         body,
         media_type=XLSX,

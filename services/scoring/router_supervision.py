@@ -29,9 +29,9 @@ router = APIRouter(prefix="/api/v1", tags=["supervision"], route_class=UnitOfWor
     response_model=AssignmentOut,
     summary="发交办函",
     responses=problems(
-        e422="unit.unknown / assignment.unit_not_assessable / assignment.project_unknown / "
+        e422="unit.unknown / assignment.unit_not_assessable / project.not_found / "
         "assignment.deadline_before_letter / request.invalid",
-        e503="service.registry / service.unavailable",
+        e503="service.unavailable",
     ),
 )
 async def create_assignment(

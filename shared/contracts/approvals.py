@@ -24,6 +24,7 @@ class CaseOpenedV1(_Case):
 
     unit_id: str
     fast_track: bool
+    fast_track_basis: str | None  # key_project | office_decision
     acceptance_mode: str
     agency_unit_ids: list[str]
 

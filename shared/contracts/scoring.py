@@ -70,6 +70,7 @@ class _Summons(EventContract):
     month: str
     level: str
     summoner: str
+    summoner_name: str | None
     summoned: str
     issued_on: date
     due_by: date

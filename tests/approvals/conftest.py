@@ -29,18 +29,19 @@ class Hall:
     def __init__(self, platform, uniq: str) -> None:
         self.platform, self.uniq, self.n = platform, uniq, 0
 
-    async def project(self, *, unit_id: str = "town-chengguan") -> dict[str, Any]:
+    async def project(self, *, unit_id: str = "town-chengguan", **over: Any) -> dict[str, Any]:
+        """A project in the registry (``over``: its category, tags, libraries …)."""
         async with await self.platform.as_user("zdb") as c:
             r = await c.post("/api/v1/projects", json={
                 "project_code": project_code(uuid.uuid4().hex[:8]),
                 "name": f"审批测试项目{self.uniq}-{uuid.uuid4().hex[:4]}",
-                "unit_id": unit_id, "category": "industrial", "total_investment": "2600"})
+                "unit_id": unit_id, "category": "industrial", "total_investment": "2600", **over})
             assert r.status_code == 201, r.text
             return r.json()
 
     async def open_case(self, kind: str = "low_risk_small", user: str = "xzsp",
-                        **extra: Any) -> dict[str, Any]:
-        project = await self.project()
+                        project: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+        project = project or await self.project()
         async with await self.platform.as_user(user) as c:
             r = await c.post("/api/v1/approval-cases", json={
                 "project_id": project["id"], "project_code": project["project_code"],

@@ -103,7 +103,7 @@ async def test_case_bad_input(hall, platform):
         assert r.status_code == 422 and r.json()["code"] == "approval_kind.step_sum_exceeds_total"
         r = await c.post("/api/v1/approval-cases", json={"project_id": str(uuid.uuid4()),
                                                          "kind": "low_risk_small"})
-        assert r.status_code == 422 and r.json()["code"] == "approval_case.project_unknown"
+        assert r.status_code == 422 and r.json()["code"] == "project.not_found"
         r = await c.post("/api/v1/approval-cases", json={
             "project_id": project["id"], "kind": "low_risk_small",
             "step_limits": {"construction_permit": 6, "property_certificate": 5}})

@@ -14,7 +14,7 @@ async def test_unknown_project_is_422(platform):
             "project_id": str(uuid.uuid4()), "kind": "land", "description": "用地指标不足",
             "source": "supervision"})
     assert r.status_code == 422
-    assert r.json()["code"] == "issue.project_unknown"
+    assert r.json()["code"] == "project.not_found"
     assert r.json()["fields"][0]["field"] == "project_id"
 
 

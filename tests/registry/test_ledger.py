@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook, load_workbook
+from sqlalchemy import text
 
 from services.registry.excel import read_rows
 from services.registry.excel_columns import HEADERS, cell_value, row_to_input
 from services.registry.schemas import ProjectIn
+from shared.db import job_session
 from tests.registry.conftest import approvals_unreachable, credit_code, new_code
 
 
@@ -95,6 +97,40 @@ async def test_import_all_or_nothing_with_every_bad_row(platform, uniq):
         assert r.status_code == 200 and r.json()["created"] == 1 and r.json()["bad_rows"] == 4
         r = await c.get(f"/api/v1/projects/by-code/{good[0]}")
         assert r.status_code == 200 and r.json()["in_library"] is True
+
+
+async def test_import_written_chunk_by_chunk_is_still_all_or_nothing(platform, uniq, monkeypatch):
+    # policy R14 (duplicates in the library), architecture (one transaction a request): the
+    # import copies chunk by chunk; a refusal found in the last chunk, after the first two were
+    # copied, leaves nothing of the file; partial writes the good rows, each audited and
+    # announced once
+    from services.registry import excel
+
+    monkeypatch.setattr(excel, "IMPORT_CHUNK", 2)
+    taken = row(uniq + "t")
+    good = [row(f"{uniq}g{i}") for i in range(5)]
+    async with await platform.as_user("zdb") as c:
+        r = await c.post("/api/v1/projects/import", files={"file": ("a.xlsx", xlsx([taken]))})
+        assert r.status_code == 200 and r.json()["created"] == 1, r.text
+        files = {"file": ("b.xlsx", xlsx([*good, taken]))}  # rows 2–6 good, row 7 registered
+        r = await c.post("/api/v1/projects/import", files=files)
+        assert r.status_code == 422, r.text
+        assert [(e["row"], e["problem"]) for e in r.json()["errors"]] == [(7, "项目代码已在库中")]
+        for g in good:  # rows 2–5 were copied (chunks 1 and 2) before row 7 was refused
+            assert (await c.get(f"/api/v1/projects/by-code/{g[0]}")).status_code == 404
+        r = await c.post("/api/v1/projects/import", params={"partial": "true"}, files=files)
+        assert r.status_code == 200, r.text
+        assert (r.json()["created"], r.json()["bad_rows"]) == (5, 1)
+        ids = [(await c.get(f"/api/v1/projects/by-code/{g[0]}")).json()["project_id"]
+               for g in good]
+    async with job_session() as session:
+        audited = (await session.execute(text(
+            "SELECT entity_id, count(*) FROM registry.audit_log WHERE action = 'import' "
+            "AND entity_id = ANY(:ids) GROUP BY entity_id"), {"ids": ids})).all()
+        announced = (await session.execute(text(
+            "SELECT key, count(*) FROM registry.outbox WHERE type = 'project.created' "
+            "AND key = ANY(:ids) GROUP BY key"), {"ids": ids})).all()
+    assert sorted(audited) == sorted(announced) == sorted((i, 1) for i in ids)
 
 
 async def test_township_imports_only_its_own_rows(platform, uniq):

@@ -70,6 +70,28 @@ def project_payload(uniq: str, unit_id: str, **over: Any) -> dict[str, Any]:
     return p
 
 
+async def emit_progress(
+    project: dict[str, Any], month: str, amount: str, *, cumulative: str | None = None, on_time: bool = True
+) -> None:
+    """The registry's monthly report of ``project`` for ``month`` (policy R6)."""
+    await emit(
+        "registry",
+        "project.progress_reported",
+        {
+            "project_id": project["id"],
+            "project_code": project["project_code"],
+            "unit_id": project["unit_id"],
+            "month": month,
+            "investment_month": amount,
+            "cumulative_investment": cumulative or amount,
+            "progress_pct": 5,
+            "reported_at": f"{month}-25T08:00:00+08:00",
+            "on_time": on_time,
+            "version": 1,
+        },
+    )
+
+
 def issue_payload(unit_id: str, **over: Any) -> dict[str, Any]:
     p = {
         "issue_id": str(uuid.uuid4()),

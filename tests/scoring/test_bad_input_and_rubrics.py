@@ -63,7 +63,7 @@ async def test_deadline_before_letter_date_is_refused(platform, uniq):
                 "project_id": str(uuid.uuid4()),
             },
         )
-        assert r.status_code == 422 and r.json()["code"] == "assignment.project_unknown"
+        assert r.status_code == 422 and r.json()["code"] == "project.not_found"
         r = await c.get("/api/v1/assignments", params={"unit_id": "town-beiling"})
         assert all(uniq not in a["task"] for a in r.json())
     async with await platform.as_user("chengguan") as c:

@@ -70,6 +70,7 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
                 "kind": "low_risk_small",
                 "unit_id": "town-qingshi",
                 "fast_track": False,
+                "fast_track_basis": None,
                 "acceptance_mode": "standard",
                 "agency_unit_ids": ["dept-zjj", "dept-xzsp"],
             },

@@ -78,12 +78,12 @@ async def test_rerun_of_published_month_reproduces_it_exactly(platform, uniq):
         r = await c.post(f"/api/v1/assessments/{MONTH}/publish")
         assert r.status_code == 409 and r.json()["code"] == "assessment.already_published"
 
-        # the monthly bulletin: rankings, comparisons, notices, summons
+        # the monthly bulletin: rankings, comparisons, notices, summons, charts (issue 17)
         r = await c.get(f"/api/v1/bulletins/{MONTH}.xlsx")
         assert r.status_code == 200, r.text
         assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
         wb = load_workbook(BytesIO(r.content))
-        assert wb.sheetnames == ["综合排名", "五晒五比", "通报", "约谈"]
+        assert wb.sheetnames == ["综合排名", "五晒五比", "通报", "约谈", "图表"]
         names = [row[2] for row in wb["综合排名"].iter_rows(min_row=3, values_only=True)]
         assert "城关镇" in names and "县住房和城乡建设局" in names
 

@@ -96,4 +96,4 @@ async def test_unit_directory_is_readable(platform):
         r = await c.get("/api/v1/units", params={"kind": "township"})
     assert r.status_code == 200
     towns = {u["id"]: u for u in r.json()}
-    assert "town-chengguan" in towns and towns["town-chengguan"]["deputy_head"]
+    assert "town-chengguan" in towns and towns["town-chengguan"]["deputy_heads"]

@@ -110,6 +110,10 @@ def _up_once(data_dir: Path, base: int) -> tuple[str, set[int]]:
         body = urllib.parse.urlencode({"username": "zdb", "password": "Kpp@2026"}).encode()
         with urllib.request.urlopen(f"http://127.0.0.1:{base}/api/v1/auth/token", body) as r:
             assert r.status == 200
+        # issue 17: the printed overview URL answers with the page
+        assert f"http://127.0.0.1:{base}/overview" in output.text()
+        with urllib.request.urlopen(f"http://127.0.0.1:{base}/overview", timeout=5) as r:
+            assert r.status == 200 and "重点项目建设亮晒总览" in r.read().decode()
         children = {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
         children |= _servers_under(data_dir)
         proc.send_signal(signal.SIGINT)

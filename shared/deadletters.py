@@ -23,9 +23,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import clock
+from shared.contracts import ContractViolation
 from shared.db import DbSession, UnitOfWorkRoute, job_session
 from shared.errors import Conflict, NotFound
-from shared.events import EventPipeline, ack_key
+from shared.events import EventPipeline, ack_key, queue_name
 from shared.identity import CurrentPrincipal, Role
 from shared.settings import get_settings
 
@@ -43,22 +44,51 @@ def _metric_key(service: str, name: str) -> str:
     return f"kpp:metrics:{service}:{name}"
 
 
+def parks_at_once(exc: Exception) -> bool:
+    """A payload that breaks its contract will not mend itself: no retries."""
+    return isinstance(exc, ContractViolation)
+
+
+async def _note_retry(redis: Any, service: str, event: dict[str, Any], tries: int, delay: float,
+                      error: str) -> None:
+    log.warning("%s: event %s (%s) failed on try %d, retry in %ss: %s",
+                service, event["id"], event["type"], tries, delay, error)
+    try:
+        await redis.set(f"kpp:evtfail:{service}:{event['id']}", clock.now().isoformat(),
+                        nx=True, ex=FIRST_FAILURE_TTL_S)
+        await redis.incr(_metric_key(service, "event_retries_total"))
+    except Exception:  # Redis counters are best effort; the retry itself is arq's
+        pass
+
+
+async def after_batch_failure(ctx: dict[str, Any], service: str, pipeline: EventPipeline,
+                              event: dict[str, Any], exc: Exception) -> None:
+    """A handler raised inside a batch (the event's first try): the event leaves the batch
+    for its own ``handle_event`` job, tried again after the first delay as its try 2 — or is
+    parked now when it cannot succeed (a contract violation, or no retries configured)."""
+    delays = retry_delays()
+    if parks_at_once(exc) or not delays:
+        await after_failure({"redis": ctx["redis"], "job_try": 1}, service, pipeline, event, exc)
+        return
+    error = f"{type(exc).__name__}: {exc}"[:4000]
+    await _note_retry(ctx["redis"], service, event, 1, delays[0], error)
+    await ctx["redis"].enqueue_job("handle_event", event, prior_tries=1,
+                                   _job_id=f"evt:{service}:{event['id']}",
+                                   _queue_name=queue_name(service), _defer_by=delays[0])
+
+
 async def after_failure(ctx: dict[str, Any], service: str, pipeline: EventPipeline,
-                        event: dict[str, Any], exc: Exception) -> None:
-    """Retry the event with back-off, or park it as a dead letter after the last try."""
-    tries = int(ctx.get("job_try") or 1)
+                        event: dict[str, Any], exc: Exception, prior_tries: int = 0) -> None:
+    """Retry the event with back-off, or park it as a dead letter after the last try.
+
+    ``prior_tries``: failed tries before this job (the one inside a batch)."""
+    tries = int(ctx.get("job_try") or 1) + prior_tries
     delays = retry_delays()
     redis = ctx["redis"]
     fail_key = f"kpp:evtfail:{service}:{event['id']}"
     error = f"{type(exc).__name__}: {exc}"[:4000]
-    if tries <= len(delays):
-        log.warning("%s: event %s (%s) failed on try %d, retry in %ss: %s",
-                    service, event["id"], event["type"], tries, delays[tries - 1], error)
-        try:
-            await redis.set(fail_key, clock.now().isoformat(), nx=True, ex=FIRST_FAILURE_TTL_S)
-            await redis.incr(_metric_key(service, "event_retries_total"))
-        except Exception:  # Redis counters are best effort; the retry itself is arq's
-            pass
+    if tries <= len(delays) and not parks_at_once(exc):
+        await _note_retry(redis, service, event, tries, delays[tries - 1], error)
         raise Retry(defer=delays[tries - 1]) from exc
     first = None
     try:
@@ -95,6 +125,19 @@ async def park(pipeline: EventPipeline, event: dict[str, Any], *, error: str, tr
             set_={"error": stmt.excluded.error, "tries": t.c.tries + stmt.excluded.tries,
                   "last_failed_at": now},
         ))
+
+
+async def acknowledge_many(redis: Any, service: str, events: list[dict[str, Any]]) -> None:
+    """Acknowledge a batch: one RPUSH per producer."""
+    by_source: dict[str, list[str]] = {}
+    for event in events:
+        by_source.setdefault(event["source"], []).append(f"{service}|{event['id']}")
+    for source, items in by_source.items():
+        try:
+            await redis.rpush(ack_key(source), *items)
+        except Exception as exc:
+            log.warning("%s: %d acknowledgements to %s not sent (%r); they will be re-sent",
+                        service, len(items), source, exc)
 
 
 async def acknowledge(redis: Any, service: str, event: dict[str, Any]) -> None:

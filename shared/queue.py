@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlparse
@@ -13,16 +14,20 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import deadletters
+from shared.consume import handle_batch
 from shared.db import dispose_engine, job_session
-from shared.events import EventPipeline, queue_name
+from shared.events import RELAY_BATCH, EventPipeline, queue_name
 from shared.jsonutil import dumps
 from shared.logging import configure_logging, request_id_var
 from shared.settings import get_settings
 
 log = logging.getLogger("kpp.queue")
 
-# one event handler may run this long before arq cancels it (and it is retried)
+# one event handler (or a batch of them) may run this long before arq cancels it (and it
+# is retried)
 EVENT_TIMEOUT_S = 30
+# a relay run stops starting passes after this long (the next run, a second later, goes on)
+RELAY_BUDGET_S = 10.0
 
 EventHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 
@@ -71,18 +76,37 @@ def worker_settings(
     event_handlers = handlers if handlers is not None else {}
 
     async def relay_outbox(ctx: dict[str, Any]) -> int:
-        async with job_session() as session:
-            return await pipeline.relay(session, ctx["redis"])
+        """Relay passes of RELAY_BATCH events (each its own transaction) while there are
+        more, for up to RELAY_BUDGET_S: a backlog drains at once, not 500 a second."""
+        moved, started = 0, time.monotonic()
+        while True:
+            async with job_session() as session:
+                n = await pipeline.relay(session, ctx["redis"])
+            moved += n
+            if n < RELAY_BATCH or time.monotonic() - started > RELAY_BUDGET_S:
+                return moved
 
-    async def handle_event(ctx: dict[str, Any], event: dict[str, Any]) -> bool:
-        """Apply one event; on failure retry with back-off, then park it (never drop it)."""
+    async def prune_events(ctx: dict[str, Any]) -> dict[str, int]:
+        async with job_session() as session:
+            pruned = await pipeline.prune(session)
+        log.info("%s: pruned %s", service, pruned)
+        return pruned
+
+    async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> int:
+        """A relay pass's events for this service, applied in one transaction (shared.consume)."""
+        return await handle_batch(ctx, service, pipeline, event_handlers, events)
+
+    async def handle_event(ctx: dict[str, Any], event: dict[str, Any], prior_tries: int = 0
+                           ) -> bool:
+        """Apply one event (a re-send, or a retry of one that failed in its batch); on
+        failure retry with back-off, then park it (never drop it)."""
         token = request_id_var.set(event.get("request_id"))
         try:
             try:
                 async with job_session() as session:
                     applied = await pipeline.consume_once(session, event, event_handlers)
             except Exception as exc:
-                await deadletters.after_failure(ctx, service, pipeline, event, exc)
+                await deadletters.after_failure(ctx, service, pipeline, event, exc, prior_tries)
                 applied = False  # parked as a dead letter
             await deadletters.acknowledge(ctx["redis"], service, event)
             return applied
@@ -128,6 +152,8 @@ def worker_settings(
                 # no result is kept, so a re-sent copy reaches the inbox (docs/events.md)
                 func(handle_event, name="handle_event", max_tries=10**6, keep_result=0,
                      timeout=EVENT_TIMEOUT_S),
+                func(handle_events, name="handle_events", max_tries=10**6, keep_result=0,
+                     timeout=EVENT_TIMEOUT_S),
                 func(relay_outbox, name="relay_outbox", timeout=EVENT_TIMEOUT_S),
                 # a cron run left queued by a killed worker is found by its cron name
                 func(relay_outbox, name=relay_cron.name, timeout=EVENT_TIMEOUT_S),
@@ -141,15 +167,21 @@ def worker_settings(
             "max_tries": 10,
             "relay_outbox": staticmethod(relay_outbox),
             "handle_event": staticmethod(handle_event),
+            "handle_events": staticmethod(handle_events),
+            "prune_events": staticmethod(prune_events),
         },
     )
+    prune_cron_fn = func(prune_events, name=f"{service}_prune_events", timeout=EVENT_TIMEOUT_S * 10)
     events_settings.CronWorkerSettings = type(
         f"{service.capitalize()}CronWorkerSettings",
         (),
         {
             **common,
-            "functions": slow or [func(relay_outbox, name="relay_outbox")],
-            "cron_jobs": list(cron_jobs),
+            "functions": [*(slow or [func(relay_outbox, name="relay_outbox")]), prune_cron_fn],
+            # retention: daily at 03:40, unique across replicas (docs/events.md)
+            "cron_jobs": [*cron_jobs, cron(prune_events, name=f"{service}_prune_events", hour={3},
+                                           minute={40}, second={0}, unique=True,
+                                           timeout=EVENT_TIMEOUT_S * 10)],
             "queue_name": cron_queue_name(service),
             "health_check_interval": 30,
             "health_check_key": f"{cron_queue_name(service)}:health-check",

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     event_retry_delays_s: str = "5,30,120,600"
     # a delivery the consumer has not acknowledged after this long is re-sent
     event_redeliver_after_s: int = Field(30, ge=1)
+    # published events all consumers acknowledged, and inbox rows, older than this are
+    # pruned by the daily prune_events cron (docs/events.md)
+    event_retention_days: int = Field(30, ge=1)
 
     # /metrics outside dev/test answers only a bearer of this token (empty: /metrics is 404)
     metrics_token: str = ""

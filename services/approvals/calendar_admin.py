@@ -21,7 +21,7 @@ from services.approvals.calendar_store import (
 from services.approvals.models import CalendarYearRow, pipeline
 from services.approvals.recompute import recompute_open_cases
 from services.approvals.schemas import CalendarYearIn
-from shared import clock
+from shared import clock, contracts
 from shared.calendar import MAX_YEAR, MIN_YEAR, CalendarYear, official_year
 from shared.errors import InvalidInput
 from shared.identity import Principal
@@ -117,8 +117,8 @@ async def _after_change(session: AsyncSession, principal: Principal, year: int,
         # architecture (must): the change reaches the other services as an event carrying
         # the year's data; they recompute their own deadlines from it, never from a fallback
         revision = int(await session.scalar(MAX_REVISION_SQL) or 0)
-        await pipeline.emit(session, "calendar.year_changed",
-                            new.to_dict() | {"revision": revision, "reason": reason},
+        changed = new.to_dict() | {"revision": revision, "reason": reason}
+        await pipeline.emit(session, contracts.build("calendar.year_changed", changed),
                             key=str(year))
     return year_json(y, row) | {"recomputed": counts}
 

@@ -22,7 +22,7 @@ from services.approvals.kinds import check_limits, get_kind, three_zeros_facts
 from services.approvals.models import ApprovalCase, pipeline
 from services.approvals.recompute import apply_clock, compute_clock, load_log
 from services.approvals.schemas import CaseIn, FastTrackIn
-from shared import clock
+from shared import clock, contracts
 from shared.clients.registry import get_project
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.identity import Principal, Role
@@ -165,12 +165,12 @@ async def create_case(session: AsyncSession, *, principal: Principal, data: Case
     await session.flush()
     await pipeline.audit(session, principal, entity="approval_case", entity_id=case.id,
                          action="create", after=case_summary(case))
-    await pipeline.emit(session, "approval.case_opened", {
+    await pipeline.emit(session, contracts.build("approval.case_opened", {
         "case_id": case.id, "project_id": case.project_id, "project_code": case.project_code,
         "kind": case.kind, "unit_id": case.unit_id, "fast_track": case.fast_track,
         "acceptance_mode": case.acceptance_mode, "agency_unit_ids": case.agency_unit_ids,
         "fast_track_basis": case.fast_track_basis,
-    }, key=str(case.id))
+    }), key=str(case.id))
     return case
 
 

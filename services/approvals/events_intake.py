@@ -22,7 +22,7 @@ from services.approvals.config import approvals_settings
 from services.approvals.intake_sql import RESULT_OF, case_of, case_params, load, write
 from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot
 from services.approvals.schemas import EventIn
-from shared import clock
+from shared import clock, contracts
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.identity import Principal, Role
 from shared.jsonutil import dumps
@@ -163,4 +163,5 @@ def _transitions(case: Any, result, old_phase: str, old_step: str | None) -> lis
     if result.phase == "rejected" and old_phase != "rejected":
         out.append(("approval.rejected", base | {
             "rejected_on": result.rejected_on, "step_code": old_step}))
-    return [{"id": uuid.uuid4(), "type": t, "payload": dumps(p)} for t, p in out]
+    return [{"id": uuid.uuid4(), "type": t, "payload": contracts.build(t, p).payload_json()}
+            for t, p in out]

@@ -25,7 +25,7 @@ from services.approvals.thresholds import (
     thresholds_of,
     write_rows,
 )
-from shared import clock
+from shared import clock, contracts
 from shared.calendar import WorkingCalendar
 from shared.identity import Principal
 
@@ -148,13 +148,13 @@ async def recompute_open_cases(session: AsyncSession, cal: WorkingCalendar, *, y
             await pipeline.audit(session, principal, entity="approval_case", entity_id=case.id,
                                  action="deadline.recomputed", before=old, after=new,
                                  reason=reason)
-            await pipeline.emit(session, "approval.deadline_changed", {
+            await pipeline.emit(session, contracts.build("approval.deadline_changed", {
                 "case_id": case.id, "project_id": case.project_id,
                 "project_code": case.project_code, "kind": case.kind,
                 "old_due_date": old["due_date"], "new_due_date": new["due_date"],
                 "step_code": case.current_step, "old_step_due_date": old["step_due_date"],
                 "new_step_due_date": new["step_due_date"],
                 "provisional": case.due_provisional, "reason": reason,
-            }, key=str(case.id))
+            }), key=str(case.id))
     await session.flush()
     return {"checked_cases": checked, "changed_cases": changed}

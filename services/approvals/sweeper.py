@@ -14,7 +14,8 @@ left alone and caught by the next run), splits their pending thresholds into due
 exactly as ``thresholds.split_due`` does, moves a running / warning clock up to the worst
 level fired (a paused or a not yet accepted — ``submitted``, R16 — one to overdue only),
 updates the cases and inserts the outbox events
-(payloads as ``thresholds.payload_of``) and the audit rows in the same statement, hence the
+(payloads as ``thresholds.payload_of``, contract ``approval.*`` v1 of shared.contracts, checked
+by the consumers) and the audit rows in the same statement, hence the
 same transaction. A threshold's key in ``fired`` means it never fires twice.
 """
 
@@ -83,11 +84,12 @@ WITH due AS (
     INSERT INTO approvals.outbox (id, type, key, payload, request_id, created_at)
     SELECT gen_random_uuid(), 'approval.' || f.type, f.id::text,
            CASE WHEN f.type = 'missing_items_overdue' THEN jsonb_build_object(
-                    'case_id', f.id::text, 'project_id', f.project_id::text,
+                    'event_version', 1, 'case_id', f.id::text,
+                    'project_id', f.project_id::text,
                     'project_code', f.project_code, 'kind', f.kind, 'items', f.th->'items',
                     'due_date', f.th->'due_date')
                 ELSE jsonb_build_object(
-                    'case_id', f.id::text, 'project_id', f.project_id::text,
+                    'event_version', 1, 'case_id', f.id::text, 'project_id', f.project_id::text,
                     'project_code', f.project_code, 'kind', f.kind, 'unit_id', f.unit_id,
                     'step_code', f.th->'step_code', 'step_name', f.th->'step_name',
                     'agency_unit_id', f.th->'agency_unit_id', 'due_date', f.th->'due_date',

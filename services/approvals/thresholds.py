@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 
 from services.approvals.clock import ClockResult, Segment
-from shared import clock
+from shared import clock, contracts
 from shared.jsonutil import dumps
 from shared.logging import request_id_var
 
@@ -112,7 +112,8 @@ def split_due(pending: list[dict], fired: list[str], now: datetime) -> tuple[lis
 def event_rows(case: Any, fired_now: list[dict]) -> list[dict]:
     rid = request_id_var.get()
     return [{"id": uuid.uuid4(), "type": EVENT_OF[t["type"]], "key": str(case.id),
-             "payload": dumps(payload_of(case, t)), "request_id": rid} for t in fired_now]
+             "payload": contracts.build(EVENT_OF[t["type"]], payload_of(case, t)).payload_json(),
+             "request_id": rid} for t in fired_now]
 
 
 def audit_rows(case: Any, principal: Any, fired_now: list[dict], before: str, after: str

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,15 +48,17 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1])
 
 
-async def fan_out(session: AsyncSession, event: dict[str, Any]) -> None:
+async def fan_out(session: AsyncSession, event: dict[str, Any],
+                  subs: Sequence[WebhookSubscription] | None = None) -> None:
     """One delivery per active subscription to the event's type (the inbox runs it once)."""
-    subs = (await session.scalars(
-        select(WebhookSubscription).where(WebhookSubscription.active.is_(True),
-                                          WebhookSubscription.event_types.contains([event["type"]]))
-    )).all()
+    if subs is None:
+        subs = (await session.scalars(
+            select(WebhookSubscription).where(
+                WebhookSubscription.active.is_(True),
+                WebhookSubscription.event_types.contains([event["type"]])))).all()
     now = clock.now()
-    envelope = {k: event.get(k) for k in ("id", "type", "source", "payload", "request_id",
-                                           "created_at")}
+    envelope = {k: event.get(k) for k in ("id", "type", "source", "request_id", "created_at")}
+    envelope["payload"] = event["payload"].payload()  # the contract's JSON (event_version too)
     for sub in subs:
         session.add(WebhookDelivery(subscription_id=sub.id, app_key=sub.app_key,
                                     event_id=uuid.UUID(event["id"]), event_type=event["type"],
@@ -63,6 +66,21 @@ async def fan_out(session: AsyncSession, event: dict[str, Any]) -> None:
                                     next_attempt_at=now, replays=0))
     await session.flush()
 
+
+async def fan_out_many(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    """fan_out for a batch of one type (shared.consume): the subscriptions read once."""
+    subs = (await session.scalars(
+        select(WebhookSubscription).where(WebhookSubscription.active.is_(True),
+                                          WebhookSubscription.event_types.contains(
+                                              [events[0]["type"]]))
+    )).all()
+    if not subs:
+        return
+    for event in events:
+        await fan_out(session, event, subs)
+
+
+fan_out.many = fan_out_many  # type: ignore[attr-defined]
 
 HANDLERS = {event_type: fan_out for event_type in DELIVERED_EVENT_TYPES}
 

@@ -23,6 +23,7 @@ from services.issues.schemas import (
     VisitIn,
 )
 from services.issues.service import FIVE, event_payload, five_in_place, load_issue, snapshot
+from shared import contracts
 from shared.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from shared.identity import Principal
 from shared.units import require_unit
@@ -83,7 +84,8 @@ async def run_action(session: AsyncSession, *, principal: Principal, issue_id: u
     await pipeline.audit(session, principal, entity="issue", entity_id=issue.id, action=action,
                          before=before, after=snapshot(issue), reason=reason)
     if event:
-        await pipeline.emit(session, event, event_payload(issue), key=str(issue.id))
+        await pipeline.emit(session, contracts.build(event, event_payload(issue)),
+                            key=str(issue.id))
     return issue
 
 

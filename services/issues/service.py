@@ -14,6 +14,7 @@ from services.issues.models import AgendaItem, Issue, Meeting, SubTask, Visit, p
 from services.issues.schemas import IssueIn
 from shared.calendar import WorkingCalendar
 from shared.clients.registry import get_project
+from shared.contracts.issues import IssueCreatedV1
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.identity import Principal, Role
 
@@ -176,7 +177,8 @@ async def create_issue(session: AsyncSession, *, principal: Principal, data: Iss
                              "project_id": str(issue.project_id),
                              "description": issue.description,
                              "attachments": issue.attachments})
-    await pipeline.emit(session, "issue.created", event_payload(issue), key=str(issue.id))
+    await pipeline.emit(session, IssueCreatedV1.model_validate(event_payload(issue)),
+                        key=str(issue.id))
     return issue
 
 

@@ -19,6 +19,7 @@ from services.issues import clock
 from services.issues.models import Issue, Reminder, pipeline
 from services.issues.service import event_payload, snapshot
 from shared.calendar import WorkingCalendar
+from shared.contracts.issues import IssueOverdueV1
 from shared.identity import SYSTEM_PRINCIPAL, Principal
 
 KEY_OFFICE_UNIT = "office-zdb"
@@ -93,8 +94,8 @@ async def sweep(session: AsyncSession, *, on: date | None = None,
         await pipeline.audit(session, principal, entity="issue", entity_id=issue.id,
                              action="overdue", before=before, after=snapshot(issue),
                              reason=f"超过办理期限 {issue.deadline}，转入紧盯督办")
-        await pipeline.emit(session, "issue.overdue", event_payload(issue, on) | {
-            "overdue": True, "overdue_since": issue.overdue_since}, key=str(issue.id))
+        await pipeline.emit(session, IssueOverdueV1.model_validate(event_payload(issue, on) | {
+            "overdue": True, "overdue_since": issue.overdue_since}), key=str(issue.id))
         stats["overdue"] += 1
     if not working:
         return stats

@@ -19,7 +19,7 @@ from services.registry.models import Membership, Project, StageChange, Target, p
 from services.registry.present import project_dict
 from services.registry.schemas import ProjectIn
 from services.registry.service import derive_new
-from shared import clock
+from shared import clock, contracts
 from shared.clock import today
 from shared.identity import Principal
 from shared.jsonutil import _default
@@ -92,7 +92,8 @@ class ChunkedWrite:
         key = str(pid)
         audits.append((self.actor, self.role, self.unit, "project", key, "import", None, text,
                        reason, self.rid, now))
-        events.append((uuid.uuid4(), "project.created", key, text, self.rid, now))
+        event = contracts.build("project.created", snap).payload_json()
+        events.append((uuid.uuid4(), "project.created", key, event, self.rid, now))
         self.created += 1
 
     async def flush(self) -> None:

@@ -15,6 +15,7 @@ from services.registry.access import require_read, require_write
 from services.registry.config import registry_settings
 from services.registry.models import MissingReport, ProgressReport, Project, pipeline
 from services.registry.schemas_progress import CorrectionIn, ProgressIn, ProgressOut
+from shared import contracts
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal
@@ -163,7 +164,8 @@ async def report_progress(session: AsyncSession, *, principal: Principal, projec
     out = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
     await pipeline.audit(session, principal, entity="project", entity_id=project.id,
                          action="progress_report", after=out)
-    await pipeline.emit(session, "project.progress_reported", report_payload(project, r),
+    await pipeline.emit(session, contracts.build("project.progress_reported",
+                                                 report_payload(project, r)),
                         key=str(project.id))
     return r
 
@@ -196,7 +198,8 @@ async def correct_progress(session: AsyncSession, *, principal: Principal, proje
     after = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
     await pipeline.audit(session, principal, entity="project", entity_id=project.id,
                          action="progress_correct", before=before, after=after, reason=data.reason)
-    await pipeline.emit(session, "project.progress_reported", report_payload(project, r),
+    await pipeline.emit(session, contracts.build("project.progress_reported",
+                                                 report_payload(project, r)),
                         key=str(project.id))
     return r
 

@@ -18,6 +18,7 @@ from services.registry.present import milestones, snapshot
 from services.registry.progress import deadline, missing
 from services.registry.schemas_progress import RevocationIn
 from services.registry.service import get_project
+from shared import contracts
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput
 from shared.identity import SYSTEM_PRINCIPAL, Principal
@@ -49,7 +50,7 @@ async def flag_missing_reports(session: AsyncSession, on: date) -> int:
     for pid, month in new:
         payload = {"project_id": pid, "unit_id": units[pid], "month": month,
                    "deadline": deadline(month)}
-        await pipeline.emit(session, "project.report_missing", payload, key=str(pid))
+        await pipeline.emit(session, contracts.build("project.report_missing", payload), key=str(pid))
         await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=pid,
                              action="report_missing", after=payload)
     return len(new)
@@ -112,7 +113,7 @@ async def check_revocations(session: AsyncSession, on: date) -> dict[str, int]:
                              action=f"revocation_{state}", before=before,
                              after={"state": state, "due_on": due.isoformat()},
                              reason=f"具备开工条件（{p.start_conditions_met_on}）满{months}个月未实质性开工")
-        await pipeline.emit(session, event, _payload(p, due), key=str(p.id))
+        await pipeline.emit(session, contracts.build(event, _payload(p, due)), key=str(p.id))
     await session.flush()
     return counts
 
@@ -142,7 +143,7 @@ async def confirm_revocation(session: AsyncSession, *, principal: Principal,
     payload = _payload(p, p.revocation_due_on or p.revoked_on)
     payload.update(revoked_on=p.revoked_on, revoke_approval=data.revoke_approval,
                    revoke_land_quota=data.revoke_land_quota, reason=data.reason)
-    await pipeline.emit(session, "project.revoked", payload, key=str(p.id))
+    await pipeline.emit(session, contracts.build("project.revoked", payload), key=str(p.id))
     return p
 
 
@@ -167,8 +168,8 @@ async def record_milestones(session: AsyncSession, on: date) -> int:
             payload = {"project_id": p.id, "project_code": p.project_code, "unit_id": p.unit_id,
                        "milestone": m["key"], "label": m["label"], "due_on": m["due_on"],
                        "reached_on": m["reached_on"], "status": m["status"]}
-            await pipeline.emit(session, f"project.milestone_{m['status']}", payload,
-                                key=str(p.id))
+            event = contracts.build(f"project.milestone_{m['status']}", payload)
+            await pipeline.emit(session, event, key=str(p.id))
             await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=p.id,
                                  action=f"milestone_{m['status']}", after=payload)
             count += 1

@@ -22,6 +22,7 @@ from services.registry.seed_data import (
     UNITS,
 )
 from services.registry.service import build_project, record_created
+from shared import contracts
 from shared.identity import Principal, Role
 
 SEED = Principal(subject="seed", role=Role.system, name="演示数据")
@@ -112,7 +113,8 @@ async def _progress(session: AsyncSession, project, start: str, rnd: random.Rand
         session.add(r)
         project.last_report_month, project.last_progress_pct = month, pct
         project.last_cumulative_investment = cumulative
-        await pipeline.emit(session, "project.progress_reported", report_payload(project, r),
+        await pipeline.emit(session, contracts.build("project.progress_reported",
+                                                     report_payload(project, r)),
                             key=str(project.id))
 
 

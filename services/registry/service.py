@@ -19,7 +19,7 @@ from services.registry.codes import STAGES_ZH, scale_band, stage_index
 from services.registry.models import Membership, Project, StageChange, Target, pipeline
 from services.registry.present import snapshot
 from services.registry.schemas import MembershipIn, ProjectIn, ProjectPatch, TargetIn
-from shared import clock
+from shared import clock, contracts
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput, PreconditionFailed, PreconditionRequired
 from shared.identity import Principal
@@ -199,7 +199,7 @@ async def record_created(session: AsyncSession, principal: Principal, project: P
     snap = snapshot(project)
     await pipeline.audit(session, principal, entity="project", entity_id=project.id,
                          action="create", after=snap)
-    await pipeline.emit(session, "project.created", snap, key=str(project.id))
+    await pipeline.emit(session, contracts.build("project.created", snap), key=str(project.id))
 
 
 async def get_project(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
@@ -288,15 +288,15 @@ async def patch_project(session: AsyncSession, *, principal: Principal, project_
     after = snapshot(project)
     await pipeline.audit(session, principal, entity="project", entity_id=project.id,
                          action="update", before=before, after=after, reason=reason)
-    await pipeline.emit(session, "project.updated", after, key=str(project.id))
+    await pipeline.emit(session, contracts.build("project.updated", after), key=str(project.id))
     if stage_change is not None:
         await pipeline.audit(session, principal, entity="project", entity_id=project.id,
                              action="stage_change", before={"stage": stage_change.from_stage},
                              after={"stage": stage_change.to_stage,
                                     "on": stage_change.on_date.isoformat()}, reason=reason)
-        await pipeline.emit(session, "project.stage_changed",
-                            {**after, "from_stage": stage_change.from_stage,
-                             "to_stage": stage_change.to_stage, "on": stage_change.on_date},
+        moved = {**after, "from_stage": stage_change.from_stage,
+                 "to_stage": stage_change.to_stage, "on": stage_change.on_date}
+        await pipeline.emit(session, contracts.build("project.stage_changed", moved),
                             key=str(project.id))
     return project
 

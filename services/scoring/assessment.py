@@ -20,7 +20,7 @@ from services.scoring.models import AssessmentRun, Objection, Rubric, pipeline
 from services.scoring.notices import review_month
 from services.scoring.rubric import DEFAULT_ITEMS, KINDS, compute_result, validate_items
 from services.scoring.schemas import RubricIn, RubricOut
-from shared import clock
+from shared import clock, contracts
 from shared.errors import Conflict, NotFound
 from shared.identity import SYSTEM_PRINCIPAL, Principal
 
@@ -137,7 +137,7 @@ async def run_month(
         await pipeline.audit(
             session, principal, entity="assessment", entity_id=month, action="run", after=_summary(run)
         )
-        await pipeline.emit(session, "assessment.drafted", _summary(run), key=month)
+        await pipeline.emit(session, contracts.build("assessment.drafted", _summary(run)), key=month)
         return run, info | {"action": "created"}
     if run.inputs_digest == inputs_digest and run.rubric_ids == rubric_ids:
         return run, info | {"action": "unchanged"}
@@ -201,13 +201,8 @@ async def publish(session: AsyncSession, *, principal: Principal, month: str) ->
     await pipeline.audit(
         session, principal, entity="assessment", entity_id=month, action="publish", before=before, after=after
     )
-    await pipeline.emit(
-        session,
-        "assessment.published",
-        after
-        | {"units": [{k: u[k] for k in ("unit_id", "kind", "score", "rank")} for u in run.result["units"]]},
-        key=month,
-    )
+    units = [{k: u[k] for k in ("unit_id", "kind", "score", "rank")} for u in run.result["units"]]
+    await pipeline.emit(session, contracts.build("assessment.published", after | {"units": units}), key=month)
     return run
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.models import Assignment, pipeline
 from services.scoring.schemas import AssignmentIn, AssignmentOut, CompletionIn, JudgementIn
+from shared import contracts
 from shared.clients.registry import get_project
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -58,7 +59,7 @@ async def create_assignment(session: AsyncSession, *, principal: Principal, data
     await session.flush()
     after = snapshot(a)
     await pipeline.audit(session, principal, entity="assignment", entity_id=a.id, action="issue", after=after)
-    await pipeline.emit(session, "assignment.issued", after, key=str(a.id))
+    await pipeline.emit(session, contracts.build("assignment.issued", after), key=str(a.id))
     return a
 
 
@@ -111,7 +112,7 @@ async def report_completion(
     await pipeline.audit(
         session, principal, entity="assignment", entity_id=a.id, action="complete", before=before, after=after
     )
-    await pipeline.emit(session, "assignment.completed", after, key=str(a.id))
+    await pipeline.emit(session, contracts.build("assignment.completed", after), key=str(a.id))
     return a
 
 
@@ -145,5 +146,5 @@ async def judge_completion(
         after=after,
         reason=data.reason,
     )
-    await pipeline.emit(session, "assignment.judged", after, key=str(a.id))
+    await pipeline.emit(session, contracts.build("assignment.judged", after), key=str(a.id))
     return a

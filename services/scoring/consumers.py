@@ -8,8 +8,8 @@ project facts are guarded by the project's `version`, issue facts by `occurred_a
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
@@ -19,99 +19,81 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scoring.dates import month_bounds, month_of, parse_business_date
 from services.scoring.models import ApprovalFact, IssueFact, MatterFact, ProgressFact, ProjectFact
 from shared import clock
+from shared.contracts import approvals as ap
+from shared.contracts import issues as iss
+from shared.contracts import registry as reg
 
-# R8 lifecycle 签约→落地→开工→进度→竣工→达效: which stages mean "started" and "completed"
-START_STAGES = frozenset({"started", "under_construction", "construction", "in_progress"})
-DONE_STAGES = frozenset({"completed", "in_production", "effective", "producing"})
-# R30 四比投产: in production / effective (达效), not merely completed (竣工)
-EFFECT_STAGES = frozenset({"in_production", "effective", "producing"})
+# R8 lifecycle 签约→落地→开工→在建→竣工→达效, in the registry's own stage names (the
+# contract's ProjectStage): which stages mean "started" and "completed"
+START_STAGES = frozenset({"started", "under_construction"})
+DONE_STAGES = frozenset({"completed", "effective"})
+# R30 四比投产: effective (达效), not merely completed (竣工)
+EFFECT_STAGES = frozenset({"effective"})
 
+# the envelope (id, type, source, created_at …) with ``payload`` parsed as its contract
 Event = dict[str, Any]
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _money(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-    except InvalidOperation:
-        return Decimal(0)
-
-
-def _timestamp(value: Any) -> datetime | None:
-    try:
-        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
-    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
 
 
 def _event_date(event: Event) -> date:
     return parse_business_date(event.get("created_at")) or clock.today()
 
 
-def _reserve_since(libraries: Any) -> date | None:
-    dates = [
-        parse_business_date(lib.get("since"))
-        for lib in libraries or []
-        if isinstance(lib, dict) and lib.get("library") == "reserve"
-    ]
-    dates = [d for d in dates if d]
-    return min(dates) if dates else None
+def _reserve_since(libraries: list[reg.Library]) -> date | None:
+    return min((lib.since for lib in libraries if lib.library == "reserve" and lib.since),
+               default=None)
 
 
-def _stage_date(p: dict[str, Any], *stages: str) -> date | None:
+def _stage_date(p: reg.ProjectSnapshotV1, *stages: str) -> date | None:
     """policy R27: the earliest recorded date of any of ``stages`` (registry stage_dates)."""
-    dates = p.get("stage_dates") or {}
-    got = [parse_business_date(dates.get(s)) for s in stages if dates.get(s)]
-    return min((d for d in got if d), default=None)
+    return min((d for s, d in p.stage_dates.items() if s in stages), default=None)
 
 
-def _recorded_dates(p: dict[str, Any], *, created: bool, entered_on: date | None) -> dict[str, Any]:
+def _recorded_dates(p: reg.ProjectSnapshotV1, *, created: bool, entered_on: date | None
+                    ) -> dict[str, Any]:
     """policy R27/R30: 签约, 竣工, 投产 from the recorded stage dates, however the project
     arrived (registered, imported or moved on); a start the registry only inferred from a
     later stage's date on arrival is not a start."""
     out: dict[str, Any] = {}
     signed = _stage_date(p, "signed")
-    if signed is None and created and p.get("stage") == "signed" and "stage_dates" not in p:
-        signed = entered_on  # an announcement without stage dates: it arrived signed
+    if signed is None and created and p.stage == "signed":
+        signed = entered_on  # announced signed without a recorded date: it arrived signed
     if signed is not None:
         out["signed_on"] = signed
     for column, stages in (("completed_on", DONE_STAGES), ("effective_on", EFFECT_STAGES)):
-        d = _stage_date(p, *sorted(stages))
+        d = _stage_date(p, *stages)
         if d is not None:
             out[column] = d
-    stage, start = p.get("stage"), parse_business_date(p.get("actual_start"))
-    if created and start is not None and stage not in (None, "signed", "landed", "started"):
+    if created and p.actual_start is not None and p.stage not in ("signed", "landed", "started"):
         # arrived past 开工 with the arrival stage's date as its start: the registry's guess
-        out["start_inferred"] = _stage_date(p, "started") is None and start == _stage_date(p, stage)
+        out["start_inferred"] = (_stage_date(p, "started") is None
+                                 and p.actual_start == _stage_date(p, p.stage))
     return out
 
 
-async def _upsert_project(session: AsyncSession, event: Event, *, created: bool) -> None:
-    p = event["payload"]
+def _project_values(event: Event, *, created: bool) -> dict[str, Any]:
+    p: reg.ProjectSnapshotV1 = event["payload"]
     values: dict[str, Any] = {
-        "project_id": uuid.UUID(str(p["id"])),
-        "project_code": p.get("project_code") or "",
-        "unit_id": p.get("unit_id") or "",
-        "category": p.get("category") or "",
-        "total_investment": _money(p.get("total_investment")),
-        "name": p.get("name"),
-        "stage": p.get("stage"),
-        "reserve_since": _reserve_since(p.get("libraries")),
-        "planned_start": parse_business_date(p.get("planned_start")),
-        "actual_start": parse_business_date(p.get("actual_start")),
-        "version": int(p.get("version") or 0),
+        "project_id": p.id,
+        "project_code": p.project_code,
+        "unit_id": p.unit_id,
+        "category": p.category,
+        "total_investment": p.total_investment,
+        "name": p.name,
+        "stage": p.stage,
+        "reserve_since": _reserve_since(p.libraries),
+        "planned_start": p.planned_start,
+        "actual_start": p.actual_start,
+        "version": p.version,
     }
     if created:
         values["created_event_id"] = uuid.UUID(event["id"])
-        values["entered_on"] = parse_business_date(p.get("created_at")) or _event_date(event)
+        values["entered_on"] = clock.business_date(p.created_at)
     values.update(_recorded_dates(p, created=created, entered_on=values.get("entered_on")))
+    return values
+
+
+async def _upsert_project(session: AsyncSession, event: Event, *, created: bool) -> None:
+    values = _project_values(event, created=created)
     changing = {k: v for k, v in values.items()
                 if k not in ("project_id", "created_event_id", "entered_on")}
     stmt = insert(ProjectFact).values(**values)
@@ -139,42 +121,62 @@ async def on_project_created(session: AsyncSession, event: Event) -> None:
     await _upsert_project(session, event, created=True)
 
 
+# the recorded-date columns a creation may leave unset (the column's own default then)
+_UNSET = {"signed_on": None, "completed_on": None, "effective_on": None, "start_inferred": False}
+
+
+async def on_projects_created(session: AsyncSession, events: list[Event]) -> None:
+    """project.created for a batch (shared.consume): one INSERT for the projects scoring has
+    not seen — what the one-by-one path would write for them; a project already there (a
+    later event arrived first) takes that path, in order."""
+    rows = [_UNSET | _project_values(e, created=True) for e in events]
+    # executemany form ("insertmanyvalues": one statement per 1,000 rows, compiled once)
+    inserted = set((await session.scalars(
+        insert(ProjectFact).on_conflict_do_nothing().returning(ProjectFact.project_id),
+        rows)).all())
+    for event, row in zip(events, rows, strict=True):
+        if row["project_id"] in inserted:
+            inserted.discard(row["project_id"])  # a second creation of it goes one by one
+        else:
+            await _upsert_project(session, event, created=True)
+
+
+on_project_created.many = on_projects_created  # type: ignore[attr-defined]
+
+
 async def on_project_updated(session: AsyncSession, event: Event) -> None:
     await _upsert_project(session, event, created=False)
 
 
 async def on_stage_changed(session: AsyncSession, event: Event) -> None:
     await _upsert_project(session, event, created=False)
-    p = event["payload"]
-    on = parse_business_date(p.get("on")) or _event_date(event)
-    to_stage = str(p.get("to_stage") or "")
-    pid = uuid.UUID(str(p["id"]))
-    if to_stage in START_STAGES:
+    p: reg.ProjectStageChangedV1 = event["payload"]
+    if p.to_stage in START_STAGES:
         await session.execute(
             update(ProjectFact)
-            .where(ProjectFact.project_id == pid, ProjectFact.actual_start.is_(None))
-            .values(actual_start=on)
+            .where(ProjectFact.project_id == p.id, ProjectFact.actual_start.is_(None))
+            .values(actual_start=p.on)
         )
     for column, stages in ((ProjectFact.completed_on, DONE_STAGES),
                            (ProjectFact.effective_on, EFFECT_STAGES)):
-        if to_stage in stages:
+        if p.to_stage in stages:
             await session.execute(
                 update(ProjectFact)
-                .where(ProjectFact.project_id == pid, column.is_(None))
-                .values({column.key: on})
+                .where(ProjectFact.project_id == p.id, column.is_(None))
+                .values({column.key: p.on})
             )
 
 
 async def on_progress_reported(session: AsyncSession, event: Event) -> None:
-    p = event["payload"]
+    p: reg.ProgressReportedV1 = event["payload"]
     values = {
-        "project_id": uuid.UUID(str(p["project_id"])),
-        "month": p["month"],
-        "unit_id": p.get("unit_id") or "",
+        "project_id": p.project_id,
+        "month": p.month,
+        "unit_id": p.unit_id,
         "reported": True,
-        "on_time": bool(p.get("on_time")),
-        "investment_month": _money(p.get("investment_month")),
-        "cumulative_investment": _money(p.get("cumulative_investment")),
+        "on_time": p.on_time,
+        "investment_month": p.investment_month,
+        "cumulative_investment": p.cumulative_investment,
     }
     stmt = insert(ProgressFact).values(**values)
     await session.execute(
@@ -203,39 +205,33 @@ async def _matter(
 
 
 async def on_report_missing(session: AsyncSession, event: Event) -> None:
-    p = event["payload"]
+    p: reg.ReportMissingV1 = event["payload"]
     await session.execute(
         insert(ProgressFact)
         .values(
-            project_id=uuid.UUID(str(p["project_id"])),
-            month=p["month"],
-            unit_id=p.get("unit_id") or "",
+            project_id=p.project_id,
+            month=p.month,
+            unit_id=p.unit_id,
             reported=False,
             on_time=False,
-            investment_month=Decimal(0),
+            investment_month=Decimal(0),  # no report: nothing invested that month on record
         )
         .on_conflict_do_nothing()
     )
     # the matter is overdue at the end of the month the report was for
-    await _matter(
-        session,
-        event["type"],
-        f"{p['project_id']}:{p['month']}",
-        p.get("unit_id"),
-        month_bounds(p["month"])[1],
-        overdue=True,
-    )
+    await _matter(session, event["type"], f"{p.project_id}:{p.month}", p.unit_id,
+                  month_bounds(p.month)[1], overdue=True)
 
 
 async def on_revocation(session: AsyncSession, event: Event) -> None:
-    p = event["payload"]
-    on = parse_business_date(p.get("due_on")) or _event_date(event)
+    p: reg.RevocationWarningV1 | reg.RevocationDueV1 | reg.RevokedV1 = event["payload"]
+    on = p.due_on or _event_date(event)
     overdue = event["type"] != "project.revocation_warning"
-    await _matter(session, event["type"], str(p["project_id"]), p.get("unit_id"), on, overdue=overdue)
-    if event["type"] == "project.revoked":
+    await _matter(session, event["type"], str(p.project_id), p.unit_id, on, overdue=overdue)
+    if isinstance(p, reg.RevokedV1):
         await session.execute(
             update(ProjectFact)
-            .where(ProjectFact.project_id == _uuid(p["project_id"]))
+            .where(ProjectFact.project_id == p.project_id)
             .values(stage="revoked", revoked_on=_event_date(event))
         )
 
@@ -251,72 +247,53 @@ async def _upsert_case(session: AsyncSession, case_id: uuid.UUID, **values: Any)
 
 async def on_approval(session: AsyncSession, event: Event) -> None:
     p, kind = event["payload"], event["type"]
-    case_id = _uuid(p.get("case_id"))
-    if case_id is None:
-        return
-    base = {k: v for k, v in {"project_id": _uuid(p.get("project_id")), "kind": p.get("kind")}.items() if v}
-    if kind == "approval.case_opened":
-        await _upsert_case(session, case_id, **base, unit_id=p.get("unit_id"), opened_on=_event_date(event))
-    elif kind == "approval.completed":
-        await _upsert_case(
-            session,
-            case_id,
-            **base,
-            completed_on=parse_business_date(p.get("completed_on")) or _event_date(event),
-            on_time=bool(p.get("on_time")),
-            agency_unit_ids=[str(u) for u in p.get("agency_unit_ids") or []],
-        )
-    elif kind == "approval.rejected":
+    case_id = p.case_id
+    base = {"project_id": p.project_id, "kind": p.kind}
+    if isinstance(p, ap.CaseOpenedV1):
+        await _upsert_case(session, case_id, **base, unit_id=p.unit_id, opened_on=_event_date(event))
+    elif isinstance(p, ap.CompletedV1):
+        await _upsert_case(session, case_id, **base, completed_on=p.completed_on, on_time=p.on_time,
+                           agency_unit_ids=list(p.agency_unit_ids))
+    elif isinstance(p, ap.RejectedV1):
         await _upsert_case(session, case_id, **base, rejected=True)
-    elif kind == "approval.deadline_changed":
-        await _upsert_case(session, case_id, **base, due_date=parse_business_date(p.get("new_due_date")))
-    elif kind in ("approval.warning", "approval.overdue"):
+    elif isinstance(p, ap.DeadlineChangedV1):
+        await _upsert_case(session, case_id, **base, due_date=p.new_due_date)
+    elif isinstance(p, ap.WarningV1 | ap.OverdueV1):
         await _upsert_case(session, case_id, **base)
-        since = parse_business_date(p.get("overdue_since")) if kind == "approval.overdue" else None
-        on = since or _event_date(event)
-        await _matter(
-            session,
-            kind,
-            f"{case_id}:{p.get('step_code') or 'chain'}:{p.get('due_date')}",
-            p.get("agency_unit_id"),
-            on,
-            overdue=kind == "approval.overdue",
-        )
-    elif kind == "approval.missing_items_overdue":
+        overdue = isinstance(p, ap.OverdueV1)
+        on = p.overdue_since if isinstance(p, ap.OverdueV1) else _event_date(event)
+        await _matter(session, kind, f"{case_id}:{p.step_code or 'chain'}:{p.due_date.isoformat()}",
+                      p.agency_unit_id, on, overdue=overdue)
+    elif isinstance(p, ap.MissingItemsOverdueV1):
         await _upsert_case(session, case_id, **base)
         unit_id = await session.scalar(select(ApprovalFact.unit_id).where(ApprovalFact.case_id == case_id))
-        on = parse_business_date(p.get("due_date")) or _event_date(event)
-        await _matter(session, kind, f"{case_id}:{p.get('due_date')}", unit_id, on, overdue=True)
-    else:  # approval.step_completed and any later addition: the case is known
+        await _matter(session, kind, f"{case_id}:{p.due_date.isoformat()}", unit_id, p.due_date,
+                      overdue=True)
+    else:  # approval.step_completed: the case is known
         await _upsert_case(session, case_id, **base)
 
 
 async def on_issue(session: AsyncSession, event: Event) -> None:
-    p, kind = event["payload"], event["type"]
-    issue_id = _uuid(p.get("issue_id"))
-    if issue_id is None:
-        return
-    at = parse_business_date(p.get("occurred_at")) or _event_date(event)
+    p: iss._Issue = event["payload"]
+    at = clock.business_date(p.occurred_at)
     values: dict[str, Any] = {
-        "project_id": _uuid(p.get("project_id")),
-        "unit_id": p.get("unit_id"),
-        "kind": p.get("kind"),
-        "source": p.get("source"),
-        "step": p.get("step"),
-        "deadline": parse_business_date(p.get("deadline")),
-        "overdue": bool(p.get("overdue")),
-        "redo_count": int(p.get("redo_count") or 0),
-        "satisfied": p.get("satisfied"),
-        "last_event_at": _timestamp(p.get("occurred_at") or event.get("created_at")),
+        "project_id": p.project_id,
+        "unit_id": p.unit_id,
+        "kind": p.kind,
+        "source": p.source,
+        "step": p.step,
+        "deadline": p.deadline,
+        "overdue": p.overdue,
+        "redo_count": p.redo_count,
+        "satisfied": p.satisfied,
+        "last_event_at": p.occurred_at,
     }
-    if kind == "issue.closed":
+    if isinstance(p, iss.IssueClosedV1):
         values["closed_on"] = at
-        values["closed_on_time"] = not values["overdue"] and (
-            values["deadline"] is None or at <= values["deadline"]
-        )
-    elif kind == "issue.reopened":
+        values["closed_on_time"] = not p.overdue and (p.deadline is None or at <= p.deadline)
+    elif isinstance(p, iss.IssueReopenedV1):
         values["closed_on"] = values["closed_on_time"] = None
-    stmt = insert(IssueFact).values(issue_id=issue_id, **values)
+    stmt = insert(IssueFact).values(issue_id=p.issue_id, **values)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[IssueFact.issue_id],
@@ -325,8 +302,9 @@ async def on_issue(session: AsyncSession, event: Event) -> None:
             | (IssueFact.last_event_at <= stmt.excluded.last_event_at),
         )
     )
-    if kind == "issue.overdue":
-        await _matter(session, kind, f"{issue_id}:{values['deadline']}", values["unit_id"], at, overdue=True)
+    if isinstance(p, iss.IssueOverdueV1):
+        await _matter(session, event["type"], f"{p.issue_id}:{p.deadline}", p.unit_id, at,
+                      overdue=True)
 
 
 HANDLERS = {

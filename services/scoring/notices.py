@@ -32,6 +32,7 @@ from services.scoring.config import scoring_settings
 from services.scoring.dates import month_bounds
 from services.scoring.models import Assignment, Notice, Summons, pipeline
 from services.scoring.schemas import NoticeOut, NoticeWithSummons, SummonsOut, SummonsOutcomeIn, UnitNotices
+from shared import contracts
 from shared.calendar import load_calendar
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -106,12 +107,8 @@ async def review_month(
         await pipeline.audit(
             session, principal, entity="notice", entity_id=notice.id, action="issue", after=after
         )
-        await pipeline.emit(
-            session,
-            "notice.issued",
-            after | {"task": a.task, "deadline": a.deadline, "level_name": LEVELS[notice.level]},
-            key=str(a.id),
-        )
+        announced = after | {"task": a.task, "deadline": a.deadline, "level_name": LEVELS[notice.level]}
+        await pipeline.emit(session, contracts.build("notice.issued", announced), key=str(a.id))
         if notice.level != "notice" and (not per_unit or (a.unit_id, notice.level) not in summoned):
             summoned.add((a.unit_id, notice.level))
             await _summon(
@@ -176,7 +173,7 @@ async def _summon(
     await session.flush()
     after = SummonsOut.model_validate(s).model_dump(mode="json")
     await pipeline.audit(session, principal, entity="summons", entity_id=s.id, action="issue", after=after)
-    await pipeline.emit(session, "summons.issued", after, key=str(notice.assignment_id))
+    await pipeline.emit(session, contracts.build("summons.issued", after), key=str(notice.assignment_id))
     return s
 
 
@@ -208,7 +205,7 @@ async def record_outcome(
         before=before,
         after=after,
     )
-    await pipeline.emit(session, "summons.held", after, key=str(s.assignment_id))
+    await pipeline.emit(session, contracts.build("summons.held", after), key=str(s.assignment_id))
     return s
 
 

@@ -71,7 +71,8 @@ async def test_worker_killed_mid_batch_redelivers_within_a_minute(platform, uniq
         assert await relay_registry(platform.queue) >= 12
         async with scoring_worker(REDIS_URL) as worker:
             async def in_flight() -> bool:
-                return bool(await redis.keys("arq:in-progress:evt:scoring:*"))
+                # the batch job (evts:…) of the relay pass, or a single event job (evt:…)
+                return bool(await redis.keys("arq:in-progress:evt*:scoring:*"))
 
             await wait_for(in_flight, 30)
             worker.send_signal(signal.SIGKILL)

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from services.approvals.models import pipeline as approvals_pipeline
 from shared import clock
+from shared.contracts.approvals import OverdueV1
 from shared.db import job_session
 from tests.issues.conftest import act, code_for
 
@@ -26,12 +27,13 @@ async def test_overdue_approval_to_closed_problem(platform, uniq):
     case_id = str(uuid.uuid4())
     due = clock.today() - timedelta(days=2)
     async with job_session() as s:
-        await approvals_pipeline.emit(s, "approval.overdue", {
+        await approvals_pipeline.emit(s, OverdueV1(**{
             "case_id": case_id, "project_id": project["id"],
             "project_code": project["project_code"], "kind": "enterprise_investment",
+            "unit_id": project["unit_id"], "limit_days": 20,
             "step_code": "construction_permit", "step_name": "施工许可",
             "agency_unit_id": "dept-zjj", "due_date": due.isoformat(),
-            "overdue_since": (due + timedelta(days=1)).isoformat()}, key=case_id)
+            "overdue_since": (due + timedelta(days=1)).isoformat()}), key=case_id)
     await platform.drain()
 
     async with await platform.as_user("zdb") as c:

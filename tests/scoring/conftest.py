@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from shared import clock, contracts
 from shared.db import job_session
 
 
@@ -21,8 +22,7 @@ async def emit(source: str, type_: str, payload: dict[str, Any]) -> None:
     async with job_session() as session:
         await pipeline.emit(
             session,
-            type_,
-            payload,
+            contracts.build(type_, payload),  # the producer's side of the contract
             key=str(payload.get("id") or payload.get("case_id") or payload.get("issue_id") or ""),
         )
 
@@ -31,20 +31,40 @@ def project_payload(uniq: str, unit_id: str, **over: Any) -> dict[str, Any]:
     p = {
         "id": str(uuid.uuid4()),
         "project_code": f"2023-140000-44-01-{uuid.uuid4().int % 10**6:06d}",
+        "code_form": "gbt40058",
         "name": f"测试项目{uniq}",
         "unit_id": unit_id,
+        "carrying_unit_name": None,
+        "carrying_unit_credit_code": None,
+        "contact_leader": None,
+        "team": None,
+        "work_plan": None,
+        "follow_owner": None,
         "category": "industrial",
         "total_investment": "5000.0000",
         "government_investment": False,
-        "scale_band": "gt_5000",
+        "scale_band": "large",
         "libraries": [],
         "stage": "signed",
+        "stage_dates": {},
         "start_conditions_met_on": None,
+        "approval_kind": None,
+        "approval_level": None,
+        "approval_authority": None,
         "planned_start": None,
         "planned_finish": None,
         "actual_start": None,
+        "operation_started_on": None,
+        "capacity_reached_on": None,
         "tags": [],
+        "major_industrial": False,
+        "milestones": [],
+        "targets": [],
+        "latest_progress": None,
+        "revocation": {"state": None, "due_on": None, "revoked_on": None},
         "version": 1,
+        "created_at": clock.now().isoformat(),
+        "updated_at": clock.now().isoformat(),
     }
     p.update(over)
     return p
@@ -76,15 +96,17 @@ def issue_payload(unit_id: str, **over: Any) -> dict[str, Any]:
     p = {
         "issue_id": str(uuid.uuid4()),
         "project_id": str(uuid.uuid4()),
+        "project_code": None,
         "unit_id": unit_id,
         "kind": "land",
         "source": "report",
         "step": "closed",
         "deadline": None,
         "overdue": False,
+        "close_supervision": False,
         "redo_count": 0,
         "satisfied": None,
-        "occurred_at": None,
+        "occurred_at": clock.now().isoformat(),
     }
     p.update(over)
     return p

@@ -56,7 +56,7 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
     await emit(
         "registry",
         "project.report_missing",
-        {"project_id": silent["id"], "unit_id": "town-qingshi", "month": MONTH},
+        {"project_id": silent["id"], "unit_id": "town-qingshi", "month": MONTH, "deadline": "2019-11-05"},
     )
     case_ok, case_late = str(uuid.uuid4()), str(uuid.uuid4())
     for case in (case_ok, case_late):
@@ -69,6 +69,10 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
                 "project_code": started["project_code"],
                 "kind": "low_risk_small",
                 "unit_id": "town-qingshi",
+                "fast_track": False,
+                "fast_track_basis": None,
+                "acceptance_mode": "standard",
+                "agency_unit_ids": ["dept-zjj", "dept-xzsp"],
             },
         )
     await emit(
@@ -84,6 +88,8 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
             "limit_days": 15,
             "on_time": True,
             "agency_unit_ids": ["dept-zjj", "dept-xzsp"],
+            "unit_id": "town-qingshi",
+            "steps": [],
         },
     )
     await emit(
@@ -99,6 +105,8 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
             "limit_days": 15,
             "on_time": False,
             "agency_unit_ids": ["dept-zjj"],
+            "unit_id": "town-qingshi",
+            "steps": [],
         },
     )
     overdue = {
@@ -111,6 +119,8 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
         "agency_unit_id": "dept-zjj",
         "due_date": "2019-10-16",
         "overdue_since": "2019-10-17",
+        "unit_id": "town-qingshi",
+        "limit_days": 5,
     }
     await emit("approvals", "approval.overdue", overdue)
     await emit("approvals", "approval.overdue", overdue)  # the same matter announced twice counts once
@@ -127,7 +137,7 @@ async def test_month_figures_come_from_project_approval_and_issue_events(platfor
     await emit(
         "issues", "issue.created", good | {"step": "discovered", "occurred_at": "2019-10-03T03:00:00Z"}
     )
-    await emit("issues", "issue.overdue", late | {"step": "assigned"})
+    await emit("issues", "issue.overdue", late | {"step": "assigned", "overdue_since": "2019-10-11"})
     await emit("issues", "issue.closed", good)
     await emit("issues", "issue.closed", late | {"occurred_at": "2019-10-22T03:00:00+00:00"})
     await platform.drain()

@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import MetaData, delete, insert, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import clock, contracts
@@ -90,6 +89,22 @@ class EventPipeline:
                    AS v(event_id, type, source)
             ON CONFLICT DO NOTHING
             RETURNING event_id""")
+        # the relay's and the acknowledgements' statements take arrays, so each is compiled
+        # once: a 1,000-row VALUES list or IN list was compiled anew on every pass and cost a
+        # third of the relay's CPU (py-spy, bench.events_pipeline)
+        d, t = self.tables.delivery.fullname, self.tables.outbox.fullname
+        self._deliveries_sql = text(f"""
+            INSERT INTO {d} (event_id, consumer, sent_at)
+            SELECT v.event_id, v.consumer, CAST(:now AS timestamptz)
+              FROM unnest(CAST(:ids AS uuid[]), CAST(:consumers AS text[])) AS v(event_id, consumer)
+            ON CONFLICT DO NOTHING""")
+        self._published_sql = text(
+            f"UPDATE {t} SET published_at = CAST(:now AS timestamptz)"
+            " WHERE id = ANY(CAST(:ids AS uuid[]))")
+        self._acked_sql = text(f"""
+            UPDATE {d} AS d SET acked_at = CAST(:now AS timestamptz)
+              FROM unnest(CAST(:ids AS uuid[]), CAST(:consumers AS text[])) AS v(event_id, consumer)
+             WHERE d.event_id = v.event_id AND d.consumer = v.consumer AND d.acked_at IS NULL""")
 
     async def emit(
         self, session: AsyncSession, event: EventContract, *, key: str | None = None
@@ -183,25 +198,24 @@ class EventPipeline:
             )
         ).all()
         now = clock.now()
-        deliveries = []
+        ids, consumers = [], []
         per_consumer: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             event = self._event(row)
             for consumer in SUBSCRIPTIONS.get(row.type, ()):
                 per_consumer.setdefault(consumer, []).append(event)
-                deliveries.append({"event_id": row.id, "consumer": consumer, "sent_at": now})
+                ids.append(row.id)
+                consumers.append(consumer)
         for consumer, events in per_consumer.items():
             # the first event's id names the batch: each event is published once
             await redis.enqueue_job("handle_events", events,
                                     _job_id=f"evts:{consumer}:{events[0]['id']}",
                                     _queue_name=queue_name(consumer))
-        if deliveries:
-            await session.execute(pg_insert(self.tables.delivery).values(deliveries)
-                                  .on_conflict_do_nothing())
+        if ids:
+            await session.execute(self._deliveries_sql,
+                                  {"ids": ids, "consumers": consumers, "now": now})
         if rows:
-            await session.execute(
-                update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=now)
-            )
+            await session.execute(self._published_sql, {"ids": [r.id for r in rows], "now": now})
         await self.resend_unacknowledged(session, redis, batch=batch)
         return len(rows)
 
@@ -235,13 +249,10 @@ class EventPipeline:
                 pairs.add((uuid.UUID(event_id), consumer))
             except ValueError:
                 log.warning("malformed acknowledgement %r ignored", item)
-        d = self.tables.delivery
         if pairs:
-            await session.execute(
-                update(d).where(tuple_(d.c.event_id, d.c.consumer).in_(list(pairs)),
-                                d.c.acked_at.is_(None))
-                .values(acked_at=clock.now())
-            )
+            ids, consumers = zip(*pairs, strict=True)
+            await session.execute(self._acked_sql, {"ids": list(ids), "consumers": list(consumers),
+                                                    "now": clock.now()})
         return len(pairs)
 
     async def resend_unacknowledged(self, session: AsyncSession, redis: Any, *, batch: int) -> int:

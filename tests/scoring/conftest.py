@@ -71,7 +71,14 @@ def project_payload(uniq: str, unit_id: str, **over: Any) -> dict[str, Any]:
 
 
 async def emit_progress(
-    project: dict[str, Any], month: str, amount: str, *, cumulative: str | None = None, on_time: bool = True
+    project: dict[str, Any],
+    month: str,
+    amount: str,
+    *,
+    cumulative: str | None = None,
+    on_time: bool = True,
+    version: int = 1,
+    reported_day: int = 25,
 ) -> None:
     """The registry's monthly report of ``project`` for ``month`` (policy R6)."""
     await emit(
@@ -85,9 +92,9 @@ async def emit_progress(
             "investment_month": amount,
             "cumulative_investment": cumulative or amount,
             "progress_pct": 5,
-            "reported_at": f"{month}-25T08:00:00+08:00",
+            "reported_at": f"{month}-{reported_day:02d}T08:00:00+08:00",
             "on_time": on_time,
-            "version": 1,
+            "version": version,
         },
     )
 

@@ -6,29 +6,14 @@ from io import BytesIO
 
 from openpyxl import load_workbook
 
-from tests.scoring.conftest import emit, outbox_events, project_payload
+from tests.scoring.conftest import emit, emit_progress, outbox_events, project_payload
 
 # a month no other test (nor the registry demo seed, 2023) writes facts into
 MONTH = "2018-05"
 
 
 async def _report(project: dict, month: str, amount: str, *, on_time: bool = True) -> None:
-    await emit(
-        "registry",
-        "project.progress_reported",
-        {
-            "project_id": project["id"],
-            "project_code": project["project_code"],
-            "unit_id": project["unit_id"],
-            "month": month,
-            "investment_month": amount,
-            "cumulative_investment": amount,
-            "progress_pct": 5,
-            "reported_at": f"{month}-28T08:00:00+08:00",
-            "on_time": on_time,
-            "version": 2,
-        },
-    )
+    await emit_progress(project, month, amount, on_time=on_time, version=2, reported_day=28)
 
 
 async def test_rerun_of_published_month_reproduces_it_exactly(platform, uniq):

@@ -61,6 +61,8 @@ async def open_cases(n: int) -> list[str]:
             ids.append(str(cid))
             s.add(ApprovalCase(
                 id=cid, project_id=uuid.uuid4(), project_code=f"2026-140000-44-01-{i:06d}",
+                # as a case opened through the API has them (from the registry's project)
+                project_name=f"基准审批项目{i}", unit_id="town-chengguan",
                 kind=kind.code, kind_name=kind.name, steps=kind.steps,
                 total_limit_days=kind.total_limit_days, warn_share=kind.warn_share,
                 warn_days_left=kind.warn_days_left,

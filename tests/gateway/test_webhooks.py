@@ -4,10 +4,11 @@ dead letters, admin replay."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from services.gateway.crypto import Signer, body_digest, string_to_sign
 from services.gateway.webhooks import BACKOFF_S, MAX_ATTEMPTS, deliver_due
+from shared import clock
 from tests.gateway.conftest import App
 
 
@@ -84,19 +85,19 @@ async def test_failed_deliveries_back_off_then_dead_letter_then_replay(
     receiver.fail_first = 10**6  # the platform is failing
     project = await make_project_gw(uniq)
     await drain_gateway()
-    clock = datetime.now(UTC)
+    at = clock.now()
     delays = []
     event_id = None
     for _ in range(MAX_ATTEMPTS):
-        await deliver_due(clock)
+        await deliver_due(at)
         event_id = event_id or event_id_for(receiver, project["id"])
         row = await delivery(platform, sub["id"], event_id)
         if row["status"] == "dead":
             break
         assert row["status"] == "pending" and row["last_status"] == 500
         due = datetime.fromisoformat(row["next_attempt_at"])
-        delays.append((due - clock).total_seconds())
-        clock = due + timedelta(seconds=1)
+        delays.append((due - at).total_seconds())
+        at = due + timedelta(seconds=1)
     assert row["status"] == "dead" and row["attempts"] == MAX_ATTEMPTS
     assert delays == [float(s) for s in BACKOFF_S]  # seconds first, growing, up to an hour
     assert delays == sorted(delays) and max(delays) == 3600

@@ -20,8 +20,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-lint: $(STAMP)
+lint: $(STAMP)          ## lint and format check (CI runs it)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)        ## format the tree and apply safe lint fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)         ## every benchmark in bench/, one after the other, then a table vs targets
 	@mkdir -p .kpp/bench; rm -f .kpp/bench/*.txt; \

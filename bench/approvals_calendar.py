@@ -1,6 +1,6 @@
 """add_working_days in process (shared.calendar), target ≥ 100 k computations/s.
 
-    .venv/bin/python -m bench.approvals_calendar [--n 500000]
+.venv/bin/python -m bench.approvals_calendar [--n 500000]
 """
 
 from __future__ import annotations

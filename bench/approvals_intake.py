@@ -27,10 +27,28 @@ STEPS = ["project_filing", "construction_permit", "completion_acceptance"]
 
 
 def script(case_id: str) -> list[dict]:
-    days = ["2026-11-02", "2026-11-02", "2026-11-04", "2026-11-05", "2026-11-10", "2026-11-11",
-            "2026-11-16", "2026-11-17", "2026-11-19"]
-    types = ["submitted", "accepted", "step_completed", "accepted", "step_completed", "accepted",
-             "step_completed", "accepted", "completed"]
+    days = [
+        "2026-11-02",
+        "2026-11-02",
+        "2026-11-04",
+        "2026-11-05",
+        "2026-11-10",
+        "2026-11-11",
+        "2026-11-16",
+        "2026-11-17",
+        "2026-11-19",
+    ]
+    types = [
+        "submitted",
+        "accepted",
+        "step_completed",
+        "accepted",
+        "step_completed",
+        "accepted",
+        "step_completed",
+        "accepted",
+        "completed",
+    ]
     out = []
     done = 0
     for i, (t, d) in enumerate(zip(types, days, strict=True)):
@@ -59,17 +77,33 @@ async def open_cases(n: int) -> list[str]:
         for i in range(n):
             cid = uuid.uuid4()
             ids.append(str(cid))
-            s.add(ApprovalCase(
-                id=cid, project_id=uuid.uuid4(), project_code=f"2026-140000-44-01-{i:06d}",
-                # as a case opened through the API has them (from the registry's project)
-                project_name=f"基准审批项目{i}", unit_id="town-chengguan",
-                kind=kind.code, kind_name=kind.name, steps=kind.steps,
-                total_limit_days=kind.total_limit_days, warn_share=kind.warn_share,
-                warn_days_left=kind.warn_days_left,
-                supplement_window_days=kind.supplement_window_days,
-                agency_unit_ids=["dept-fgj", "dept-zjj", "dept-zrzy"], missing_items=[],
-                thresholds=[], fired=[], phase="new", state="new", version=1,
-                created_by="bench", created_at=now, updated_at=now))
+            s.add(
+                ApprovalCase(
+                    id=cid,
+                    project_id=uuid.uuid4(),
+                    project_code=f"2026-140000-44-01-{i:06d}",
+                    # as a case opened through the API has them (from the registry's project)
+                    project_name=f"基准审批项目{i}",
+                    unit_id="town-chengguan",
+                    kind=kind.code,
+                    kind_name=kind.name,
+                    steps=kind.steps,
+                    total_limit_days=kind.total_limit_days,
+                    warn_share=kind.warn_share,
+                    warn_days_left=kind.warn_days_left,
+                    supplement_window_days=kind.supplement_window_days,
+                    agency_unit_ids=["dept-fgj", "dept-zjj", "dept-zrzy"],
+                    missing_items=[],
+                    thresholds=[],
+                    fired=[],
+                    phase="new",
+                    state="new",
+                    version=1,
+                    created_by="bench",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     await dispose_engine()
     return ids
 
@@ -81,8 +115,9 @@ async def main(cases: int, concurrency: int) -> None:
         from shared.identity import Principal, Role, issue_identity_token
 
         ids = await open_cases(cases)
-        token = issue_identity_token(Principal(subject="bench-hall", role=Role.platform,
-                                               name="政务服务大厅"), ttl_s=900)
+        token = issue_identity_token(
+            Principal(subject="bench-hall", role=Role.platform, name="政务服务大厅"), ttl_s=900
+        )
         headers = {"X-KPP-Identity": token}
         port = free_port()
         with service_process("approvals", port, env) as url:
@@ -99,8 +134,9 @@ async def main(cases: int, concurrency: int) -> None:
                         cid = queue.get_nowait()
                         for ev in script(cid):
                             t = time.perf_counter()
-                            async with http.post(f"{url}/api/v1/approval-cases/{cid}/events",
-                                                 json=ev, headers=headers) as r:
+                            async with http.post(
+                                f"{url}/api/v1/approval-cases/{cid}/events", json=ev, headers=headers
+                            ) as r:
                                 await r.read()
                                 statuses[r.status] = statuses.get(r.status, 0) + 1
                             latencies.append((time.perf_counter() - t) * 1000)
@@ -110,9 +146,11 @@ async def main(cases: int, concurrency: int) -> None:
                 elapsed = time.perf_counter() - started
         n = len(latencies)
         latencies.sort()
-        print(f"{n:,} events for {cases:,} cases in {elapsed:.2f} s = {n / elapsed:,.0f} events/s "
-              f"(concurrency {concurrency}); p50 {statistics.median(latencies):.1f} ms, "
-              f"p99 {latencies[int(n * 0.99)]:.1f} ms; statuses {statuses}")
+        print(
+            f"{n:,} events for {cases:,} cases in {elapsed:.2f} s = {n / elapsed:,.0f} events/s "
+            f"(concurrency {concurrency}); p50 {statistics.median(latencies):.1f} ms, "
+            f"p99 {latencies[int(n * 0.99)]:.1f} ms; statuses {statuses}"
+        )
 
 
 if __name__ == "__main__":

@@ -53,26 +53,26 @@ async def main(rows: int, every: int) -> None:
         for start in range(0, rows, chunk):
             n = min(chunk, rows - start)
             async with get_engine().begin() as conn:
-                await conn.execute(text(LOAD_SQL.replace(":rows", str(n)).replace(
-                    ":every", str(every))))
+                await conn.execute(text(LOAD_SQL.replace(":rows", str(n)).replace(":every", str(every))))
         async with get_engine().connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("VACUUM ANALYZE approvals.approval_case"))
-            due = await conn.scalar(text(
-                "SELECT count(*) FROM approvals.approval_case WHERE next_threshold_at <= now()"))
-        print(f"loaded {rows:,} open clocks in {time.perf_counter() - t0:.1f} s; "
-              f"{due:,} past a threshold")
+            due = await conn.scalar(
+                text("SELECT count(*) FROM approvals.approval_case WHERE next_threshold_at <= now()")
+            )
+        print(f"loaded {rows:,} open clocks in {time.perf_counter() - t0:.1f} s; {due:,} past a threshold")
         t0 = time.perf_counter()
         async with job_session() as session:
             counts = await sweep(session)
         elapsed = time.perf_counter() - t0
-        print(f"sweep: moved {counts['moved']:,} clocks, {counts['events']:,} events "
-              f"(+ audit rows) in {elapsed:.3f} s (committed)")
+        print(
+            f"sweep: moved {counts['moved']:,} clocks, {counts['events']:,} events "
+            f"(+ audit rows) in {elapsed:.3f} s (committed)"
+        )
         t0 = time.perf_counter()
         async with job_session() as session:
             again = await sweep(session)
-        print(f"second sweep (nothing due): moved {again['moved']} in "
-              f"{time.perf_counter() - t0:.3f} s")
+        print(f"second sweep (nothing due): moved {again['moved']} in {time.perf_counter() - t0:.3f} s")
         await dispose_engine()
 
 

@@ -33,9 +33,12 @@ def signed_headers_pool(key: str, secret: str, path: str, n: int) -> list[dict[s
 async def main(seconds: float, concurrency: int, rounds: int) -> None:
     async with scratch_database("gateway") as db_url:
         ports = {"gateway": free_port(), "registry": free_port()}
-        env = bench_env(db_url, KPP_REGISTRY_URL=f"http://127.0.0.1:{ports['registry']}",
-                        KPP_GATEWAY_URL=f"http://127.0.0.1:{ports['gateway']}",
-                        KPP_GATEWAY_USER_RATE_PER_MIN="100000000")
+        env = bench_env(
+            db_url,
+            KPP_REGISTRY_URL=f"http://127.0.0.1:{ports['registry']}",
+            KPP_GATEWAY_URL=f"http://127.0.0.1:{ports['gateway']}",
+            KPP_GATEWAY_USER_RATE_PER_MIN="100000000",
+        )
         os.environ.update(env)  # this process signs identity tokens with the same settings
         from services.gateway import seed
         from services.gateway.appkeys import create_app_key
@@ -45,25 +48,43 @@ async def main(seconds: float, concurrency: int, rounds: int) -> None:
         async with job_session() as session:
             await seed.seed_demo(session)
             _, secret = await create_app_key(
-                session, principal=SYSTEM_PRINCIPAL, name="基准测试平台", platform="province",
-                scopes=["registry:read"], rate_limit_per_min=100_000_000, key="bench-province")
+                session,
+                principal=SYSTEM_PRINCIPAL,
+                name="基准测试平台",
+                platform="province",
+                scopes=["registry:read"],
+                rate_limit_per_min=100_000_000,
+                key="bench-province",
+            )
         await dispose_engine()
-        with service_process("registry", ports["registry"], env) as registry_url, \
-                service_process("gateway", ports["gateway"], env) as gateway_url:
+        with (
+            service_process("registry", ports["registry"], env) as registry_url,
+            service_process("gateway", ports["gateway"], env) as gateway_url,
+        ):
             async with aiohttp.ClientSession() as http:
-                r = await http.post(f"{gateway_url}/api/v1/auth/token",
-                                    data={"username": "zdb", "password": "Kpp@2026"})
+                r = await http.post(
+                    f"{gateway_url}/api/v1/auth/token", data={"username": "zdb", "password": "Kpp@2026"}
+                )
                 token = (await r.json())["access_token"]
                 bearer = {"Authorization": f"Bearer {token}"}
-                r = await http.post(f"{gateway_url}/api/v1/projects", headers=bearer, json={
-                    "project_code": "2023-140000-44-01-000001", "name": "基准测试项目",
-                    "unit_id": "town-chengguan", "category": "industrial",
-                    "total_investment": "12000"})
+                r = await http.post(
+                    f"{gateway_url}/api/v1/projects",
+                    headers=bearer,
+                    json={
+                        "project_code": "2023-140000-44-01-000001",
+                        "name": "基准测试项目",
+                        "unit_id": "town-chengguan",
+                        "category": "industrial",
+                        "total_investment": "12000",
+                    },
+                )
                 assert r.status == 201, await r.text()
                 project_id = (await r.json())["id"]
-            identity = {"X-KPP-Identity": issue_identity_token(
-                Principal(subject="user:zdb", role=Role.key_office, unit_id="office-zdb"),
-                ttl_s=900)}
+            identity = {
+                "X-KPP-Identity": issue_identity_token(
+                    Principal(subject="user:zdb", role=Role.key_office, unit_id="office-zdb"), ttl_s=900
+                )
+            }
             path = f"/api/v1/projects/{project_id}"
 
             def signed_source(n: int):
@@ -73,21 +94,44 @@ async def main(seconds: float, concurrency: int, rounds: int) -> None:
             # warm every path (connections, caches)
             await load("warm", registry_url + path, headers=identity, seconds=1, concurrency=8)
             await load("warm", gateway_url + path, headers=bearer, seconds=1, concurrency=8)
-            await load("warm", gateway_url + path, headers={}, seconds=1, concurrency=8,
-                       headers_for=signed_source(20_000))
+            await load(
+                "warm",
+                gateway_url + path,
+                headers={},
+                seconds=1,
+                concurrency=8,
+                headers_for=signed_source(20_000),
+            )
             impl = [m for m in ("uvloop", "httptools") if importlib.util.find_spec(m)]
-            print(f"GET {path}  concurrency {concurrency}, {seconds:.0f} s per run, {rounds} rounds;"
-                  f" uvicorn with {' + '.join(impl) or 'asyncio + h11'} for both services")
+            print(
+                f"GET {path}  concurrency {concurrency}, {seconds:.0f} s per run, {rounds} rounds;"
+                f" uvicorn with {' + '.join(impl) or 'asyncio + h11'} for both services"
+            )
             ratios: dict[str, list[float]] = {"bearer": [], "signed": []}
             p99s: dict[str, list[float]] = {"bearer": [], "signed": []}
             for i in range(rounds):
-                direct = await load(f"direct registry #{i + 1}", registry_url + path,
-                                    headers=identity, concurrency=concurrency, seconds=seconds)
-                bear = await load(f"gateway, bearer #{i + 1}", gateway_url + path,
-                                  headers=bearer, concurrency=concurrency, seconds=seconds)
-                sig = await load(f"gateway, signed #{i + 1}", gateway_url + path, headers={},
-                                 concurrency=concurrency, seconds=seconds,
-                                 headers_for=signed_source(int(direct.rps * seconds * 1.5) + 1000))
+                direct = await load(
+                    f"direct registry #{i + 1}",
+                    registry_url + path,
+                    headers=identity,
+                    concurrency=concurrency,
+                    seconds=seconds,
+                )
+                bear = await load(
+                    f"gateway, bearer #{i + 1}",
+                    gateway_url + path,
+                    headers=bearer,
+                    concurrency=concurrency,
+                    seconds=seconds,
+                )
+                sig = await load(
+                    f"gateway, signed #{i + 1}",
+                    gateway_url + path,
+                    headers={},
+                    concurrency=concurrency,
+                    seconds=seconds,
+                    headers_for=signed_source(int(direct.rps * seconds * 1.5) + 1000),
+                )
                 for result in (direct, bear, sig):
                     print(result.line())
                 for name, via in (("bearer", bear), ("signed", sig)):
@@ -95,9 +139,11 @@ async def main(seconds: float, concurrency: int, rounds: int) -> None:
                     p99s[name].append(via.pct(99) / direct.pct(99))
             for name in ("bearer", "signed"):
                 r, p = ratios[name], p99s[name]
-                print(f"{name:>6}: throughput gateway/direct {' '.join(f'{x:.2f}' for x in r)}"
-                      f" (mean {sum(r) / len(r):.2f}, target >= 0.60);"
-                      f" p99 gateway/direct {' '.join(f'{x:.2f}' for x in p)} (target <= 3.0)")
+                print(
+                    f"{name:>6}: throughput gateway/direct {' '.join(f'{x:.2f}' for x in r)}"
+                    f" (mean {sum(r) / len(r):.2f}, target >= 0.60);"
+                    f" p99 gateway/direct {' '.join(f'{x:.2f}' for x in p)} (target <= 3.0)"
+                )
 
 
 if __name__ == "__main__":

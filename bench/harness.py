@@ -37,8 +37,7 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def scratch_database(name: str, services: tuple[str, ...] | None = None
-                           ) -> AsyncIterator[str]:
+async def scratch_database(name: str, services: tuple[str, ...] | None = None) -> AsyncIterator[str]:
     """A fresh database with the services' migrations applied (all by default); dropped after."""
     from shared import migrate
 
@@ -59,20 +58,37 @@ async def scratch_database(name: str, services: tuple[str, ...] | None = None
 
 def bench_env(database_url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(KPP_ENV="test", KPP_DATABASE_URL=database_url, KPP_REDIS_URL=REDIS_URL,
-               KPP_LOG_LEVEL="WARNING", KPP_BCRYPT_ROUNDS="4", **extra)
+    env.update(
+        KPP_ENV="test",
+        KPP_DATABASE_URL=database_url,
+        KPP_REDIS_URL=REDIS_URL,
+        KPP_LOG_LEVEL="WARNING",
+        KPP_BCRYPT_ROUNDS="4",
+        **extra,
+    )
     return env
 
 
 @contextlib.contextmanager
-def service_process(service: str, port: int, env: dict[str, str], *, app: str | None = None
-                    ) -> Iterator[str]:
+def service_process(service: str, port: int, env: dict[str, str], *, app: str | None = None) -> Iterator[str]:
     """Run one service's API (or ``app``, "module:attr") with uvicorn in a subprocess;
     yields its base URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", app or f"services.{service}.app:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app or f"services.{service}.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     PIDS[url] = proc.pid
@@ -112,14 +128,24 @@ class LoadResult:
         return data[min(len(data) - 1, int(len(data) * p / 100))] if data else float("nan")
 
     def line(self) -> str:
-        return (f"{self.label:<28} {self.rps:9.1f} req/s  p50 {self.pct(50):7.2f} ms  "
-                f"p99 {self.pct(99):7.2f} ms  mean {statistics.fmean(self.latencies_ms):6.2f} ms  "
-                f"errors {self.errors}")
+        return (
+            f"{self.label:<28} {self.rps:9.1f} req/s  p50 {self.pct(50):7.2f} ms  "
+            f"p99 {self.pct(99):7.2f} ms  mean {statistics.fmean(self.latencies_ms):6.2f} ms  "
+            f"errors {self.errors}"
+        )
 
 
-async def load(label: str, url: str, *, headers: dict[str, str], concurrency: int = 32,
-               seconds: float = 10.0, method: str = "GET", body: bytes | None = None,
-               headers_for=None) -> LoadResult:
+async def load(
+    label: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    concurrency: int = 32,
+    seconds: float = 10.0,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers_for=None,
+) -> LoadResult:
     """``concurrency`` connections issuing requests back to back for ``seconds``."""
     latencies: list[float] = []
     errors = 0
@@ -127,6 +153,7 @@ async def load(label: str, url: str, *, headers: dict[str, str], concurrency: in
     connector = aiohttp.TCPConnector(limit=concurrency)
 
     async with aiohttp.ClientSession(connector=connector) as session:
+
         async def one_connection() -> None:
             nonlocal errors
             while time.perf_counter() < stop_at:

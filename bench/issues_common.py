@@ -11,11 +11,33 @@ import asyncpg
 
 from bench.harness import scratch_database
 
-UNITS = ["dept-fgj", "dept-zrzy", "dept-sthj", "dept-zjj", "dept-xzsp", "dept-czj", "dept-jtj",
-         "dept-slj", "town-chengguan", "town-donghe", "town-xishan", "town-nanchuan",
-         "town-beiling", "town-qingshi"]
-KINDS = ["eia", "land", "forest_land", "water", "energy_saving", "safety_review", "funds",
-         "utilities", "other"]
+UNITS = [
+    "dept-fgj",
+    "dept-zrzy",
+    "dept-sthj",
+    "dept-zjj",
+    "dept-xzsp",
+    "dept-czj",
+    "dept-jtj",
+    "dept-slj",
+    "town-chengguan",
+    "town-donghe",
+    "town-xishan",
+    "town-nanchuan",
+    "town-beiling",
+    "town-qingshi",
+]
+KINDS = [
+    "eia",
+    "land",
+    "forest_land",
+    "water",
+    "energy_saving",
+    "safety_review",
+    "funds",
+    "utilities",
+    "other",
+]
 
 # step mix: 10 % discovered, 10 % analysed, 10 % decomposed, 40 % assigned (deadlines from
 # 60 days ago to 60 days ahead: about half overdue), 10 % awaiting a visit, 20 % closed

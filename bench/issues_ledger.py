@@ -38,9 +38,11 @@ async def main(n: int, rounds: int) -> None:
                 t2 = time.perf_counter()
                 json_rows(rows, cal, on, units)
                 t3 = time.perf_counter()
-            print(f"round {i + 1}: {len(rows):,} rows  query {t1 - t0:5.2f} s  "
-                  f"xlsx {t2 - t1:5.2f} s  total xlsx {t2 - t0:5.2f} s  "
-                  f"({len(data) / 1e6:.1f} MB)   json rows {t3 - t2:4.2f} s")
+            print(
+                f"round {i + 1}: {len(rows):,} rows  query {t1 - t0:5.2f} s  "
+                f"xlsx {t2 - t1:5.2f} s  total xlsx {t2 - t0:5.2f} s  "
+                f"({len(data) / 1e6:.1f} MB)   json rows {t3 - t2:4.2f} s"
+            )
         await dispose_engine()
 
 

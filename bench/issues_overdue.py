@@ -27,22 +27,27 @@ async def main(n: int, seconds: float, concurrency: int) -> None:
         from shared.identity import Principal, Role, issue_identity_token
 
         who = {
-            "key office": Principal(subject="user:zdb", role=Role.key_office,
-                                    unit_id="office-zdb"),
-            "department dept-fgj": Principal(subject="user:fgj", role=Role.department,
-                                             unit_id="dept-fgj"),
+            "key office": Principal(subject="user:zdb", role=Role.key_office, unit_id="office-zdb"),
+            "department dept-fgj": Principal(subject="user:fgj", role=Role.department, unit_id="dept-fgj"),
         }
         with service_process("issues", port, env) as base:
             for label, principal in who.items():
                 headers = {"X-KPP-Identity": issue_identity_token(principal, ttl_s=900)}
                 target = f"{base}/api/v1/issues?overdue=true&page_size=50"
                 await load("warm", target, headers=headers, seconds=2, concurrency=4)
-                for path, name in ((target, "overdue, page 1"),
-                                   (target + "&page=100", "overdue, page 100"),
-                                   (target + "&unit=town-donghe", "overdue, one unit")):
+                for path, name in (
+                    (target, "overdue, page 1"),
+                    (target + "&page=100", "overdue, page 100"),
+                    (target + "&unit=town-donghe", "overdue, one unit"),
+                ):
                     for conc in sorted({1, concurrency}):
-                        result = await load(f"{label}: {name} (c={conc})", path,
-                                            headers=headers, seconds=seconds, concurrency=conc)
+                        result = await load(
+                            f"{label}: {name} (c={conc})",
+                            path,
+                            headers=headers,
+                            seconds=seconds,
+                            concurrency=conc,
+                        )
                         print(result.line())
 
 

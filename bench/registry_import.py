@@ -33,18 +33,30 @@ def workbook(rows: int) -> bytes:
         org = f"MA{i:06d}"
         body = f"91140521{org}{org_code_check_char(org)}"
         values = {h: None for h in HEADERS}
-        values.update({
-            "项目代码": f"2023-140521-44-01-{i:06d}",
-            "项目名称": f"基准导入项目{i}", "责任单位": UNIT_NAMES[i % len(UNIT_NAMES)],
-            "项目承载单位": f"基准企业{i}有限公司", "统一社会信用代码": body + uscc_check_char(body),
-            "包联领导": "韩振东", "工作专班": "基准专班", "推进方案": "按月调度",
-            "类别": ["产业类", "基础设施类", "民生保障类"][i % 3],
-            "总投资（万元）": f"{1000 + i % 90000}.{i % 10000:04d}", "政府投资": "是" if i % 2 else "否",
-            "年度建设类型": "新开工" if i % 2 else "续建", "年度库入库日期": "2023-01-10",
-            "重点项目级别": "县级" if i % 5 == 0 else None,
-            "重点库入库日期": "2023-01-10" if i % 5 == 0 else None,
-            "项目阶段": "开工", "阶段日期": "2023-03-01", "计划开工日期": "2023-03-01",
-            "计划竣工日期": "2024-12-31", "标签": "基准;导入"})
+        values.update(
+            {
+                "项目代码": f"2023-140521-44-01-{i:06d}",
+                "项目名称": f"基准导入项目{i}",
+                "责任单位": UNIT_NAMES[i % len(UNIT_NAMES)],
+                "项目承载单位": f"基准企业{i}有限公司",
+                "统一社会信用代码": body + uscc_check_char(body),
+                "包联领导": "韩振东",
+                "工作专班": "基准专班",
+                "推进方案": "按月调度",
+                "类别": ["产业类", "基础设施类", "民生保障类"][i % 3],
+                "总投资（万元）": f"{1000 + i % 90000}.{i % 10000:04d}",
+                "政府投资": "是" if i % 2 else "否",
+                "年度建设类型": "新开工" if i % 2 else "续建",
+                "年度库入库日期": "2023-01-10",
+                "重点项目级别": "县级" if i % 5 == 0 else None,
+                "重点库入库日期": "2023-01-10" if i % 5 == 0 else None,
+                "项目阶段": "开工",
+                "阶段日期": "2023-03-01",
+                "计划开工日期": "2023-03-01",
+                "计划竣工日期": "2024-12-31",
+                "标签": "基准;导入",
+            }
+        )
         ws.append([values[h] for h in HEADERS])
     buf = io.BytesIO()
     wb.save(buf)
@@ -71,23 +83,25 @@ async def main(rows: int) -> None:
         t_read = time.perf_counter() - t0
         t0, cpu0 = time.perf_counter(), time.process_time()
         async with job_session() as session:
-            result = await excel.import_projects(session, principal=office, content=content,
-                                                 partial=False)
+            result = await excel.import_projects(session, principal=office, content=content, partial=False)
         t_all, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         print(f"xlsx read alone: {t_read:.2f} s ({len(parsed)} rows)")
-        print(f"import (read + validate + write + commit): {t_all:.2f} s, "
-              f"created {result['created']}, errors {len(result['errors'])}")
+        print(
+            f"import (read + validate + write + commit): {t_all:.2f} s, "
+            f"created {result['created']}, errors {len(result['errors'])}"
+        )
         # this process's CPU alone (the database's work excluded): steadier when others load
         # the machine
         print(f"import CPU time of this process: {cpu:.2f} s; load average {os.getloadavg()[0]:.2f}")
         t0 = time.perf_counter()
         async with job_session() as session:
             try:
-                await excel.import_projects(session, principal=office, content=content,
-                                            partial=False)
+                await excel.import_projects(session, principal=office, content=content, partial=False)
             except Exception as exc:  # every row is now a duplicate: the refusal path
-                print(f"re-import of the same file refused in {time.perf_counter() - t0:.2f} s: "
-                      f"{len(getattr(exc, 'extra', {}).get('errors', []))} row errors")
+                print(
+                    f"re-import of the same file refused in {time.perf_counter() - t0:.2f} s: "
+                    f"{len(getattr(exc, 'extra', {}).get('errors', []))} row errors"
+                )
         await dispose_engine()
 
 

@@ -22,9 +22,23 @@ import asyncpg
 from bench.harness import bench_env, free_port, scratch_database, service_process
 from shared.identity import IDENTITY_HEADER, Principal, Role, issue_identity_token
 
-UNITS = ["town-chengguan", "town-donghe", "town-xishan", "town-nanchuan", "town-beiling",
-         "town-qingshi", "dept-fgj", "dept-zrzy", "dept-sthj", "dept-zjj", "dept-xzsp", "dept-czj",
-         "dept-jtj", "dept-slj", "office-zdb"]
+UNITS = [
+    "town-chengguan",
+    "town-donghe",
+    "town-xishan",
+    "town-nanchuan",
+    "town-beiling",
+    "town-qingshi",
+    "dept-fgj",
+    "dept-zrzy",
+    "dept-sthj",
+    "dept-zjj",
+    "dept-xzsp",
+    "dept-czj",
+    "dept-jtj",
+    "dept-slj",
+    "office-zdb",
+]
 
 LOAD_PROJECTS = """
 INSERT INTO registry.projects (id, project_code, name, unit_id, category, total_investment,
@@ -91,9 +105,12 @@ async def load(url: str, n: int) -> None:
         counts = await conn.fetchrow(
             "SELECT (SELECT count(*) FROM registry.projects) p, "
             "(SELECT count(*) FROM registry.memberships) m, "
-            "(SELECT count(*) FROM registry.progress_reports) r")
-        print(f"loaded {counts['p']} projects, {counts['m']} memberships, "
-              f"{counts['r']} progress reports in {time.perf_counter() - t0:.1f} s")
+            "(SELECT count(*) FROM registry.progress_reports) r"
+        )
+        print(
+            f"loaded {counts['p']} projects, {counts['m']} memberships, "
+            f"{counts['r']} progress reports in {time.perf_counter() - t0:.1f} s"
+        )
     finally:
         await conn.close()
 
@@ -104,11 +121,13 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def measure(base: str) -> None:
-    token = issue_identity_token(Principal(subject="bench", role=Role.key_office,
-                                           unit_id="office-zdb"), ttl_s=900)
+    token = issue_identity_token(
+        Principal(subject="bench", role=Role.key_office, unit_id="office-zdb"), ttl_s=900
+    )
     headers = {IDENTITY_HEADER: token}
     rnd = random.Random(7)
     async with aiohttp.ClientSession(headers=headers) as s:
+
         async def get(path: str, params: dict) -> tuple[float, dict]:
             t0 = time.perf_counter()
             async with s.get(base + path, params=params) as r:
@@ -120,30 +139,45 @@ async def measure(base: str) -> None:
             await get("/api/v1/projects", {"library": "key", "page_size": 20})
         times, totals = [], []
         for _ in range(500):
-            params = {"library": "key", "level": rnd.choice(["county", "municipal", "provincial"]),
-                      "unit": rnd.choice(UNITS), "tag": f"tag{rnd.randrange(40)}",
-                      "page": rnd.choice([1, 1, 1, 2]), "page_size": 20}
+            params = {
+                "library": "key",
+                "level": rnd.choice(["county", "municipal", "provincial"]),
+                "unit": rnd.choice(UNITS),
+                "tag": f"tag{rnd.randrange(40)}",
+                "page": rnd.choice([1, 1, 1, 2]),
+                "page_size": 20,
+            }
             ms, body = await get("/api/v1/projects", params)
             times.append(ms)
             totals.append(body["total"])
-        print(f"list library+level+unit+tag (500 sequential requests): p50 {pct(times, .5):.1f} ms, "
-              f"p99 {pct(times, .99):.1f} ms, max {max(times):.1f} ms; "
-              f"mean matches {statistics.mean(totals):.1f}")
+        print(
+            f"list library+level+unit+tag (500 sequential requests): p50 {pct(times, 0.5):.1f} ms, "
+            f"p99 {pct(times, 0.99):.1f} ms, max {max(times):.1f} ms; "
+            f"mean matches {statistics.mean(totals):.1f}"
+        )
         times = []
         for _ in range(200):
-            params = {"library": rnd.choice(["reserve", "annual", "key"]), "unit": rnd.choice(UNITS),
-                      "page": rnd.randrange(1, 50), "page_size": 20}
+            params = {
+                "library": rnd.choice(["reserve", "annual", "key"]),
+                "unit": rnd.choice(UNITS),
+                "page": rnd.randrange(1, 50),
+                "page_size": 20,
+            }
             times.append((await get("/api/v1/projects", params))[0])
-        print(f"list library+unit, deep pages (200 requests): p50 {pct(times, .5):.1f} ms, "
-              f"p99 {pct(times, .99):.1f} ms")
+        print(
+            f"list library+unit, deep pages (200 requests): p50 {pct(times, 0.5):.1f} ms, "
+            f"p99 {pct(times, 0.99):.1f} ms"
+        )
         times = []
         for _ in range(5):
             ms, body = await get("/api/v1/plans/2023/summary", {"limit": 200})
             times.append(ms)
-        print(f"plan summary 2023 ({body['key']['count']} key, {body['annual']['count']} annual, "
-              f"{body['reserve']['count']} reserve, {body['completion_targets_total']} R9 items): "
-              f"best {min(times):.0f} ms, median {statistics.median(times):.0f} ms, "
-              f"max {max(times):.0f} ms")
+        print(
+            f"plan summary 2023 ({body['key']['count']} key, {body['annual']['count']} annual, "
+            f"{body['reserve']['count']} reserve, {body['completion_targets_total']} R9 items): "
+            f"best {min(times):.0f} ms, median {statistics.median(times):.0f} ms, "
+            f"max {max(times):.0f} ms"
+        )
 
 
 async def main(n: int) -> None:

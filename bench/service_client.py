@@ -43,8 +43,13 @@ async def main(seconds: float, concurrency: int) -> None:
         env = bench_env(db_url)
         with service_process("registry", free_port(), env) as url:
             await load("warm", url + "/healthz", headers={}, seconds=1, concurrency=4)
-            aio = await load("aiohttp (ServiceClient)", url + "/healthz", headers={},
-                             concurrency=concurrency, seconds=seconds)
+            aio = await load(
+                "aiohttp (ServiceClient)",
+                url + "/healthz",
+                headers={},
+                concurrency=concurrency,
+                seconds=seconds,
+            )
             hx = await load_httpx(url + "/healthz", concurrency, seconds)
             print(f"GET /healthz, {concurrency} concurrent tasks, {seconds:.0f} s each")
             print(aio.line())

@@ -147,8 +147,9 @@ def create_app(
         down = [n for n, v in results.items() if v.startswith("down") and n in CRITICAL_CHECKS]
         degraded = [n for n, v in results.items() if v != "ok" and n not in down]
         status = "not_ready" if down else "degraded" if degraded else "ready"
-        return JSONResponse({"status": status, "service": service, "checks": results},
-                            status_code=503 if down else 200)
+        return JSONResponse(
+            {"status": status, "service": service, "checks": results}, status_code=503 if down else 200
+        )
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def metrics(request: Request) -> Response:
@@ -157,9 +158,16 @@ def create_app(
             token = settings.metrics_token
             given = request.headers.get("authorization", "").removeprefix("Bearer ")
             if not token or not hmac.compare_digest(given.encode(), token.encode()):
-                return JSONResponse({"title": "Not found", "status": 404,
-                                     "code": "resource.not_found", "detail": "请求的路径不存在"},
-                                    status_code=404, media_type="application/problem+json")
+                return JSONResponse(
+                    {
+                        "title": "Not found",
+                        "status": 404,
+                        "code": "resource.not_found",
+                        "detail": "请求的路径不存在",
+                    },
+                    status_code=404,
+                    media_type="application/problem+json",
+                )
         body = generate_latest().decode()
         if events is not None:
             client = Redis.from_url(get_settings().redis_url, socket_connect_timeout=2)

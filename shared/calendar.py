@@ -310,8 +310,7 @@ async def _refresh() -> WorkingCalendar:
         problem = repr(exc)
     if _known is None:
         log.warning("approvals calendar unavailable (%s) and none read yet", problem)
-        raise ServiceUnavailable("工作日历暂时无法从审批服务读取，请稍后重试",
-                                 code="calendar.unavailable")
+        raise ServiceUnavailable("工作日历暂时无法从审批服务读取，请稍后重试", code="calendar.unavailable")
     log.warning("approvals calendar unavailable (%s); keeping revision %s", problem, _known[3])
     _known = (_known[0], now + RETRY_AFTER_S, _known[2], _known[3])
     return _known[2]

@@ -59,9 +59,10 @@ async def _create_admin(username: str, name: str) -> str:
 
     async with job_session() as session:
         _, password = await accounts.create_user(
-            session, principal=SYSTEM_PRINCIPAL,
-            data={"username": username, "name": name, "role": "admin",
-                  "reason": "命令行创建首个管理员"})
+            session,
+            principal=SYSTEM_PRINCIPAL,
+            data={"username": username, "name": name, "role": "admin", "reason": "命令行创建首个管理员"},
+        )
     return password
 
 
@@ -88,8 +89,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     port = args.port or settings.service_port(args.service)
     check_port_free(settings.host, port, args.service)
     check_services(settings.database_url, settings.redis_url)
-    uvicorn.run(f"services.{args.service}.app:app", host=settings.host, port=port,
-                log_level="warning", access_log=False, workers=args.workers)
+    uvicorn.run(
+        f"services.{args.service}.app:app",
+        host=settings.host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        workers=args.workers,
+    )
 
 
 def cmd_worker(args: argparse.Namespace) -> None:

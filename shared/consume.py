@@ -25,8 +25,9 @@ from shared.logging import request_id_var
 log = logging.getLogger("kpp.events")
 
 
-def runs(events: list[dict[str, Any]], handlers: deadletters.Handlers, *, grouped: bool
-         ) -> list[list[dict[str, Any]]]:
+def runs(
+    events: list[dict[str, Any]], handlers: deadletters.Handlers, *, grouped: bool
+) -> list[list[dict[str, Any]]]:
     """Consecutive events of one type whose handler has a set-based form (``handler.many``)
     go together; every other event alone. Order is kept."""
     out: list[list[dict[str, Any]]] = []
@@ -42,9 +43,9 @@ def runs(events: list[dict[str, Any]], handlers: deadletters.Handlers, *, groupe
 MANY = {"id": "(a set-based handler)"}  # the culprit when a whole group raised
 
 
-async def apply_batch(pipeline: EventPipeline, events: list[dict[str, Any]],
-                      handlers: deadletters.Handlers
-                      ) -> tuple[int, list[tuple[dict[str, Any], Exception]]]:
+async def apply_batch(
+    pipeline: EventPipeline, events: list[dict[str, Any]], handlers: deadletters.Handlers
+) -> tuple[int, list[tuple[dict[str, Any], Exception]]]:
     """(events applied, [(event, error)] of those whose handler raised)."""
     pending = list(events)
     failed: list[tuple[dict[str, Any], Exception]] = []
@@ -83,20 +84,29 @@ async def apply_batch(pipeline: EventPipeline, events: list[dict[str, Any]],
     return 0, failed
 
 
-async def handle_batch(ctx: dict[str, Any], service: str, pipeline: EventPipeline,
-                       handlers: deadletters.Handlers, events: list[dict[str, Any]]) -> int:
+async def handle_batch(
+    ctx: dict[str, Any],
+    service: str,
+    pipeline: EventPipeline,
+    handlers: deadletters.Handlers,
+    events: list[dict[str, Any]],
+) -> int:
     """The ``handle_events`` job: apply, set failures on their own path, acknowledge."""
     try:
         applied, failed = await apply_batch(pipeline, events, handlers)
     except Exception as exc:
         tries = int(ctx.get("job_try") or 1)
         delays = deadletters.retry_delays() or [5.0]
-        log.warning("%s: batch of %d events failed on try %d (%r); the batch is retried",
-                    service, len(events), tries, exc)
+        log.warning(
+            "%s: batch of %d events failed on try %d (%r); the batch is retried",
+            service,
+            len(events),
+            tries,
+            exc,
+        )
         raise Retry(defer=delays[min(tries, len(delays)) - 1]) from exc
     for event, exc in failed:
         await deadletters.after_batch_failure(ctx, service, pipeline, event, exc)
     retried = {e["id"] for e, exc in failed if not deadletters.parks_at_once(exc)}
-    await deadletters.acknowledge_many(ctx["redis"], service,
-                                       [e for e in events if e["id"] not in retried])
+    await deadletters.acknowledge_many(ctx["redis"], service, [e for e in events if e["id"] not in retried])
     return applied

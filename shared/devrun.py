@@ -114,15 +114,21 @@ class Platform:
                 if len(crashes) >= CRASH_LIMIT:
                     raise PreflightError(
                         f"{name} 在 {CRASH_WINDOW_S} 秒内连续崩溃 {len(crashes)} 次"
-                        f"（退出码 {proc.returncode}），平台已停止")
+                        f"（退出码 {proc.returncode}），平台已停止"
+                    )
                 delay = min(2 ** (len(crashes) - 1), 30)
                 self.restart_at[name] = now + delay
-                print(f"· {name} 意外退出（退出码 {proc.returncode}），{delay} 秒后重启"
-                      f"（第 {len(crashes)} 次）", file=sys.stderr, flush=True)
+                print(
+                    f"· {name} 意外退出（退出码 {proc.returncode}），{delay} 秒后重启"
+                    f"（第 {len(crashes)} 次）",
+                    file=sys.stderr,
+                    flush=True,
+                )
             elif now >= self.restart_at[name]:
                 del self.restart_at[name]
                 restarted = subprocess.Popen(
-                    [sys.executable, "-m", "shared.cli", *self.child_args[name]], env=self.env)
+                    [sys.executable, "-m", "shared.cli", *self.child_args[name]], env=self.env
+                )
                 self.children[index] = (name, restarted)
                 print(f"· {name} 已重启（进程 {restarted.pid}）", flush=True)
 
@@ -163,8 +169,17 @@ def banner(env: dict[str, str]) -> str:
     seed = importlib.import_module("services.gateway.seed")
     for key, secret, name, scopes in getattr(seed, "DEMO_APP_KEYS", []):
         lines.append(f"  演示平台密钥 {name}: X-App-Key={key}  secret={secret}  scopes={' '.join(scopes)}")
-    lines += ["", "  登录: curl -d 'username=zdb&password=" + DEMO_PASSWORD + "' "
-              + env["KPP_GATEWAY_URL"] + "/api/v1/auth/token", "", "  按 Ctrl-C 停止全部进程。", ""]
+    lines += [
+        "",
+        "  登录: curl -d 'username=zdb&password="
+        + DEMO_PASSWORD
+        + "' "
+        + env["KPP_GATEWAY_URL"]
+        + "/api/v1/auth/token",
+        "",
+        "  按 Ctrl-C 停止全部进程。",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -201,8 +216,12 @@ def run_platform() -> int:
             from services.gateway.seed import DEMO_PASSWORD
             from shared.devdemo import publish_demo_months
 
-            threading.Thread(target=publish_demo_months, args=(dict(platform.env), DEMO_PASSWORD),
-                             daemon=True, name="demo-assessments").start()
+            threading.Thread(
+                target=publish_demo_months,
+                args=(dict(platform.env), DEMO_PASSWORD),
+                daemon=True,
+                name="demo-assessments",
+            ).start()
         while True:
             platform.check_children()
             time.sleep(1)

@@ -179,11 +179,13 @@ def _from_database(exc: BaseException) -> bool:
 
 def _unavailable(request: Request, database: bool):
     if database:
-        err = ServiceUnavailable("数据库暂时不可用，请稍后重试，未写入任何变更",
-                                 code="service.database", service="database")
+        err = ServiceUnavailable(
+            "数据库暂时不可用，请稍后重试，未写入任何变更", code="service.database", service="database"
+        )
     else:
-        err = ServiceUnavailable("依赖的服务暂时不可用，请稍后重试，未写入任何变更",
-                                 code="service.unavailable")
+        err = ServiceUnavailable(
+            "依赖的服务暂时不可用，请稍后重试，未写入任何变更", code="service.unavailable"
+        )
     return problem_response(503, err.body(request.url.path), {"Retry-After": "5"})
 
 

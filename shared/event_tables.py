@@ -48,8 +48,13 @@ def add_pipeline_tables(metadata: MetaData) -> PipelineTables:
         Column("key", String(120)),
         Column("payload", JSONB, nullable=False),
         Column("request_id", String(64)),
-        Column("created_at", DateTime(timezone=True), nullable=False, default=clock.now,
-               server_default=func.now()),
+        Column(
+            "created_at",
+            DateTime(timezone=True),
+            nullable=False,
+            default=clock.now,
+            server_default=func.now(),
+        ),
         Column("published_at", DateTime(timezone=True)),
         Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
     )
@@ -72,8 +77,13 @@ def add_pipeline_tables(metadata: MetaData) -> PipelineTables:
         Column("event_id", Uuid, primary_key=True),
         Column("type", String(80), nullable=False),
         Column("source", String(40), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False, default=clock.now,
-               server_default=func.now()),
+        Column(
+            "processed_at",
+            DateTime(timezone=True),
+            nullable=False,
+            default=clock.now,
+            server_default=func.now(),
+        ),
     )
     dead_letter = Table(
         "dead_letter",
@@ -92,8 +102,7 @@ def add_pipeline_tables(metadata: MetaData) -> PipelineTables:
         "audit_log",
         metadata,
         Column("id", BigInteger, primary_key=True, autoincrement=True),
-        Column("at", DateTime(timezone=True), nullable=False, default=clock.now,
-               server_default=func.now()),
+        Column("at", DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now()),
         Column("actor", String(120), nullable=False),
         Column("actor_role", String(20), nullable=False),
         Column("actor_unit", String(40)),

@@ -99,16 +99,14 @@ class EventPipeline:
               FROM unnest(CAST(:ids AS uuid[]), CAST(:consumers AS text[])) AS v(event_id, consumer)
             ON CONFLICT DO NOTHING""")
         self._published_sql = text(
-            f"UPDATE {t} SET published_at = CAST(:now AS timestamptz)"
-            " WHERE id = ANY(CAST(:ids AS uuid[]))")
+            f"UPDATE {t} SET published_at = CAST(:now AS timestamptz) WHERE id = ANY(CAST(:ids AS uuid[]))"
+        )
         self._acked_sql = text(f"""
             UPDATE {d} AS d SET acked_at = CAST(:now AS timestamptz)
               FROM unnest(CAST(:ids AS uuid[]), CAST(:consumers AS text[])) AS v(event_id, consumer)
              WHERE d.event_id = v.event_id AND d.consumer = v.consumer AND d.acked_at IS NULL""")
 
-    async def emit(
-        self, session: AsyncSession, event: EventContract, *, key: str | None = None
-    ) -> uuid.UUID:
+    async def emit(self, session: AsyncSession, event: EventContract, *, key: str | None = None) -> uuid.UUID:
         """Write an event in the caller's transaction (it is published only if that commits).
 
         ``event`` is the type's contract (shared.contracts), validated when it was built.
@@ -208,12 +206,14 @@ class EventPipeline:
                 consumers.append(consumer)
         for consumer, events in per_consumer.items():
             # the first event's id names the batch: each event is published once
-            await redis.enqueue_job("handle_events", events,
-                                    _job_id=f"evts:{consumer}:{events[0]['id']}",
-                                    _queue_name=queue_name(consumer))
+            await redis.enqueue_job(
+                "handle_events",
+                events,
+                _job_id=f"evts:{consumer}:{events[0]['id']}",
+                _queue_name=queue_name(consumer),
+            )
         if ids:
-            await session.execute(self._deliveries_sql,
-                                  {"ids": ids, "consumers": consumers, "now": now})
+            await session.execute(self._deliveries_sql, {"ids": ids, "consumers": consumers, "now": now})
         if rows:
             await session.execute(self._published_sql, {"ids": [r.id for r in rows], "now": now})
         await self.resend_unacknowledged(session, redis, batch=batch)
@@ -234,8 +234,9 @@ class EventPipeline:
     async def _send(redis: Any, consumer: str, event: dict[str, Any]) -> None:
         """A single event's job: re-sends and retries (one job id per event and consumer, so
         arq ignores a re-send while a retry of the same event waits)."""
-        await redis.enqueue_job("handle_event", event, _job_id=f"evt:{consumer}:{event['id']}",
-                                _queue_name=queue_name(consumer))
+        await redis.enqueue_job(
+            "handle_event", event, _job_id=f"evt:{consumer}:{event['id']}", _queue_name=queue_name(consumer)
+        )
 
     async def take_acks(self, session: AsyncSession, redis: Any, *, batch: int = 5000) -> int:
         """Record the consumers' acknowledgements (``consumer|event id`` in ack_key)."""
@@ -251,8 +252,9 @@ class EventPipeline:
                 log.warning("malformed acknowledgement %r ignored", item)
         if pairs:
             ids, consumers = zip(*pairs, strict=True)
-            await session.execute(self._acked_sql, {"ids": list(ids), "consumers": list(consumers),
-                                                    "now": clock.now()})
+            await session.execute(
+                self._acked_sql, {"ids": list(ids), "consumers": list(consumers), "now": clock.now()}
+            )
         return len(pairs)
 
     async def resend_unacknowledged(self, session: AsyncSession, redis: Any, *, batch: int) -> int:
@@ -262,8 +264,7 @@ class EventPipeline:
         cutoff = now - timedelta(seconds=get_settings().event_redeliver_after_s)
         rows = (
             await session.execute(
-                select(d.c.consumer, t.c.id, t.c.type, t.c.key, t.c.payload, t.c.request_id,
-                       t.c.created_at)
+                select(d.c.consumer, t.c.id, t.c.type, t.c.key, t.c.payload, t.c.request_id, t.c.created_at)
                 .join(t, t.c.id == d.c.event_id)
                 .where(d.c.acked_at.is_(None), d.c.sent_at < cutoff)
                 .order_by(d.c.sent_at)
@@ -275,8 +276,8 @@ class EventPipeline:
             await self._send(redis, row.consumer, self._event(row))
         if rows:
             await session.execute(
-                update(d).where(tuple_(d.c.event_id, d.c.consumer)
-                                .in_([(r.id, r.consumer) for r in rows]))
+                update(d)
+                .where(tuple_(d.c.event_id, d.c.consumer).in_([(r.id, r.consumer) for r in rows]))
                 .values(sent_at=now, sends=d.c.sends + 1)
             )
             log.info("%s: re-sent %d unacknowledged deliveries", self.service, len(rows))
@@ -295,8 +296,7 @@ class EventPipeline:
         deliveries = await session.execute(delete(d).where(d.c.event_id.in_(done)))
         events = await session.execute(delete(t).where(t.c.id.in_(done)))
         inboxed = await session.execute(delete(inbox).where(inbox.c.processed_at < cutoff))
-        return {"outbox": events.rowcount, "deliveries": deliveries.rowcount,
-                "inbox": inboxed.rowcount}
+        return {"outbox": events.rowcount, "deliveries": deliveries.rowcount, "inbox": inboxed.rowcount}
 
     async def consume_once(
         self,
@@ -315,19 +315,27 @@ class EventPipeline:
         await self.apply(session, event, handlers)
         return True
 
-    async def take_into_inbox(self, session: AsyncSession, events: list[dict[str, Any]]
-                              ) -> set[str]:
+    async def take_into_inbox(self, session: AsyncSession, events: list[dict[str, Any]]) -> set[str]:
         """Insert the events' inbox rows in one statement; the ids not processed before."""
         if not events:
             return set()
-        inserted = await session.execute(self._inbox_sql, {
-            "ids": [uuid.UUID(e["id"]) for e in events], "types": [e["type"] for e in events],
-            "sources": [e["source"] for e in events], "now": clock.now()})
+        inserted = await session.execute(
+            self._inbox_sql,
+            {
+                "ids": [uuid.UUID(e["id"]) for e in events],
+                "types": [e["type"] for e in events],
+                "sources": [e["source"] for e in events],
+                "now": clock.now(),
+            },
+        )
         return {str(r.event_id) for r in inserted}
 
-    async def apply(self, session: AsyncSession, event: dict[str, Any],
-                    handlers: dict[str, Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]]
-                    ) -> None:
+    async def apply(
+        self,
+        session: AsyncSession,
+        event: dict[str, Any],
+        handlers: dict[str, Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]],
+    ) -> None:
         """Run the event's handler on its parsed contract.
 
         An event type without a handler here is an error (it becomes a dead letter), not a
@@ -338,15 +346,22 @@ class EventPipeline:
         handler = handlers.get(event["type"])
         if handler is None:
             raise UnhandledEvent(f"{self.service} has no handler for {event['type']}")
-        await handler(session, {**event, "payload": contracts.parse(event["type"],
-                                                                    event["payload"])})
+        await handler(session, {**event, "payload": contracts.parse(event["type"], event["payload"])})
 
-    async def apply_many(self, session: AsyncSession, events: list[dict[str, Any]],
-                         handlers: dict[str, Callable[..., Awaitable[None]]]) -> None:
+    async def apply_many(
+        self,
+        session: AsyncSession,
+        events: list[dict[str, Any]],
+        handlers: dict[str, Callable[..., Awaitable[None]]],
+    ) -> None:
         """Run a set-based handler (``handler.many``) once for consecutive events of a type."""
         handler = handlers[events[0]["type"]]
-        await handler.many(session, [  # type: ignore[attr-defined]
-            {**e, "payload": contracts.parse(e["type"], e["payload"])} for e in events])
+        await handler.many(
+            session,
+            [  # type: ignore[attr-defined]
+                {**e, "payload": contracts.parse(e["type"], e["payload"])} for e in events
+            ],
+        )
 
 
 class UnhandledEvent(Exception):

@@ -69,8 +69,7 @@ def run_migrations_env(metadata: MetaData, schema: str) -> None:
         await engine.dispose()
 
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=metadata, version_table_schema=schema,
-                          literal_binds=True)
+        context.configure(url=url, target_metadata=metadata, version_table_schema=schema, literal_binds=True)
         with context.begin_transaction():
             context.run_migrations()
     else:

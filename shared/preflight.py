@@ -43,9 +43,7 @@ async def check_redis(url: str) -> None:
     try:
         await client.ping()
     except Exception as exc:
-        raise PreflightError(
-            f"无法连接 Redis {describe_redis(url)}（{type(exc).__name__}）"
-        ) from None
+        raise PreflightError(f"无法连接 Redis {describe_redis(url)}（{type(exc).__name__}）") from None
     finally:
         await client.aclose()
 

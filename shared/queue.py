@@ -96,8 +96,7 @@ def worker_settings(
         """A relay pass's events for this service, applied in one transaction (shared.consume)."""
         return await handle_batch(ctx, service, pipeline, event_handlers, events)
 
-    async def handle_event(ctx: dict[str, Any], event: dict[str, Any], prior_tries: int = 0
-                           ) -> bool:
+    async def handle_event(ctx: dict[str, Any], event: dict[str, Any], prior_tries: int = 0) -> bool:
         """Apply one event (a re-send, or a retry of one that failed in its batch); on
         failure retry with back-off, then park it (never drop it)."""
         token = request_id_var.set(event.get("request_id"))
@@ -124,8 +123,15 @@ def worker_settings(
         await dispose_engine()
 
     # the cron name is part of arq's job id, global across queues: one per service
-    relay_cron = cron(relay_outbox, name=f"{service}_relay_outbox", second=set(range(60)), unique=True,
-                      run_at_startup=True, keep_result=0, timeout=EVENT_TIMEOUT_S)
+    relay_cron = cron(
+        relay_outbox,
+        name=f"{service}_relay_outbox",
+        second=set(range(60)),
+        unique=True,
+        run_at_startup=True,
+        keep_result=0,
+        timeout=EVENT_TIMEOUT_S,
+    )
 
     common = {
         "redis_settings": redis_settings(),
@@ -150,10 +156,16 @@ def worker_settings(
             "functions": [
                 # retries are counted by after_failure (job_try), never by arq's max_tries;
                 # no result is kept, so a re-sent copy reaches the inbox (docs/events.md)
-                func(handle_event, name="handle_event", max_tries=10**6, keep_result=0,
-                     timeout=EVENT_TIMEOUT_S),
-                func(handle_events, name="handle_events", max_tries=10**6, keep_result=0,
-                     timeout=EVENT_TIMEOUT_S),
+                func(
+                    handle_event, name="handle_event", max_tries=10**6, keep_result=0, timeout=EVENT_TIMEOUT_S
+                ),
+                func(
+                    handle_events,
+                    name="handle_events",
+                    max_tries=10**6,
+                    keep_result=0,
+                    timeout=EVENT_TIMEOUT_S,
+                ),
                 func(relay_outbox, name="relay_outbox", timeout=EVENT_TIMEOUT_S),
                 # a cron run left queued by a killed worker is found by its cron name
                 func(relay_outbox, name=relay_cron.name, timeout=EVENT_TIMEOUT_S),
@@ -179,9 +191,18 @@ def worker_settings(
             **common,
             "functions": [*(slow or [func(relay_outbox, name="relay_outbox")]), prune_cron_fn],
             # retention: daily at 03:40, unique across replicas (docs/events.md)
-            "cron_jobs": [*cron_jobs, cron(prune_events, name=f"{service}_prune_events", hour={3},
-                                           minute={40}, second={0}, unique=True,
-                                           timeout=EVENT_TIMEOUT_S * 10)],
+            "cron_jobs": [
+                *cron_jobs,
+                cron(
+                    prune_events,
+                    name=f"{service}_prune_events",
+                    hour={3},
+                    minute={40},
+                    second={0},
+                    unique=True,
+                    timeout=EVENT_TIMEOUT_S * 10,
+                ),
+            ],
             "queue_name": cron_queue_name(service),
             "health_check_interval": 30,
             "health_check_key": f"{cron_queue_name(service)}:health-check",

@@ -91,12 +91,15 @@ def secret_problem(secret: str) -> str | None:
     counts = Counter(secret)
     per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
     n = len(secret)
-    periodic = any(sum(secret[i] == secret[i + p] for i in range(n - p)) > (n - p) / 2
-                   for p in range(1, n // 2 + 1))  # "0123456789" * 4: a repeated pattern
+    periodic = any(
+        sum(secret[i] == secret[i + p] for i in range(n - p)) > (n - p) / 2 for p in range(1, n // 2 + 1)
+    )  # "0123456789" * 4: a repeated pattern
     if len(counts) < 10 or per_char * n < MIN_SECRET_BITS or periodic:
-        return (f"is too predictable (about {per_char * len(secret):.0f} bits; at least "
-                f"{MIN_SECRET_BITS} needed): use e.g. `python -c 'import secrets; "
-                f"print(secrets.token_urlsafe(32))'`")
+        return (
+            f"is too predictable (about {per_char * len(secret):.0f} bits; at least "
+            f"{MIN_SECRET_BITS} needed): use e.g. `python -c 'import secrets; "
+            f"print(secrets.token_urlsafe(32))'`"
+        )
     return None
 
 

@@ -19,8 +19,7 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cf"})
 def check_name(value: str) -> str:
     value = value.strip()
     # isprintable() is False for every Cc and Cf character (and some others): only then look
-    if not value.isprintable() and any(
-            unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in value):
+    if not value.isprintable() and any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in value):
         raise ValueError("名称不能含有控制字符或格式字符（如从右至左覆盖符、零宽字符）")
     if not value:
         raise ValueError("名称不能为空白")

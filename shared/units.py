@@ -25,8 +25,9 @@ async def unit_directory(*, refresh: bool = False) -> dict[str, dict[str, Any]]:
         return _cache[1]
     resp = await service_client.get_json("gateway", "/internal/units")
     if not resp.ok:  # never mistake a directory that did not answer for an unknown unit
-        raise ServiceUnavailable("单位名录（网关）暂不可用，请稍后重试", code="service.unavailable",
-                                 service="gateway")
+        raise ServiceUnavailable(
+            "单位名录（网关）暂不可用，请稍后重试", code="service.unavailable", service="gateway"
+        )
     units = {u["id"]: u for u in resp.json() or []}
     _cache = (now + _CACHE_TTL_S, units)
     return units
@@ -59,7 +60,10 @@ class UnitLeaders:
 
 def leaders_of(unit: dict[str, Any]) -> UnitLeaders:
     head = " ".join(x for x in (unit.get("leader_title"), unit.get("leader_name")) if x)
-    return UnitLeaders(unit_id=unit["id"], unit_name=unit.get("name") or unit["id"], head=head,
-                       principal_leader=unit.get("principal_leader") or None,
-                       deputy_heads=tuple(unit.get("deputy_heads") or ()))
-
+    return UnitLeaders(
+        unit_id=unit["id"],
+        unit_name=unit.get("name") or unit["id"],
+        head=head,
+        principal_leader=unit.get("principal_leader") or None,
+        deputy_heads=tuple(unit.get("deputy_heads") or ()),
+    )

@@ -37,8 +37,12 @@ async def supervise(settings: Any, stop: asyncio.Event) -> None:
             await asyncio.gather(main, return_exceptions=True)
             return
         except (RedisError, OSError) as exc:
-            log.warning("%s: Redis unavailable (%s); reconnecting in %.1f s",
-                        settings.queue_name, type(exc).__name__, delay)
+            log.warning(
+                "%s: Redis unavailable (%s); reconnecting in %.1f s",
+                settings.queue_name,
+                type(exc).__name__,
+                delay,
+            )
             if stop.is_set():
                 return
             try:

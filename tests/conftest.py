@@ -68,8 +68,9 @@ class Platform:
     @staticmethod
     def _serve(name: str) -> tuple[uvicorn.Server, asyncio.Task]:
         app = importlib.import_module(f"services.{name}.app").app
-        config = uvicorn.Config(app, host="127.0.0.1", port=PORTS[name], log_level="warning",
-                                access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=PORTS[name], log_level="warning", access_log=False, lifespan="on"
+        )
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         return server, asyncio.create_task(server.serve())
@@ -116,8 +117,7 @@ class Platform:
     async def token(self, username: str) -> str:
         if username not in self._tokens:
             async with self.client() as c:
-                r = await c.post("/api/v1/auth/token",
-                                 data={"username": username, "password": DEMO_PASSWORD})
+                r = await c.post("/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD})
                 assert r.status_code == 200, r.text
                 self._tokens[username] = r.json()["access_token"]
         return self._tokens[username]
@@ -145,10 +145,16 @@ class Platform:
             ran = 0
             for name in WORKER_SERVICES:
                 settings = importlib.import_module(f"services.{name}.worker").WorkerSettings
-                worker = create_worker(settings, burst=True,
-                                       redis_pool=await create_queue_pool(REDIS_URL),
-                                       handle_signals=False, poll_delay=0.01, cron_jobs=[],
-                                       on_startup=None, on_shutdown=None)
+                worker = create_worker(
+                    settings,
+                    burst=True,
+                    redis_pool=await create_queue_pool(REDIS_URL),
+                    handle_signals=False,
+                    poll_delay=0.01,
+                    cron_jobs=[],
+                    on_startup=None,
+                    on_shutdown=None,
+                )
                 await worker.main()
                 ran += worker.jobs_complete + worker.jobs_failed + worker.jobs_retried
                 if worker.jobs_failed:

@@ -6,5 +6,6 @@ from services.approvals.router_cases import kind_router
 from services.approvals.router_cases import router as case_router
 from shared.app import create_app
 
-app = create_app("approvals", title="KPP 审批时限服务",
-                 routers=[calendar_router, internal, kind_router, case_router])
+app = create_app(
+    "approvals", title="KPP 审批时限服务", routers=[calendar_router, internal, kind_router, case_router]
+)

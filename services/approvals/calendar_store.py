@@ -27,8 +27,13 @@ _cache: dict[str, object] = {"revision": None, "calendar": None}
 
 
 def row_to_year(row: CalendarYearRow) -> CalendarYear:
-    return CalendarYear(row.year, frozenset(row.off_days), frozenset(row.working_days),
-                        official=row.official, source=row.source)
+    return CalendarYear(
+        row.year,
+        frozenset(row.off_days),
+        frozenset(row.working_days),
+        official=row.official,
+        source=row.source,
+    )
 
 
 async def next_revision(session: AsyncSession) -> int:
@@ -46,11 +51,20 @@ async def seed_official_years(session: AsyncSession, *, actor: str = "kpp-system
     rev = await next_revision(session)
     result = await session.execute(
         pg_insert(CalendarYearRow)
-        .values([
-            {"year": y.year, "off_days": sorted(y.off_days), "working_days": sorted(y.working_days),
-             "official": True, "source": y.source, "revision": rev, "updated_by": actor}
-            for y in missing
-        ])
+        .values(
+            [
+                {
+                    "year": y.year,
+                    "off_days": sorted(y.off_days),
+                    "working_days": sorted(y.working_days),
+                    "official": True,
+                    "source": y.source,
+                    "revision": rev,
+                    "updated_by": actor,
+                }
+                for y in missing
+            ]
+        )
         .on_conflict_do_nothing(index_elements=["year"])
         .returning(CalendarYearRow.year)
     )
@@ -91,10 +105,10 @@ async def year_data(session: AsyncSession, year: int) -> tuple[CalendarYear, Cal
 def year_json(y: CalendarYear, row: CalendarYearRow | None = None) -> dict:
     body = y.to_dict() | {"stored": row is not None}
     if row is not None:
-        body |= {"updated_at": row.updated_at, "updated_by": row.updated_by,
-                 "revision": row.revision}
+        body |= {"updated_at": row.updated_at, "updated_by": row.updated_by, "revision": row.revision}
     body["off_day_count"] = len(y.off_days)
     body["working_day_count"] = len(y.working_days)
     body["total_working_days"] = WorkingCalendar([y]).working_days_between(
-        date(y.year - 1, 12, 31), date(y.year, 12, 31))
+        date(y.year - 1, 12, 31), date(y.year, 12, 31)
+    )
     return body

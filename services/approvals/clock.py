@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from services.approvals.clock_segment import PausedDays, finish_segment
 from services.approvals.clock_types import (  # noqa: F401  (re-exported)
     EVENT_TYPES,
     OPEN_PHASES,
@@ -46,69 +47,7 @@ class ApprovalClock:
     def __init__(self, kind: KindSpec, calendar: WorkingCalendar) -> None:
         self.kind = kind
         self.cal = calendar
-
-    # -- counting with pauses ----------------------------------------------------------------
-    def _used(self, start: date, until: date, pauses: list[Pause]) -> int:
-        if until <= start:
-            return 0
-        used = self.cal.working_days_between(start, until)
-        for p in pauses:
-            a, b = max(p.start, start), min(p.end or until, until)
-            if b > a:
-                used -= self.cal.working_days_between(a, b)
-        return used
-
-    def _nth(self, start: date, n: int, pauses: list[Pause]) -> date | None:
-        """The day on which ``used`` reaches n (None while an open pause stops the clock)."""
-        cursor, remaining = start, n
-        for p in sorted(pauses, key=lambda p: p.start):
-            if p.start < cursor:
-                if p.end is None:
-                    return None
-                cursor = max(cursor, p.end)
-                continue
-            before = self.cal.working_days_between(cursor, p.start)
-            if before >= remaining:
-                break
-            remaining -= before
-            if p.end is None:
-                return None
-            cursor = p.end
-        return self.cal.add_working_days(cursor, max(remaining, 0)) if remaining > 0 else cursor
-
-    def _finish(self, seg: Segment, pauses: list[Pause], as_of: date, paused: bool) -> None:
-        if seg.start is None:
-            return
-        until = seg.end if seg.end is not None else as_of
-        mine = [p for p in pauses if p.start >= seg.start and (seg.end is None or p.start <= seg.end)]
-        seg.used_days = self._used(seg.start, until, mine)
-        seg.left_days = seg.limit_days - seg.used_days
-        closed = [p for p in mine if p.end is not None]
-        open_pause = next((p for p in mine if p.end is None), None)
-        due = self._nth(seg.start, seg.limit_days, mine)
-        due_if_running = None
-        if due is None and open_pause is not None:
-            due_if_running = self._nth(seg.start, seg.limit_days, closed)
-            overdue = due_if_running is not None and open_pause.start > due_if_running
-        else:
-            overdue = due is not None and until > due
-        # paused after the deadline had passed: show the deadline that was missed
-        seg.due_date = due if due is not None or not overdue else due_if_running
-        seg.provisional = due is not None and self.cal.is_provisional(due)
-        for reason, n in self.warn_thresholds(seg.limit_days).items():
-            d = self._nth(seg.start, n, mine)
-            if d is not None:
-                seg.warn_dates[reason] = d
-        if seg.end is not None:
-            seg.state, seg.on_time = "done", seg.used_days <= seg.limit_days and not overdue
-        elif overdue:
-            seg.state = "overdue"
-        elif paused:
-            seg.state = "paused"
-        elif any(as_of >= d for d in seg.warn_dates.values()):
-            seg.state = "warning"
-        else:
-            seg.state = "running"
+        self.days = PausedDays(calendar)
 
     def warn_thresholds(self, limit: int) -> dict[str, int]:
         """Used-day counts at which a warning is due: a share of the limit and N days left."""
@@ -122,8 +61,15 @@ class ApprovalClock:
         return out
 
     # -- the replay --------------------------------------------------------------------------
-    def allowed(self, phase: str, step_index: int, pause: Pause | None, deemed: bool,
-                formally_accepted: bool, missing_open: bool) -> list[str]:
+    def allowed(
+        self,
+        phase: str,
+        step_index: int,
+        pause: Pause | None,
+        deemed: bool,
+        formally_accepted: bool,
+        missing_open: bool,
+    ) -> list[str]:
         last = step_index >= len(self.kind.steps) - 1
         extra = ["missing_items_supplied"] if missing_open else []
         if phase == "new":
@@ -148,8 +94,9 @@ class ApprovalClock:
             return extra
         return []
 
-    def replay(self, events: list[LogEvent], as_of: date, *, missing_items_due: date | None = None
-               ) -> ClockResult:
+    def replay(
+        self, events: list[LogEvent], as_of: date, *, missing_items_due: date | None = None
+    ) -> ClockResult:
         """Run the log in (occurred_at, seq) order; raise ImpossibleEvent at the first bad one.
 
         Policy R16: each step's clock starts at the step's complete application (its receipt,
@@ -168,8 +115,11 @@ class ApprovalClock:
 
         def deem_if_due(day: date) -> None:
             nonlocal phase, accepted, deemed, first_deemed
-            if phase == "submitted" and step_receipt is not None and \
-                    self.cal.working_days_between(step_receipt, day) > k.supplement_window_days:
+            if (
+                phase == "submitted"
+                and step_receipt is not None
+                and self.cal.working_days_between(step_receipt, day) > k.supplement_window_days
+            ):
                 phase, deemed = "running", True
                 if step_i == 0:
                     accepted, first_deemed = step_receipt, True
@@ -184,17 +134,36 @@ class ApprovalClock:
         for ev in sorted(events, key=lambda e: (e.at, e.seq)):
             deem_if_due(ev.on)
             current_pause = pauses[-1] if pauses and pauses[-1].end is None else None
-            allowed = self.allowed(phase, step_i, current_pause, deemed, formal,
-                                   missing_items_due is not None and supplied_on is None)
+            allowed = self.allowed(
+                phase,
+                step_i,
+                current_pause,
+                deemed,
+                formal,
+                missing_items_due is not None and supplied_on is None,
+            )
             state = phase if phase != "running" else f"running:{k.steps[step_i].code}"
             if ev.type not in allowed:
-                raise ImpossibleEvent(ev, state, allowed, "approval.event_not_allowed",
-                                      f"案件当前状态（{state}）不允许事件 {ev.type}")
+                raise ImpossibleEvent(
+                    ev,
+                    state,
+                    allowed,
+                    "approval.event_not_allowed",
+                    f"案件当前状态（{state}）不允许事件 {ev.type}",
+                )
             t = ev.type
-            if t in ("submitted", "accepted", "step_completed", "completed") and ev.step_code \
-                    and ev.step_code != k.steps[step_i].code:
-                raise ImpossibleEvent(ev, state, allowed, "approval.wrong_step",
-                                      f"当前办理环节为 {k.steps[step_i].code}，不是 {ev.step_code}")
+            if (
+                t in ("submitted", "accepted", "step_completed", "completed")
+                and ev.step_code
+                and ev.step_code != k.steps[step_i].code
+            ):
+                raise ImpossibleEvent(
+                    ev,
+                    state,
+                    allowed,
+                    "approval.wrong_step",
+                    f"当前办理环节为 {k.steps[step_i].code}，不是 {ev.step_code}",
+                )
             if t == "submitted":
                 phase, deemed, formal = "submitted", False, False
                 receive(ev.on)
@@ -209,12 +178,18 @@ class ApprovalClock:
                 else:
                     formal = True  # formal acceptance after deemed acceptance: date unchanged
             elif t == "supplement_requested":
-                if step_receipt is not None and \
-                        self.cal.working_days_between(step_receipt, ev.on) > k.supplement_window_days:
+                if (
+                    step_receipt is not None
+                    and self.cal.working_days_between(step_receipt, ev.on) > k.supplement_window_days
+                ):
                     raise ImpossibleEvent(
-                        ev, state, [a for a in allowed if a != t], "approval.supplement_too_late",
+                        ev,
+                        state,
+                        [a for a in allowed if a != t],
+                        "approval.supplement_too_late",
                         f"补正告知须在收件后 {k.supplement_window_days} 个工作日内一次性提出"
-                        f"（收件日 {step_receipt.isoformat()}），逾期不予补正，视为已受理")
+                        f"（收件日 {step_receipt.isoformat()}），逾期不予补正，视为已受理",
+                    )
                 if phase == "submitted":  # incomplete: the step starts at the complete one
                     phase, step_starts[step_i] = "awaiting_supplement", None
                 else:
@@ -243,16 +218,32 @@ class ApprovalClock:
             elif t == "missing_items_supplied":
                 supplied_on = ev.on
         deem_if_due(as_of)
-        applicant = [ApplicantTime(k.steps[i].code, step_ends[i - 1], applied[i])
-                     for i in range(1, n) if step_ends[i - 1] is not None]
+        applicant = [
+            ApplicantTime(k.steps[i].code, step_ends[i - 1], applied[i])
+            for i in range(1, n)
+            if step_ends[i - 1] is not None
+        ]
         for a in applicant:
             a.working_days = self.cal.working_days_between(a.start, a.end or as_of)
-        return self._result(phase, received, accepted, first_deemed, step_i, step_starts,
-                            step_ends, pauses, completed_on, rejected_on, supplied_on, as_of,
-                            applicant)
+        return self._result(
+            phase,
+            received,
+            accepted,
+            first_deemed,
+            step_i,
+            step_starts,
+            step_ends,
+            pauses,
+            completed_on,
+            rejected_on,
+            supplied_on,
+            as_of,
+            applicant,
+        )
 
-    def _chain(self, steps: list[Segment], pauses: list[Pause], end: date | None, as_of: date,
-               paused: bool) -> Segment:
+    def _chain(
+        self, steps: list[Segment], pauses: list[Pause], end: date | None, as_of: date, paused: bool
+    ) -> Segment:
         """Policy R16: the chain counts the sum of its steps' counted days; its due date (and
         warning dates) is the day on which that sum reaches the limit, found in the step in
         which it is (or, for the step now counting, will be) reached."""
@@ -269,7 +260,7 @@ class ApprovalClock:
             open_step = seg.end is None and end is None
             for key, target in targets.items():
                 if before < target and (open_step or before + seg.used_days >= target):
-                    d = self._nth(seg.start, target - before, mine)
+                    d = self.days.nth(seg.start, target - before, mine)
                     if d is None:
                         continue
                     if key == "limit":
@@ -282,8 +273,12 @@ class ApprovalClock:
         chain.used_days, chain.left_days = before, k.total_limit_days - before
         chain.provisional = chain.due_date is not None and self.cal.is_provisional(chain.due_date)
         overdue = before > k.total_limit_days or (
-            counting is not None and chain.due_date is not None and as_of > chain.due_date
-            and counting.start is not None and counting.start < as_of)
+            counting is not None
+            and chain.due_date is not None
+            and as_of > chain.due_date
+            and counting.start is not None
+            and counting.start < as_of
+        )
         if end is not None:
             chain.state, chain.on_time = "done", before <= k.total_limit_days
         elif overdue:
@@ -298,18 +293,35 @@ class ApprovalClock:
             chain.state = "running"
         return chain
 
-    def _result(self, phase, received, accepted, deemed, step_i, step_starts, step_ends, pauses,
-                completed_on, rejected_on, supplied_on, as_of, applicant) -> ClockResult:
+    def _result(
+        self,
+        phase,
+        received,
+        accepted,
+        deemed,
+        step_i,
+        step_starts,
+        step_ends,
+        pauses,
+        completed_on,
+        rejected_on,
+        supplied_on,
+        as_of,
+        applicant,
+    ) -> ClockResult:
         k = self.kind
         paused = phase == "paused"
         steps = []
         for i, s in enumerate(k.steps):
-            seg = Segment(s.code, s.name, s.agency_unit_id, s.limit_days,
-                          start=step_starts[i], end=step_ends[i])
+            seg = Segment(
+                s.code, s.name, s.agency_unit_id, s.limit_days, start=step_starts[i], end=step_ends[i]
+            )
             if rejected_on is not None and seg.start is not None and seg.end is None:
                 seg.end = rejected_on
             mine = [p for p in pauses if p.step_code == s.code]
-            self._finish(seg, mine, as_of, paused and i == step_i)
+            finish_segment(
+                self.days, seg, mine, as_of, paused and i == step_i, self.warn_thresholds(seg.limit_days)
+            )
             steps.append(seg)
         chain = self._chain(steps, pauses, completed_on or rejected_on, as_of, paused)
         if phase == "rejected":
@@ -322,9 +334,32 @@ class ApprovalClock:
             cur = steps[step_i].state
             levels = ["running", "warning", "overdue"]
             worst = max((chain.state, cur), key=lambda s: levels.index(s) if s in levels else -1)
-            state = "overdue" if "overdue" in (chain.state, cur) else (
-                "paused" if paused else "submitted" if phase == "submitted"
-                else worst if worst in levels else "running")
+            state = (
+                "overdue"
+                if "overdue" in (chain.state, cur)
+                else (
+                    "paused"
+                    if paused
+                    else "submitted"
+                    if phase == "submitted"
+                    else worst
+                    if worst in levels
+                    else "running"
+                )
+            )
         current = k.steps[step_i].code if phase not in ("new", "done", "rejected") else None
-        return ClockResult(phase, state, received, accepted, deemed, current, completed_on,
-                           rejected_on, chain, steps, pauses, supplied_on, applicant)
+        return ClockResult(
+            phase,
+            state,
+            received,
+            accepted,
+            deemed,
+            current,
+            completed_on,
+            rejected_on,
+            chain,
+            steps,
+            pauses,
+            supplied_on,
+            applicant,
+        )

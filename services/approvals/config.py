@@ -45,5 +45,3 @@ class ApprovalsSettings(BaseSettings):
 @lru_cache
 def approvals_settings() -> ApprovalsSettings:
     return ApprovalsSettings()
-
-

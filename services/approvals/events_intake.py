@@ -38,32 +38,42 @@ def payload_hash(data: EventIn) -> str:
 
 def may_post(principal: Principal, case: Any) -> bool:
     return may_open(principal) or (
-        principal.role == Role.department and principal.unit_id in case.agency_unit_ids)
+        principal.role == Role.department and principal.unit_id in case.agency_unit_ids
+    )
 
 
 def _check_fields(data: EventIn) -> None:
     if data.type == "paused" and (data.reason is None or not data.evidence_ref):
-        raise InvalidInput("暂停计时须注明法定事由及依据文书编号",
-                           code="approval_event.pause_reason_required",
-                           fields=[{"field": "reason", "message": "必填"},
-                                   {"field": "evidence_ref", "message": "必填"}])
+        raise InvalidInput(
+            "暂停计时须注明法定事由及依据文书编号",
+            code="approval_event.pause_reason_required",
+            fields=[{"field": "reason", "message": "必填"}, {"field": "evidence_ref", "message": "必填"}],
+        )
     if data.type == "supplement_requested" and not data.evidence_ref:
-        raise InvalidInput("补正告知须注明补正告知书编号", code="approval_event.evidence_required",
-                           fields=[{"field": "evidence_ref", "message": "必填"}])
+        raise InvalidInput(
+            "补正告知须注明补正告知书编号",
+            code="approval_event.evidence_required",
+            fields=[{"field": "evidence_ref", "message": "必填"}],
+        )
     reasons = approvals_settings().pause_reasons
     if data.type == "paused" and data.reason not in reasons:  # policy R18
         raise InvalidInput(
             f"“{data.reason}”不是不计入审批时限的法定事由（行政许可法第四十五条：听证、招标、拍卖、"
             f"检验、检测、检疫、鉴定、专家评审），计时继续；可用事由：{'、'.join(reasons)}",
             code="approval_event.pause_reason_not_excluded",
-            fields=[{"field": "reason", "message": "不是法定不计时事由"}])
+            fields=[{"field": "reason", "message": "不是法定不计时事由"}],
+        )
     if data.reason is not None and data.type != "paused":
-        raise InvalidInput("只有 paused 事件可填写暂停事由", code="approval_event.reason_not_allowed",
-                           fields=[{"field": "reason", "message": "仅 paused 可用"}])
+        raise InvalidInput(
+            "只有 paused 事件可填写暂停事由",
+            code="approval_event.reason_not_allowed",
+            fields=[{"field": "reason", "message": "仅 paused 可用"}],
+        )
 
 
-async def post_event(session: AsyncSession, *, principal: Principal, case_id: uuid.UUID,
-                     data: EventIn) -> tuple[int, str]:
+async def post_event(
+    session: AsyncSession, *, principal: Principal, case_id: uuid.UUID, data: EventIn
+) -> tuple[int, str]:
     """Returns (status, JSON body): 201 first time, 200 with the first result on a replay.
 
     Two statements: ``intake_sql.LOAD`` (case locked + log + calendar key) and
@@ -80,51 +90,110 @@ async def post_event(session: AsyncSession, *, principal: Principal, case_id: uu
     log, hashes = log_of(row)
     if data.event_id in hashes:
         if hashes[data.event_id] != digest:
-            raise Conflict(f"事件 id {data.event_id} 已用于另一内容的事件",
-                           code="approval_event.id_reused", event_id=data.event_id)
+            raise Conflict(
+                f"事件 id {data.event_id} 已用于另一内容的事件",
+                code="approval_event.id_reused",
+                event_id=data.event_id,
+            )
         return 200, await session.scalar(RESULT_OF, {"event_id": data.event_id})
     skew = timedelta(seconds=get_settings().max_clock_skew_s)
     if data.occurred_at > now + skew:
-        raise InvalidInput("事件发生时间晚于当前时间", code="approval_event.in_future",
-                           fields=[{"field": "occurred_at", "message": "不得晚于当前时间"}])
+        raise InvalidInput(
+            "事件发生时间晚于当前时间",
+            code="approval_event.in_future",
+            fields=[{"field": "occurred_at", "message": "不得晚于当前时间"}],
+        )
     _check_fields(data)
-    new = LogEvent(seq=max((e.seq for e in log), default=0) + 1, event_id=data.event_id,
-                   type=data.type, on=clock.business_date(data.occurred_at), at=data.occurred_at,
-                   step_code=data.step_code, reason=data.reason, evidence_ref=data.evidence_ref)
+    new = LogEvent(
+        seq=max((e.seq for e in log), default=0) + 1,
+        event_id=data.event_id,
+        type=data.type,
+        on=clock.business_date(data.occurred_at),
+        at=data.occurred_at,
+        step_code=data.step_code,
+        reason=data.reason,
+        evidence_ref=data.evidence_ref,
+    )
     cal = await current_calendar(session, revision=row["calendar_revision"])
     try:
         result, approval_clock = compute_clock(case, [*log, new], cal, clock.business_date(now))
     except ImpossibleEvent as exc:
-        raise Conflict(exc.detail, code=exc.code, state=exc.state, allowed_events=exc.allowed,
-                       event_type=exc.event.type, event_id=exc.event.event_id) from None
+        raise Conflict(
+            exc.detail,
+            code=exc.code,
+            state=exc.state,
+            allowed_events=exc.allowed,
+            event_type=exc.event.type,
+            event_id=exc.event.event_id,
+        ) from None
     before = deadline_snapshot(case)
     old_phase, old_step = case.phase, case.current_step
     events: list[dict] = []
     audits: list[dict] = []
-    await apply_clock(session, case, result, approval_clock, now=now, principal=principal,
-                      rows=(events, audits))
+    await apply_clock(
+        session, case, result, approval_clock, now=now, principal=principal, rows=(events, audits)
+    )
     events += _transitions(case, result, old_phase, old_step)
-    audits.append({"action": f"event.{data.type}", "before": dumps(before),
-                   "after": dumps(deadline_snapshot(case) | {
-                       "event_id": data.event_id, "occurred_at": data.occurred_at,
-                       "evidence_ref": data.evidence_ref}), "reason": data.note})
-    event = {"event_id": data.event_id, "type": data.type, "occurred_at": data.occurred_at,
-             "step_code": data.step_code, "reason": data.reason,
-             "evidence_ref": data.evidence_ref, "note": data.note, "received_at": now}
+    audits.append(
+        {
+            "action": f"event.{data.type}",
+            "before": dumps(before),
+            "after": dumps(
+                deadline_snapshot(case)
+                | {
+                    "event_id": data.event_id,
+                    "occurred_at": data.occurred_at,
+                    "evidence_ref": data.evidence_ref,
+                }
+            ),
+            "reason": data.note,
+        }
+    )
+    event = {
+        "event_id": data.event_id,
+        "type": data.type,
+        "occurred_at": data.occurred_at,
+        "step_code": data.step_code,
+        "reason": data.reason,
+        "evidence_ref": data.evidence_ref,
+        "note": data.note,
+        "received_at": now,
+    }
     body = dumps({"event": event, "case": case_summary(case)})
-    inserted = await write(session, case_params(case) | {
-        "case_id": case.id, "event_id": data.event_id, "type": data.type,
-        "occurred_at": data.occurred_at, "step_code": data.step_code, "reason": data.reason,
-        "evidence_ref": data.evidence_ref, "note": data.note, "payload_hash": digest,
-        "result": body, "actor": principal.subject, "actor_role": str(principal.role),
-        "actor_unit": principal.unit_id, "now": now, "request_id": request_id_var.get(),
-        "o_id": [e["id"] for e in events], "o_type": [e["type"] for e in events],
-        "o_payload": [e["payload"] for e in events],
-        "a_action": [a["action"] for a in audits], "a_before": [a["before"] for a in audits],
-        "a_after": [a["after"] for a in audits], "a_reason": [a["reason"] for a in audits]})
+    inserted = await write(
+        session,
+        case_params(case)
+        | {
+            "case_id": case.id,
+            "event_id": data.event_id,
+            "type": data.type,
+            "occurred_at": data.occurred_at,
+            "step_code": data.step_code,
+            "reason": data.reason,
+            "evidence_ref": data.evidence_ref,
+            "note": data.note,
+            "payload_hash": digest,
+            "result": body,
+            "actor": principal.subject,
+            "actor_role": str(principal.role),
+            "actor_unit": principal.unit_id,
+            "now": now,
+            "request_id": request_id_var.get(),
+            "o_id": [e["id"] for e in events],
+            "o_type": [e["type"] for e in events],
+            "o_payload": [e["payload"] for e in events],
+            "a_action": [a["action"] for a in audits],
+            "a_before": [a["before"] for a in audits],
+            "a_after": [a["after"] for a in audits],
+            "a_reason": [a["reason"] for a in audits],
+        },
+    )
     if inserted is None:  # the id was used for another case's event
-        raise Conflict(f"事件 id {data.event_id} 已用于另一内容的事件",
-                       code="approval_event.id_reused", event_id=data.event_id)
+        raise Conflict(
+            f"事件 id {data.event_id} 已用于另一内容的事件",
+            code="approval_event.id_reused",
+            event_id=data.event_id,
+        )
     return 201, body
 
 
@@ -132,36 +201,83 @@ def log_of(row: Any) -> tuple[list[LogEvent], dict[str, str]]:
     """The log (time order) and event id → payload hash from ``LOAD``'s arrays."""
     if row["log_seq"] is None:
         return [], {}
-    log = [LogEvent(seq=seq, event_id=eid, type=t, on=clock.business_date(at), at=at, step_code=sc,
-                    reason=r, evidence_ref=ev)
-           for seq, eid, t, at, sc, r, ev in zip(
-               row["log_seq"], row["log_event_id"], row["log_type"], row["log_at"],
-               row["log_step_code"], row["log_reason"], row["log_evidence_ref"], strict=True)]
+    log = [
+        LogEvent(
+            seq=seq,
+            event_id=eid,
+            type=t,
+            on=clock.business_date(at),
+            at=at,
+            step_code=sc,
+            reason=r,
+            evidence_ref=ev,
+        )
+        for seq, eid, t, at, sc, r, ev in zip(
+            row["log_seq"],
+            row["log_event_id"],
+            row["log_type"],
+            row["log_at"],
+            row["log_step_code"],
+            row["log_reason"],
+            row["log_evidence_ref"],
+            strict=True,
+        )
+    ]
     return log, dict(zip(row["log_event_id"], row["log_hash"], strict=True))
 
 
 def _transitions(case: Any, result, old_phase: str, old_step: str | None) -> list[dict]:
     """Outbox rows (as ``thresholds.event_rows``) of the steps and chain this event ended."""
-    base = {"case_id": case.id, "project_id": case.project_id,
-            "project_code": case.project_code, "kind": case.kind, "unit_id": case.unit_id}
+    base = {
+        "case_id": case.id,
+        "project_id": case.project_id,
+        "project_code": case.project_code,
+        "kind": case.kind,
+        "unit_id": case.unit_id,
+    }
     out: list[tuple[str, dict]] = []
     finished = [s for s in result.steps if s.end is not None and s.state == "done"]
     newly = [s for s in finished if old_step == s.code and case.current_step != s.code]
     for s in newly:
-        out.append(("approval.step_completed", base | {
-            "step_code": s.code, "step_name": s.name, "agency_unit_id": s.agency_unit_id,
-            "completed_on": s.end, "used_days": s.used_days, "limit_days": s.limit_days,
-            "on_time": s.on_time}))
+        out.append(
+            (
+                "approval.step_completed",
+                base
+                | {
+                    "step_code": s.code,
+                    "step_name": s.name,
+                    "agency_unit_id": s.agency_unit_id,
+                    "completed_on": s.end,
+                    "used_days": s.used_days,
+                    "limit_days": s.limit_days,
+                    "on_time": s.on_time,
+                },
+            )
+        )
     if result.phase == "done" and old_phase != "done":
-        out.append(("approval.completed", base | {
-            "completed_on": result.completed_on, "working_days_used": result.chain.used_days,
-            "limit_days": result.chain.limit_days, "on_time": bool(result.chain.on_time),
-            "agency_unit_ids": case.agency_unit_ids,
-            "steps": [{"step_code": s.code, "used_days": s.used_days, "limit_days": s.limit_days,
-                       "agency_unit_id": s.agency_unit_id, "on_time": s.on_time}
-                      for s in result.steps]}))
+        out.append(
+            (
+                "approval.completed",
+                base
+                | {
+                    "completed_on": result.completed_on,
+                    "working_days_used": result.chain.used_days,
+                    "limit_days": result.chain.limit_days,
+                    "on_time": bool(result.chain.on_time),
+                    "agency_unit_ids": case.agency_unit_ids,
+                    "steps": [
+                        {
+                            "step_code": s.code,
+                            "used_days": s.used_days,
+                            "limit_days": s.limit_days,
+                            "agency_unit_id": s.agency_unit_id,
+                            "on_time": s.on_time,
+                        }
+                        for s in result.steps
+                    ],
+                },
+            )
+        )
     if result.phase == "rejected" and old_phase != "rejected":
-        out.append(("approval.rejected", base | {
-            "rejected_on": result.rejected_on, "step_code": old_step}))
-    return [{"id": uuid.uuid4(), "type": t, "payload": contracts.build(t, p).payload_json()}
-            for t, p in out]
+        out.append(("approval.rejected", base | {"rejected_on": result.rejected_on, "step_code": old_step}))
+    return [{"id": uuid.uuid4(), "type": t, "payload": contracts.build(t, p).payload_json()} for t, p in out]

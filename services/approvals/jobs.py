@@ -28,8 +28,13 @@ async def sweep_clocks(ctx: dict[str, Any]) -> dict[str, int]:
         upcoming = await due_soon(session)
     redis = ctx["redis"]
     for case_id, at in upcoming:
-        job = await redis.enqueue_job("clock_due", str(case_id), _job_id=job_id(case_id, at),
-                                      _defer_until=at, _queue_name=queue_name("approvals"))
+        job = await redis.enqueue_job(
+            "clock_due",
+            str(case_id),
+            _job_id=job_id(case_id, at),
+            _defer_until=at,
+            _queue_name=queue_name("approvals"),
+        )
         total["scheduled"] += job is not None
     if total["moved"]:
         log.info("sweep moved %(moved)s clocks, %(events)s events", total)

@@ -45,7 +45,8 @@ class CalendarYearRow(Base):
     # bumped on every write; the per-process calendar cache is keyed on max(revision)
     revision: Mapped[int] = mapped_column(BigInteger, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now())
+        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now()
+    )
     updated_by: Mapped[str] = mapped_column(String(120), nullable=False)
 
 
@@ -66,9 +67,11 @@ class ApprovalKind(Base):
     builtin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now())
+        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now()
+    )
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now())
+        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now()
+    )
 
 
 class ApprovalCase(Base):
@@ -120,14 +123,19 @@ class ApprovalCase(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_by: Mapped[str] = mapped_column(String(120), nullable=False)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now())
+        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now()
+    )
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now())
+        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now()
+    )
 
     __table_args__ = (
         # the sweeper's index: only clocks with a threshold still ahead are in it
-        Index("ix_approval_case_next_threshold_at", "next_threshold_at",
-              postgresql_where=text("next_threshold_at IS NOT NULL")),
+        Index(
+            "ix_approval_case_next_threshold_at",
+            "next_threshold_at",
+            postgresql_where=text("next_threshold_at IS NOT NULL"),
+        ),
     )
 
 
@@ -138,7 +146,8 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     case_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("approval_case.id", ondelete="CASCADE"), nullable=False)
+        Uuid, ForeignKey("approval_case.id", ondelete="CASCADE"), nullable=False
+    )
     event_id: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
     type: Mapped[str] = mapped_column(String(40), nullable=False)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -150,6 +159,7 @@ class CaseEvent(Base):
     result: Mapped[dict] = mapped_column(JSONB, nullable=False)
     actor: Mapped[str] = mapped_column(String(120), nullable=False)
     received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now())
+        DateTime(timezone=True), nullable=False, default=clock.now, server_default=func.now()
+    )
 
     __table_args__ = (Index("ix_case_event_case_id_occurred_at", "case_id", "occurred_at", "id"),)

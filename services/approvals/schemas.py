@@ -11,8 +11,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]{1,59}$"
 EventType = Literal[
-    "submitted", "accepted", "supplement_requested", "supplement_received", "paused", "resumed",
-    "step_completed", "completed", "rejected", "missing_items_supplied",
+    "submitted",
+    "accepted",
+    "supplement_requested",
+    "supplement_received",
+    "paused",
+    "resumed",
+    "step_completed",
+    "completed",
+    "rejected",
+    "missing_items_supplied",
 ]
 # policy R18: the reasons in force are configuration (approvals_settings().pause_reasons);
 # an unknown one is refused at intake with approval_event.pause_reason_not_excluded
@@ -42,14 +50,17 @@ class KindIn(Strict):
     code: str = Field(description="审批类型代码", pattern=CODE_PATTERN, max_length=60)
     name: str = Field(description="审批类型名称", min_length=1, max_length=200)
     category: Literal["chain", "three_zeros"] = Field(
-        "chain", description="类别：chain 审批链条；three_zeros 水电气“三零”接入服务")
+        "chain", description="类别：chain 审批链条；three_zeros 水电气“三零”接入服务"
+    )
     steps: list[StepIn] = Field(description="按顺序的办理环节", min_length=1, max_length=20)
     total_limit_days: int | None = Field(
-        None, description="全链条时限（工作日），缺省为各环节时限之和", ge=1, le=730)
+        None, description="全链条时限（工作日），缺省为各环节时限之和", ge=1, le=730
+    )
     warn_share: float | None = Field(None, description="预警比例（已用时限占比），缺省 0.8", gt=0, lt=1)
     warn_days_left: int | None = Field(None, description="剩余 N 个工作日时提醒，缺省 3", ge=0, le=30)
     supplement_window_days: int | None = Field(
-        None, description="补正告知期限（收件后工作日），缺省 5", ge=1, le=30)
+        None, description="补正告知期限（收件后工作日），缺省 5", ge=1, le=30
+    )
 
 
 class KindUpdate(Strict):
@@ -79,22 +90,30 @@ class CaseIn(Strict):
     project_id: uuid.UUID = Field(description="项目 id（项目库）")
     project_code: str | None = Field(None, description="全国投资项目代码（须与项目库一致）", max_length=40)
     kind: str = Field(description="审批类型代码，如 low_risk_small", max_length=60)
-    step_limits: dict[Annotated[str, StringConstraints(max_length=60)],
-                      Annotated[int, Field(ge=0, le=730)]] | None = Field(
-        None, max_length=20, description="本案各环节时限调整（环节代码 → 工作日），合计不得超过全链条时限")
+    step_limits: (
+        dict[Annotated[str, StringConstraints(max_length=60)], Annotated[int, Field(ge=0, le=730)]] | None
+    ) = Field(
+        None, max_length=20, description="本案各环节时限调整（环节代码 → 工作日），合计不得超过全链条时限"
+    )
     project_type: Literal["park_industrial", "transport_infrastructure", "other"] | None = Field(
-        None, description="（已弃用）项目类型：由项目库的类别和标签确定；如填写须与项目库一致",
-        json_schema_extra={"deprecated": True})
+        None,
+        description="（已弃用）项目类型：由项目库的类别和标签确定；如填写须与项目库一致",
+        json_schema_extra={"deprecated": True},
+    )
     acceptance_mode: Literal["standard", "tolerance", "credit_commitment"] = Field(
-        "standard", description="受理方式：常规、容缺受理、信用承诺")
+        "standard", description="受理方式：常规、容缺受理、信用承诺"
+    )
     missing_items: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
-        default_factory=list, description="容缺或承诺后补的材料（每项 ≤ 200 字）", max_length=50)
+        default_factory=list, description="容缺或承诺后补的材料（每项 ≤ 200 字）", max_length=50
+    )
     missing_items_due: date | None = Field(None, description="后补材料的承诺期限")
     fast_track: bool = Field(
-        False, description="是否进入绿色通道（快速通道）；重点项目开立时自动进入，项目须在项目库子库中")
+        False, description="是否进入绿色通道（快速通道）；重点项目开立时自动进入，项目须在项目库子库中"
+    )
     assistant: AssistantIn | None = Field(None, description="绿色通道的专人协助")
     three_zeros: ThreeZerosIn | None = Field(
-        None, description="“三零”服务事实（仅水电气“三零”接入类型；缺省为三项均已做到）")
+        None, description="“三零”服务事实（仅水电气“三零”接入类型；缺省为三项均已做到）"
+    )
 
 
 class FastTrackIn(Strict):
@@ -109,9 +128,12 @@ class EventIn(Strict):
     occurred_at: AwareDatetime = Field(description="发生时间（带时区）")
     step_code: str | None = Field(None, description="环节代码（办结环节时）", max_length=60)
     reason: PauseReason | None = Field(
-        None, description="暂停的法定事由代码（paused 时必填）：默认为行政许可法第四十五条所列 hearing 听证、"
-                          "bidding 招标、auction 拍卖、inspection 检验、testing 检测、quarantine 检疫、"
-                          "appraisal 鉴定、expert_review 专家评审；清单可配置")
+        None,
+        description="暂停的法定事由代码（paused 时必填）：默认为行政许可法第四十五条所列 hearing 听证、"
+        "bidding 招标、auction 拍卖、inspection 检验、testing 检测、quarantine 检疫、"
+        "appraisal 鉴定、expert_review 专家评审；清单可配置",
+    )
     evidence_ref: str | None = Field(
-        None, description="依据文书编号（补正告知书、听证通知等；暂停/补正时必填）", max_length=200)
+        None, description="依据文书编号（补正告知书、听证通知等；暂停/补正时必填）", max_length=200
+    )
     note: str | None = Field(None, description="备注", max_length=1000)

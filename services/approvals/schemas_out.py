@@ -20,24 +20,37 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.approvals.schemas import EventType, PauseReason
 from shared.problem_doc import Problem as SharedProblem
 
-CaseState = Literal["new", "submitted", "awaiting_supplement", "running", "paused", "warning",
-                    "overdue", "applicant", "done", "rejected"]
-CasePhase = Literal["new", "submitted", "awaiting_supplement", "running", "paused", "applicant",
-                    "done", "rejected"]
-SegmentState = Literal["pending", "running", "paused", "warning", "overdue", "applicant", "done",
-                       "rejected"]
+CaseState = Literal[
+    "new",
+    "submitted",
+    "awaiting_supplement",
+    "running",
+    "paused",
+    "warning",
+    "overdue",
+    "applicant",
+    "done",
+    "rejected",
+]
+CasePhase = Literal[
+    "new", "submitted", "awaiting_supplement", "running", "paused", "applicant", "done", "rejected"
+]
+SegmentState = Literal["pending", "running", "paused", "warning", "overdue", "applicant", "done", "rejected"]
 CASE_STATE_ZH = (
     "计时状态：new 已开立未收件；submitted 已收件待受理；awaiting_supplement 待补正（受理前）；"
     "running 计时中；paused 暂停计时（补正或法定事由）；warning 预警（已用达预警比例或剩余天数）；"
     "overdue 超期；applicant 申请人时间（上一环节已办结，待申请人申请下一环节，不计时）；"
-    "done 已办结；rejected 不予许可/退件")
+    "done 已办结；rejected 不予许可/退件"
+)
 CASE_PHASE_ZH = (
     "办理阶段（不含预警/超期）：new 已开立；submitted 已收件；awaiting_supplement 待补正（受理前）；"
     "running 办理中；paused 暂停；applicant 申请人时间（待申请下一环节）；done 已办结；"
-    "rejected 不予许可/退件")
+    "rejected 不予许可/退件"
+)
 SEGMENT_STATE_ZH = (
     "状态：pending 未开始；running 计时中；paused 暂停计时；warning 预警；overdue 超期；"
-    "applicant 申请人时间（仅全链条：环节之间，不计时）；done 已完成；rejected 不予许可（仅全链条）")
+    "applicant 申请人时间（仅全链条：环节之间，不计时）；done 已完成；rejected 不予许可（仅全链条）"
+)
 
 
 class Out(BaseModel):
@@ -49,9 +62,11 @@ class Problem(SharedProblem):
     """问题详情（RFC 9457），含审批事件被拒绝时的附加成员。"""
 
     state: str | None = Field(
-        None, description="案件当时的状态（事件不被允许时，如 new、running:construction_permit）")
+        None, description="案件当时的状态（事件不被允许时，如 new、running:construction_permit）"
+    )
     allowed_events: list[EventType] | None = Field(
-        None, description="该状态下允许的事件类型（事件不被允许时）")
+        None, description="该状态下允许的事件类型（事件不被允许时）"
+    )
     event_type: EventType | None = Field(None, description="被拒绝的事件类型（事件不被允许时）")
     event_id: str | None = Field(None, description="相关事件 id（事件不被允许或事件 id 重复使用时）")
 
@@ -88,9 +103,13 @@ PROBLEM_SCHEMA = _inline(Problem.model_json_schema())
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the error statuses a route can answer (problem+json)."""
-    return {s: {"description": f"{PROBLEM_ZH[s]}（RFC 9457 问题详情，含稳定的 code）",
-                "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
-            for s in (401, *statuses)}
+    return {
+        s: {
+            "description": f"{PROBLEM_ZH[s]}（RFC 9457 问题详情，含稳定的 code）",
+            "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}},
+        }
+        for s in (401, *statuses)
+    }
 
 
 # -- the calendar (R15) ------------------------------------------------------------------------
@@ -138,7 +157,8 @@ class KindOut(Out):
     code: str = Field(description="审批类型代码")
     name: str = Field(description="审批类型名称")
     category: Literal["chain", "three_zeros"] = Field(
-        description="类别：chain 审批链条；three_zeros 水电气“三零”接入服务")
+        description="类别：chain 审批链条；three_zeros 水电气“三零”接入服务"
+    )
     steps: list[StepOut] = Field(description="按顺序的办理环节")
     total_limit_days: int = Field(description="全链条时限（工作日）")
     max_total_days: int | None = Field(description="全链条时限的政策上限（工作日；无上限为 null）")
@@ -180,21 +200,25 @@ class CaseSummary(Out):
     state: CaseState = Field(description=CASE_STATE_ZH)
     phase: CasePhase = Field(description=CASE_PHASE_ZH)
     current_step: str | None = Field(
-        description="当前环节代码（办理中、暂停、待受理，或申请人时间中待申请的下一环节）")
+        description="当前环节代码（办理中、暂停、待受理，或申请人时间中待申请的下一环节）"
+    )
     received_on: dt.date | None = Field(description="收件日")
     accepted_on: dt.date | None = Field(description="第一环节受理日")
     due_date: dt.date | None = Field(
         description="全链条到期日：各环节已计工作日之和达到时限之日，按当前环节持续计时推算"
-                    "（暂停中、申请人时间中为 null）")
+        "（暂停中、申请人时间中为 null）"
+    )
     step_due_date: dt.date | None = Field(description="当前环节到期日（按工作日计算）")
     due_provisional: bool = Field(description="到期日是否落在暂定日历年份（正式安排公布后重算）")
     completed_on: dt.date | None = Field(description="办结日")
     total_limit_days: int = Field(description="全链条时限（工作日）")
     project_type: Literal["park_industrial", "transport_infrastructure", "other"] = Field(
         description="项目类型（由项目库的类别和标签确定）：park_industrial 园区工业；"
-                    "transport_infrastructure 交通基础设施；other 其他")
+        "transport_infrastructure 交通基础设施；other 其他"
+    )
     acceptance_mode: Literal["standard", "tolerance", "credit_commitment"] = Field(
-        description="受理方式：standard 常规；tolerance 容缺受理；credit_commitment 信用承诺")
+        description="受理方式：standard 常规；tolerance 容缺受理；credit_commitment 信用承诺"
+    )
     missing_items: list[str] = Field(description="容缺或承诺后补的材料")
     missing_items_due: dt.date | None = Field(description="后补材料的承诺期限")
     missing_items_supplied_on: dt.date | None = Field(description="后补材料补齐日")
@@ -202,7 +226,8 @@ class CaseSummary(Out):
     fast_track: bool = Field(description="是否绿色通道")
     assistant: AssistantOut | None = Field(description="绿色通道的专人协助")
     fast_track_basis: Literal["key_project", "office_decision"] | None = Field(
-        description="进入绿色通道的依据：key_project 重点项目（开立时自动）；office_decision 重点办决定")
+        description="进入绿色通道的依据：key_project 重点项目（开立时自动）；office_decision 重点办决定"
+    )
     three_zeros: ThreeZerosOut | None = Field(description="“三零”服务事实（仅三零接入类型）")
     next_threshold_at: dt.datetime | None = Field(description="下一个预警/超期时点（无则为 null）")
     version: int = Field(description="版本号（每次变更加一）")
@@ -241,8 +266,9 @@ class PauseOut(Out):
 
     reason: Literal["supplement"] | PauseReason = Field(
         description="暂停事由：supplement 补正材料；或配置的法定事由（默认行政许可法第四十五条："
-                    "hearing 听证、bidding 招标、auction 拍卖、inspection 检验、testing 检测、"
-                    "quarantine 检疫、appraisal 鉴定、expert_review 专家评审）")
+        "hearing 听证、bidding 招标、auction 拍卖、inspection 检验、testing 检测、"
+        "quarantine 检疫、appraisal 鉴定、expert_review 专家评审）"
+    )
     reason_name: str = Field(description="暂停事由名称")
     step_code: str | None = Field(description="暂停时的环节代码")
     from_: dt.date = Field(alias="from", description="暂停日（自次日起不计时）")
@@ -301,7 +327,8 @@ class CaseView(CaseSummary):
     steps: list[SegmentOut] = Field(description="各环节计时（按顺序）")
     pauses: list[PauseOut] = Field(description="暂停计时记录")
     applicant_time: list[ApplicantTimeOut] = Field(
-        description="申请人时间：各环节办结至申请人申请下一环节之间（如施工期），不计入审批时限（R16）")
+        description="申请人时间：各环节办结至申请人申请下一环节之间（如施工期），不计入审批时限（R16）"
+    )
     budget: BudgetOut = Field(description="时限使用：各环节、各部门占全链条的份额")
     history: list[HistoryEntry] = Field(description="审计记录（按时间顺序）")
 

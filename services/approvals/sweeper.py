@@ -124,13 +124,24 @@ SCHEDULE_SQL = text("""
 """)
 
 
-async def sweep(session: AsyncSession, *, now: datetime | None = None,
-                case_id: uuid.UUID | None = None, batch: int | None = None) -> dict[str, int]:
+async def sweep(
+    session: AsyncSession,
+    *,
+    now: datetime | None = None,
+    case_id: uuid.UUID | None = None,
+    batch: int | None = None,
+) -> dict[str, int]:
     """Fire every threshold reached by ``now`` (all cases, or one); returns counts."""
     now = now or clock.now()
-    params = {"now": now, "cut": now.timestamp(), "batch": batch or approvals_settings().sweep_batch,
-              "request_id": request_id_var.get(), "actor": SYSTEM_PRINCIPAL.subject,
-              "actor_role": str(SYSTEM_PRINCIPAL.role), "actor_unit": SYSTEM_PRINCIPAL.unit_id}
+    params = {
+        "now": now,
+        "cut": now.timestamp(),
+        "batch": batch or approvals_settings().sweep_batch,
+        "request_id": request_id_var.get(),
+        "actor": SYSTEM_PRINCIPAL.subject,
+        "actor_role": str(SYSTEM_PRINCIPAL.role),
+        "actor_unit": SYSTEM_PRINCIPAL.unit_id,
+    }
     if case_id:
         params["case_id"] = case_id
     await session.execute(LOCAL_SETTINGS)
@@ -138,9 +149,9 @@ async def sweep(session: AsyncSession, *, now: datetime | None = None,
     return {"moved": row.moved, "events": row.events}
 
 
-async def due_soon(session: AsyncSession, *, now: datetime | None = None,
-                   horizon_s: int | None = None, batch: int = 10000
-                   ) -> list[tuple[uuid.UUID, datetime]]:
+async def due_soon(
+    session: AsyncSession, *, now: datetime | None = None, horizon_s: int | None = None, batch: int = 10000
+) -> list[tuple[uuid.UUID, datetime]]:
     """(case id, moment) of the thresholds due within the horizon (for exact jobs)."""
     now = now or clock.now()
     until = now + timedelta(seconds=horizon_s or approvals_settings().schedule_horizon_s)

@@ -44,8 +44,9 @@ async def _dead_letters_fresh() -> str:
     day_ago = clock.now() - timedelta(days=1)
     old = []
     for consumer in CONSUMERS:
-        resp = await service_client.get_json(consumer, "/internal/dead-letters",
-                                             principal=ADMIN_PROBE, params={"limit": 1})
+        resp = await service_client.get_json(
+            consumer, "/internal/dead-letters", principal=ADMIN_PROBE, params={"limit": 1}
+        )
         rows = resp.json() if resp.ok else []
         if rows and datetime.fromisoformat(rows[0]["first_failed_at"]) < day_ago:
             old.append(consumer)
@@ -66,12 +67,20 @@ app = create_app(
     "gateway",
     title="KPP 重点项目建设管理平台 API",
     description="政务平台与工作人员访问重点项目平台的唯一入口。",
-    routers=[router, unit_leaders.router, overview_router, overview_pages, admin, dead_letters,
-             accounts_router, internal, proxy],
+    routers=[
+        router,
+        unit_leaders.router,
+        overview_router,
+        overview_pages,
+        admin,
+        dead_letters,
+        accounts_router,
+        internal,
+        proxy,
+    ],
     on_startup=[_start],
     on_shutdown=[_stop],
-    readiness={**{name: _service_ready(name) for name in DOWNSTREAM},
-               "dead_letters": _dead_letters_fresh},
+    readiness={**{name: _service_ready(name) for name in DOWNSTREAM}, "dead_letters": _dead_letters_fresh},
     events=(pipeline, HANDLERS),
 )
 
@@ -82,9 +91,11 @@ async def openapi_json(request: Request) -> JSONResponse:
 
 
 # the merged document replaces FastAPI's own at the same URL (/docs reads it)
-app.router.routes[:] = [r for r in app.router.routes
-                        if not (isinstance(r, Route) and not isinstance(r, APIRoute)
-                                and r.path == app.openapi_url)]
+app.router.routes[:] = [
+    r
+    for r in app.router.routes
+    if not (isinstance(r, Route) and not isinstance(r, APIRoute) and r.path == app.openapi_url)
+]
 app.router.routes.insert(0, Route(app.openapi_url, openapi_json, include_in_schema=False))
 app.add_middleware(GatewayMiddleware)
 # forwarded requests skip the stack above (same steps, same answers): see fastpath.py

@@ -18,8 +18,12 @@ from shared.db import sessionmaker
 from shared.errors import InvalidInput, NotFound
 from shared.identity import Principal, Role
 
-PLATFORMS = {"service_hall": "政务服务大厅", "finance": "财政平台", "province": "省级平台",
-             "other": "其他平台"}
+PLATFORMS = {
+    "service_hall": "政务服务大厅",
+    "finance": "财政平台",
+    "province": "省级平台",
+    "other": "其他平台",
+}
 PLATFORM_SCOPES = frozenset(ALL_SCOPES) - frozenset(ADMIN_SCOPES)
 _KEY_RE = re.compile(r"^[A-Za-z0-9_.-]{4,40}$")
 _CACHE_TTL_S = 30.0
@@ -38,8 +42,13 @@ class AppCredential:
 
 def credential_of(row: AppKey) -> AppCredential:
     secret = derive_secret(row.key, row.salt)
-    principal = Principal(subject=f"app:{row.key}", role=Role.platform, name=row.name,
-                          scopes=frozenset(row.scopes), app_key=row.key)
+    principal = Principal(
+        subject=f"app:{row.key}",
+        role=Role.platform,
+        name=row.name,
+        scopes=frozenset(row.scopes),
+        app_key=row.key,
+    )
     rate = row.rate_limit_per_min or gateway_settings().app_rate_per_min
     return AppCredential(row.key, rate, Signer(secret), principal)
 
@@ -77,37 +86,69 @@ app_keys = AppKeyCache()
 def _check_scopes(scopes: list[str]) -> list[str]:
     unknown = sorted(set(scopes) - PLATFORM_SCOPES)
     if unknown:
-        raise InvalidInput(f"不支持的权限范围：{'、'.join(unknown)}", code="app_key.scope_unknown",
-                           fields=[{"field": "scopes", "message": "未知或不可授予平台的权限"}])
+        raise InvalidInput(
+            f"不支持的权限范围：{'、'.join(unknown)}",
+            code="app_key.scope_unknown",
+            fields=[{"field": "scopes", "message": "未知或不可授予平台的权限"}],
+        )
     return sorted(set(scopes))
 
 
 def snapshot(row: AppKey) -> dict:
-    return {"key": row.key, "name": row.name, "platform": row.platform, "scopes": list(row.scopes),
-            "rate_limit_per_min": row.rate_limit_per_min, "active": row.active,
-            "secret_fp": row.secret_fp}
+    return {
+        "key": row.key,
+        "name": row.name,
+        "platform": row.platform,
+        "scopes": list(row.scopes),
+        "rate_limit_per_min": row.rate_limit_per_min,
+        "active": row.active,
+        "secret_fp": row.secret_fp,
+    }
 
 
-async def create_app_key(session: AsyncSession, *, principal: Principal, name: str, platform: str,
-                         scopes: list[str], rate_limit_per_min: int | None = None,
-                         key: str | None = None, salt: str | None = None) -> tuple[AppKey, str]:
+async def create_app_key(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    name: str,
+    platform: str,
+    scopes: list[str],
+    rate_limit_per_min: int | None = None,
+    key: str | None = None,
+    salt: str | None = None,
+) -> tuple[AppKey, str]:
     """A new key and its secret (shown once; only the salt and a fingerprint are kept)."""
     if platform not in PLATFORMS:
-        raise InvalidInput(f"平台类型 {platform} 不受支持", code="app_key.platform_unknown",
-                           fields=[{"field": "platform", "message": "取值不在允许范围内"}])
+        raise InvalidInput(
+            f"平台类型 {platform} 不受支持",
+            code="app_key.platform_unknown",
+            fields=[{"field": "platform", "message": "取值不在允许范围内"}],
+        )
     key = key or f"ak_{secrets.token_hex(10)}"
     if not _KEY_RE.match(key):
-        raise InvalidInput("应用标识格式不正确", code="app_key.invalid",
-                           fields=[{"field": "key", "message": "4–40 位字母、数字或 _.-"}])
+        raise InvalidInput(
+            "应用标识格式不正确",
+            code="app_key.invalid",
+            fields=[{"field": "key", "message": "4–40 位字母、数字或 _.-"}],
+        )
     salt = salt or new_salt()
     secret = derive_secret(key, salt)
-    row = AppKey(key=key, name=name, platform=platform, scopes=_check_scopes(scopes), salt=salt,
-                 secret_fp=fingerprint(secret), rate_limit_per_min=rate_limit_per_min, active=True)
+    row = AppKey(
+        key=key,
+        name=name,
+        platform=platform,
+        scopes=_check_scopes(scopes),
+        salt=salt,
+        secret_fp=fingerprint(secret),
+        rate_limit_per_min=rate_limit_per_min,
+        active=True,
+    )
     session.add(row)
     await session.flush()
     await session.refresh(row)
-    await pipeline.audit(session, principal, entity="app_key", entity_id=key, action="create",
-                         after=snapshot(row))
+    await pipeline.audit(
+        session, principal, entity="app_key", entity_id=key, action="create", after=snapshot(row)
+    )
     return row, secret
 
 
@@ -118,8 +159,9 @@ async def get_app_key(session: AsyncSession, key: str) -> AppKey:
     return row
 
 
-async def rotate_app_key(session: AsyncSession, *, principal: Principal, key: str,
-                         reason: str | None) -> tuple[AppKey, str]:
+async def rotate_app_key(
+    session: AsyncSession, *, principal: Principal, key: str, reason: str | None
+) -> tuple[AppKey, str]:
     """A new secret for the key: the old one stops working (after the cache period)."""
     row = await get_app_key(session, key)
     before = snapshot(row)
@@ -129,14 +171,23 @@ async def rotate_app_key(session: AsyncSession, *, principal: Principal, key: st
     row.rotated_at = clock.now()
     await session.flush()
     await session.refresh(row)
-    await pipeline.audit(session, principal, entity="app_key", entity_id=key, action="rotate",
-                         before=before, after=snapshot(row), reason=reason)
+    await pipeline.audit(
+        session,
+        principal,
+        entity="app_key",
+        entity_id=key,
+        action="rotate",
+        before=before,
+        after=snapshot(row),
+        reason=reason,
+    )
     app_keys.invalidate(key)
     return row, secret
 
 
-async def update_app_key(session: AsyncSession, *, principal: Principal, key: str,
-                         changes: dict, reason: str | None) -> AppKey:
+async def update_app_key(
+    session: AsyncSession, *, principal: Principal, key: str, changes: dict, reason: str | None
+) -> AppKey:
     row = await get_app_key(session, key)
     before = snapshot(row)
     if "scopes" in changes and changes["scopes"] is not None:
@@ -148,7 +199,15 @@ async def update_app_key(session: AsyncSession, *, principal: Principal, key: st
     if changes.get("name"):
         row.name = changes["name"]
     await session.flush()
-    await pipeline.audit(session, principal, entity="app_key", entity_id=key, action="update",
-                         before=before, after=snapshot(row), reason=reason)
+    await pipeline.audit(
+        session,
+        principal,
+        entity="app_key",
+        entity_id=key,
+        action="update",
+        before=before,
+        after=snapshot(row),
+        reason=reason,
+    )
     app_keys.invalidate(key)
     return row

@@ -35,8 +35,23 @@ log = logging.getLogger("kpp.gateway.audit")
 AUDITED_PREFIXES = ("/api/", "/internal/")
 _TABLE = RequestLog.__table__
 # a buffered row is a plain tuple in this order (no dict, no ORM object per request)
-COLUMNS = ("at", "request_id", "principal", "role", "unit_id", "app_key", "method", "path",
-           "query", "status", "code", "latency_ms", "body_sha256", "body_bytes", "client_ip")
+COLUMNS = (
+    "at",
+    "request_id",
+    "principal",
+    "role",
+    "unit_id",
+    "app_key",
+    "method",
+    "path",
+    "query",
+    "status",
+    "code",
+    "latency_ms",
+    "body_sha256",
+    "body_bytes",
+    "client_ip",
+)
 assert set(COLUMNS) == {c.name for c in _TABLE.columns} - {"id"}
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
@@ -84,8 +99,13 @@ class AuditWriter:
     the database is away the rows past ``audit_buffer_max`` (and those left at shutdown)
     are spilled to ``audit_spill_path`` and written back when it returns."""
 
-    def __init__(self, engine: Callable[[], AsyncEngine] = get_engine, *,
-                 spill_path: str | None = None, buffer_max: int | None = None) -> None:
+    def __init__(
+        self,
+        engine: Callable[[], AsyncEngine] = get_engine,
+        *,
+        spill_path: str | None = None,
+        buffer_max: int | None = None,
+    ) -> None:
         self.rows: list[tuple] = []
         self._spill_path, self._buffer_max = spill_path, buffer_max
         self._task: asyncio.Task | None = None
@@ -112,8 +132,7 @@ class AuditWriter:
         path = self.spill_path
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
-            fh.writelines(json.dumps([r[0].isoformat(), *r[1:]], ensure_ascii=True) + "\n"
-                          for r in rows)
+            fh.writelines(json.dumps([r[0].isoformat(), *r[1:]], ensure_ascii=True) + "\n" for r in rows)
         if not again:
             self.spilled += len(rows)
         log.error("audit database unreachable: %d rows spilled to %s", len(rows), path)
@@ -137,7 +156,8 @@ class AuditWriter:
             raw = await conn.get_raw_connection()
             # one COPY for the whole batch: no per-row statement compiling or binding
             await raw.driver_connection.copy_records_to_table(
-                _TABLE.name, schema_name=_TABLE.schema, columns=COLUMNS, records=rows)
+                _TABLE.name, schema_name=_TABLE.schema, columns=COLUMNS, records=rows
+            )
 
     async def _write_apart(self, rows: list[tuple]) -> int:
         """A refused batch, halved until the refused rows are alone; those go in sanitised
@@ -152,8 +172,9 @@ class AuditWriter:
                 half = len(rows) // 2
                 return await self._write_apart(rows[:half]) + await self._write_apart(rows[half:])
             log.warning("audit row refused (%r); written escaped", exc)
-            row = tuple(v.encode("ascii", "backslashreplace").decode() if isinstance(v, str)
-                        else v for v in rows[0])
+            row = tuple(
+                v.encode("ascii", "backslashreplace").decode() if isinstance(v, str) else v for v in rows[0]
+            )
             await self._copy([sanitise(row)])
             return 1
 
@@ -249,15 +270,17 @@ class GatewayMiddleware:
         async def receive_limited() -> Message:
             nonlocal size
             if declared is not None and declared.isdigit() and int(declared) > limit:
-                raise PayloadTooLarge(f"请求体超过 {limit // (1024 * 1024)} MB 上限",
-                                      code="request.too_large")
+                raise PayloadTooLarge(
+                    f"请求体超过 {limit // (1024 * 1024)} MB 上限", code="request.too_large"
+                )
             message = await receive()
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
-                    raise PayloadTooLarge(f"请求体超过 {limit // (1024 * 1024)} MB 上限",
-                                          code="request.too_large")
+                    raise PayloadTooLarge(
+                        f"请求体超过 {limit // (1024 * 1024)} MB 上限", code="request.too_large"
+                    )
                 if chunk:
                     digest.update(chunk)
             return message
@@ -280,13 +303,23 @@ class GatewayMiddleware:
             audit_writer.add(self._row(scope, ctx, state, started, digest, size))
 
     @staticmethod
-    def _row(scope: Scope, ctx: AuditContext, state: dict[str, Any], started: float,
-             digest: Any, size: int) -> tuple:
+    def _row(
+        scope: Scope, ctx: AuditContext, state: dict[str, Any], started: float, digest: Any, size: int
+    ) -> tuple:
         code = None
         if state["problem"]:
             code = problem_code(state["problem"])
-        return audit_row(scope, ctx.principal, _header(scope, b"x-app-key"), state["rid"],
-                         state["status"], code, started, digest.hexdigest(), size)
+        return audit_row(
+            scope,
+            ctx.principal,
+            _header(scope, b"x-app-key"),
+            state["rid"],
+            state["status"],
+            code,
+            started,
+            digest.hexdigest(),
+            size,
+        )
 
 
 _CODE = re.compile(rb'"code"\s*:\s*"([A-Za-z0-9_.\-]{1,80})"')
@@ -301,22 +334,34 @@ def problem_code(body: bytes) -> str | None:
     return found.group(1).decode() if found else None
 
 
-def audit_row(scope: Scope, p: Principal | None, claimed_key: str | None, rid: str | None,
-              status: int, code: str | None, started: float, body_sha256: str,
-              size: int) -> tuple:
+def audit_row(
+    scope: Scope,
+    p: Principal | None,
+    claimed_key: str | None,
+    rid: str | None,
+    status: int,
+    code: str | None,
+    started: float,
+    body_sha256: str,
+    size: int,
+) -> tuple:
     """One request_log row (``COLUMNS`` order); the app key a refused request claimed."""
     query = scope.get("query_string", b"").decode("latin-1") or None
     client = scope.get("client")
     return (
-        clock.now(), rid,
+        clock.now(),
+        rid,
         p.subject if p else None,
         str(p.role) if p else None,
         p.unit_id if p else None,
         ((p.app_key if p else claimed_key) or "")[:40] or None,
-        scope["method"], scope["path"][:500],
+        scope["method"],
+        scope["path"][:500],
         query[:2000] if query else None,
-        status, code,
+        status,
+        code,
         round((time.perf_counter() - started) * 1000, 3),
-        body_sha256, size,
+        body_sha256,
+        size,
         client[0] if client else None,
     )

@@ -59,14 +59,18 @@ def principal_of(user: User) -> Principal:
     )
 
 
-def issue_staff_token(principal: Principal, *, kind: str = "access",
-                      version: int = 0) -> tuple[str, int]:
+def issue_staff_token(principal: Principal, *, kind: str = "access", version: int = 0) -> tuple[str, int]:
     """``version``: the user's token_version; a token of an older version is refused."""
     settings = get_settings()
     ttl = settings.staff_token_ttl_s if kind == "access" else settings.refresh_token_ttl_s
     now = clock.wall_timestamp()
-    claims = principal.claims() | {"aud": STAFF_AUDIENCE, "typ": kind, "iat": now,
-                                   "exp": now + ttl, "tv": version}
+    claims = principal.claims() | {
+        "aud": STAFF_AUDIENCE,
+        "typ": kind,
+        "iat": now,
+        "exp": now + ttl,
+        "tv": version,
+    }
     return jwt.encode(claims, settings.secret_key, algorithm="HS256"), ttl
 
 
@@ -85,7 +89,10 @@ def verify_staff_token_version(token: str, *, kind: str = "access") -> tuple[Pri
         return hit[0], hit[2]
     try:
         claims = jwt.decode(
-            token, get_settings().secret_key, algorithms=["HS256"], audience=STAFF_AUDIENCE,
+            token,
+            get_settings().secret_key,
+            algorithms=["HS256"],
+            audience=STAFF_AUDIENCE,
             options={"verify_exp": False, "verify_iat": False},
         )
         if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
@@ -132,14 +139,22 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> U
         keep_on_refusal(session)
         reached = User.failed_logins + 1 >= MAX_FAILED_LOGINS
         await session.execute(
-            update(User).where(User.id == user.id).values(
+            update(User)
+            .where(User.id == user.id)
+            .values(
                 failed_logins=case((reached, 0), else_=User.failed_logins + 1),
-                locked_until=case((reached, func.greatest(func.coalesce(User.locked_until, now),
-                                                          now + LOCKOUT)),
-                                  else_=User.locked_until))
-            .execution_options(synchronize_session=False))
+                locked_until=case(
+                    (reached, func.greatest(func.coalesce(User.locked_until, now), now + LOCKOUT)),
+                    else_=User.locked_until,
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
         raise Unauthorized("用户名或密码错误", code="auth.login_failed")
-    await session.execute(update(User).where(User.id == user.id)
-                          .values(failed_logins=0, locked_until=None)
-                          .execution_options(synchronize_session=False))
+    await session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
     return user

@@ -42,11 +42,8 @@ def canonical_query(raw_query: str) -> str:
     return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in pairs)
 
 
-def string_to_sign(method: str, path: str, raw_query: str, timestamp: str, nonce: str,
-                   digest: str) -> bytes:
-    return "\n".join(
-        (method.upper(), path, canonical_query(raw_query), timestamp, nonce, digest)
-    ).encode()
+def string_to_sign(method: str, path: str, raw_query: str, timestamp: str, nonce: str, digest: str) -> bytes:
+    return "\n".join((method.upper(), path, canonical_query(raw_query), timestamp, nonce, digest)).encode()
 
 
 def sm3_digest(data: bytes) -> bytes:
@@ -98,9 +95,18 @@ def fingerprint(secret: str) -> str:
     return hashlib.sha256(b"kpp-fp\0" + secret.encode()).hexdigest()[:16]
 
 
-def signed_headers(app_key: str, secret: str, method: str, path: str, *, query: str = "",
-                   body: bytes = b"", algorithm: str = SHA256, timestamp: int | None = None,
-                   nonce: str | None = None) -> dict[str, str]:
+def signed_headers(
+    app_key: str,
+    secret: str,
+    method: str,
+    path: str,
+    *,
+    query: str = "",
+    body: bytes = b"",
+    algorithm: str = SHA256,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
     """The headers a platform sends (also used for webhook deliveries, tests and benches)."""
     ts = str(clock.wall_timestamp() if timestamp is None else timestamp)
     nonce = nonce or secrets.token_hex(12)

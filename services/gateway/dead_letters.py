@@ -34,8 +34,9 @@ class DeadLetterPage(BaseModel):
 
 
 def _forward(resp: Any) -> Response:
-    return Response(resp.body, status_code=resp.status,
-                    media_type=resp.headers.get("Content-Type", "application/json"))
+    return Response(
+        resp.body, status_code=resp.status, media_type=resp.headers.get("Content-Type", "application/json")
+    )
 
 
 @dead_letters.get("", response_model=DeadLetterPage, summary="死信列表（管理员）")
@@ -50,8 +51,9 @@ async def list_dead_letters(
     params = {"limit": limit, **({"type": type_} if type_ else {})}
     for consumer in [service] if service else CONSUMERS:
         try:
-            resp = await service_client.get_json(consumer, "/internal/dead-letters",
-                                                 principal=principal, params=params)
+            resp = await service_client.get_json(
+                consumer, "/internal/dead-letters", principal=principal, params=params
+            )
         except KPPError:
             unavailable.append(consumer)
             continue
@@ -64,23 +66,34 @@ async def list_dead_letters(
 
 @dead_letters.post("/{service}/{event_id}/replay", summary="重放一条死信（管理员）")
 async def replay_one(service: Consumer, event_id: uuid.UUID, principal: EventAdmin) -> Response:
-    return _forward(await service_client.request(
-        service, "POST", f"/internal/dead-letters/{event_id}/replay", principal=principal))
+    return _forward(
+        await service_client.request(
+            service, "POST", f"/internal/dead-letters/{event_id}/replay", principal=principal
+        )
+    )
 
 
 @dead_letters.post("/{service}/replay", summary="重放某类事件的全部死信（管理员）")
 async def replay_type(
-    service: Consumer, principal: EventAdmin,
+    service: Consumer,
+    principal: EventAdmin,
     type_: Annotated[str, Query(alias="type", min_length=1, max_length=80, description="事件类型")],
 ) -> Response:
-    return _forward(await service_client.request(
-        service, "POST", "/internal/dead-letters/replay", principal=principal,
-        params={"type": type_}))
+    return _forward(
+        await service_client.request(
+            service, "POST", "/internal/dead-letters/replay", principal=principal, params={"type": type_}
+        )
+    )
 
 
 @dead_letters.post("/{service}/{event_id}/discard", status_code=204, summary="丢弃一条死信（管理员）")
-async def discard(service: Consumer, event_id: uuid.UUID, body: DiscardIn,
-                  principal: EventAdmin) -> Response:
-    return _forward(await service_client.request(
-        service, "POST", f"/internal/dead-letters/{event_id}/discard", principal=principal,
-        json_body=body.model_dump()))
+async def discard(service: Consumer, event_id: uuid.UUID, body: DiscardIn, principal: EventAdmin) -> Response:
+    return _forward(
+        await service_client.request(
+            service,
+            "POST",
+            f"/internal/dead-letters/{event_id}/discard",
+            principal=principal,
+            json_body=body.model_dump(),
+        )
+    )

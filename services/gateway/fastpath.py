@@ -55,16 +55,14 @@ class _Body:
         self.digest: Any = None
 
     def _too_large(self) -> PayloadTooLarge:
-        return PayloadTooLarge(f"请求体超过 {self.limit // (1024 * 1024)} MB 上限",
-                               code="request.too_large")
+        return PayloadTooLarge(f"请求体超过 {self.limit // (1024 * 1024)} MB 上限", code="request.too_large")
 
     async def read(self) -> bytes:
         if self.body is not None:
             return self.body
         chunks = []
         while True:
-            if self.declared is not None and self.declared.isdigit() \
-                    and int(self.declared) > self.limit:
+            if self.declared is not None and self.declared.isdigit() and int(self.declared) > self.limit:
                 raise self._too_large()
             message = await self.receive()
             if message["type"] != "http.request":  # http.disconnect
@@ -117,17 +115,26 @@ class ProxyFastPath:
         rid_header = (b"x-request-id", rid.encode())
         try:
             try:
-                principal = await caller_of(headers, method, path,
-                                            scope["query_string"].decode("latin-1"), body.read)
+                principal = await caller_of(
+                    headers, method, path, scope["query_string"].decode("latin-1"), body.read
+                )
                 status, out, content = await forward_call(
-                    method=method, path=path, raw_path=scope.get("raw_path"),
-                    query=scope["query_string"], headers=headers, principal=principal,
-                    service=service, read_body=body.read, rid=rid)
+                    method=method,
+                    path=path,
+                    raw_path=scope.get("raw_path"),
+                    query=scope["query_string"],
+                    headers=headers,
+                    principal=principal,
+                    service=service,
+                    read_body=body.read,
+                    rid=rid,
+                )
             except Exception as exc:
                 status, code = await self._refuse(scope, receive, send, exc, rid_header)
                 return
-            if status >= 400 and any(k == b"content-type" and v.startswith(b"application/problem")
-                                     for k, v in out):
+            if status >= 400 and any(
+                k == b"content-type" and v.startswith(b"application/problem") for k, v in out
+            ):
                 code = problem_code(content)  # the service's own refusal code (issue 14)
             if not (status < 200 or status in (204, 304)):  # as starlette's Response
                 out.append((b"content-length", str(len(content)).encode()))
@@ -135,18 +142,31 @@ class ProxyFastPath:
             await send({"type": "http.response.start", "status": status, "headers": out})
             await send({"type": "http.response.body", "body": content})
         finally:
-            audit_writer.add(audit_row(scope, principal, headers.get("x-app-key"), rid, status,
-                                       code, started, body.sha256(), body.size))
+            audit_writer.add(
+                audit_row(
+                    scope,
+                    principal,
+                    headers.get("x-app-key"),
+                    rid,
+                    status,
+                    code,
+                    started,
+                    body.sha256(),
+                    body.size,
+                )
+            )
             request_id_var.reset(token)
             counter = self._counters.get((method, status))
             if counter is None:
                 counter = self._counters[(method, status)] = REQUESTS.labels(
-                    self.service, method, str(status))
+                    self.service, method, str(status)
+                )
             counter.inc()
             self._latency.observe(time.perf_counter() - started)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, exc: Exception,
-                      rid_header: tuple[bytes, bytes]) -> tuple[int, str | None]:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, exc: Exception, rid_header: tuple[bytes, bytes]
+    ) -> tuple[int, str | None]:
         """The error response the FastAPI stack would give (its exception handlers)."""
         handler = self._handler_for(exc)
         response = handler(Request(scope, receive), exc)

@@ -36,8 +36,9 @@ _hot: HotRedis | PyRedisScripts | None = None
 def redis() -> Redis:
     global _redis
     if _redis is None:
-        _redis = Redis.from_url(get_settings().redis_url, socket_connect_timeout=2,
-                                socket_timeout=2, max_connections=256)
+        _redis = Redis.from_url(
+            get_settings().redis_url, socket_connect_timeout=2, socket_timeout=2, max_connections=256
+        )
     return _redis
 
 
@@ -61,8 +62,9 @@ async def close_redis() -> None:
 
 
 def _redis_down(exc: Exception) -> ServiceUnavailable:
-    return ServiceUnavailable("网关的 Redis 暂不可用，无法校验请求，请稍后重试",
-                              code="service.unavailable", service="redis")
+    return ServiceUnavailable(
+        "网关的 Redis 暂不可用，无法校验请求，请稍后重试", code="service.unavailable", service="redis"
+    )
 
 
 def _window() -> tuple[int, int]:
@@ -72,9 +74,13 @@ def _window() -> tuple[int, int]:
 
 def _limited(count: int, limit: int, retry_after: int, who: str) -> None:
     if count > limit:
-        raise TooManyRequests(f"请求过于频繁（每分钟上限 {limit} 次），请 {retry_after} 秒后重试",
-                              code="rate.limited", headers={"Retry-After": str(retry_after)},
-                              limit=limit, limited=who)
+        raise TooManyRequests(
+            f"请求过于频繁（每分钟上限 {limit} 次），请 {retry_after} 秒后重试",
+            code="rate.limited",
+            headers={"Retry-After": str(retry_after)},
+            limit=limit,
+            limited=who,
+        )
 
 
 def _refuse(code: str, detail: str, **extra) -> Unauthorized:
@@ -85,11 +91,11 @@ class Headers(Protocol):
     def get(self, key: str, default: Any = None, /) -> Any: ...
 
 
-async def signed_principal_of(h: Headers, method: str, path: str, raw_query: str,
-                              read_body: Callable[[], Awaitable[bytes]]) -> Principal:
+async def signed_principal_of(
+    h: Headers, method: str, path: str, raw_query: str, read_body: Callable[[], Awaitable[bytes]]
+) -> Principal:
     """A platform's signed request (``h``: lower-case header names → first value)."""
-    key, ts, nonce, sig = (h.get("x-app-key"), h.get("x-timestamp"), h.get("x-nonce"),
-                           h.get("x-signature"))
+    key, ts, nonce, sig = (h.get("x-app-key"), h.get("x-timestamp"), h.get("x-nonce"), h.get("x-signature"))
     missing = [n for n, v in (("X-Timestamp", ts), ("X-Nonce", nonce), ("X-Signature", sig)) if not v]
     if missing:
         raise _refuse("auth.signature_invalid", f"签名请求缺少请求头：{'、'.join(missing)}")
@@ -108,9 +114,11 @@ async def signed_principal_of(h: Headers, method: str, path: str, raw_query: str
     except ValueError:
         skew = None
     if skew is None or skew > settings.max_skew_s:
-        raise _refuse("auth.timestamp_skew",
-                      f"请求时间戳与服务器时间相差超过 {settings.max_skew_s} 秒（应为 Unix 秒）",
-                      server_time=now)
+        raise _refuse(
+            "auth.timestamp_skew",
+            f"请求时间戳与服务器时间相差超过 {settings.max_skew_s} 秒（应为 Unix 秒）",
+            server_time=now,
+        )
     body = await read_body()
     message = string_to_sign(method, path, raw_query, ts, nonce, body_digest(body))
     if not cred.signer.verify(message, sig, algorithm):
@@ -118,8 +126,10 @@ async def signed_principal_of(h: Headers, method: str, path: str, raw_query: str
     minute, retry_after = _window()
     try:  # one round trip: nonce SET NX EX + rate-limit INCR / EXPIRE NX
         fresh, count = await hot_redis().eval(
-            SIGNED_SCRIPT, (f"kpp:gw:nonce:{cred.key}:{nonce}", f"kpp:gw:rl:a:{cred.key}:{minute}"),
-            (settings.nonce_ttl_s, 61))
+            SIGNED_SCRIPT,
+            (f"kpp:gw:nonce:{cred.key}:{nonce}", f"kpp:gw:rl:a:{cred.key}:{minute}"),
+            (settings.nonce_ttl_s, 61),
+        )
     except (RedisError, OSError) as exc:
         raise _redis_down(exc) from exc
     if not fresh:
@@ -135,13 +145,19 @@ async def bearer_principal_of(header: str) -> Principal:
     """A staff user's bearer token (``header``: the Authorization value, or "")."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("请先登录：缺少 Bearer 访问令牌，或使用应用标识签名访问",
-                           code="auth.token_missing", headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized(
+            "请先登录：缺少 Bearer 访问令牌，或使用应用标识签名访问",
+            code="auth.token_missing",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     claimed, version = auth.verify_staff_token_version(token)
     # a disabled, moved or reset account's older tokens stop within seconds (issue 14)
     if not await accounts.token_still_valid(claimed.subject.removeprefix("user:"), version):
-        raise Unauthorized("账号已停用或权限已变更，请重新登录", code="auth.token_revoked",
-                           headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized(
+            "账号已停用或权限已变更，请重新登录",
+            code="auth.token_revoked",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     principal = _staff.get(claimed)
     if principal is None:  # roles map to scopes here, so a mapping change applies at once
         principal = replace(claimed, scopes=ROLE_SCOPES.get(claimed.role, frozenset()))
@@ -150,16 +166,16 @@ async def bearer_principal_of(header: str) -> Principal:
         _staff[claimed] = principal
     minute, retry_after = _window()
     try:  # one round trip: rate-limit INCR / EXPIRE NX
-        count = await hot_redis().eval(USER_SCRIPT, (f"kpp:gw:rl:u:{principal.subject}:{minute}",),
-                                       (61,))
+        count = await hot_redis().eval(USER_SCRIPT, (f"kpp:gw:rl:u:{principal.subject}:{minute}",), (61,))
     except (RedisError, OSError) as exc:
         raise _redis_down(exc) from exc
     _limited(count, gateway_settings().user_rate_per_min, retry_after, "user")
     return principal
 
 
-async def caller_of(h: Headers, method: str, path: str, raw_query: str,
-                    read_body: Callable[[], Awaitable[bytes]]) -> Principal:
+async def caller_of(
+    h: Headers, method: str, path: str, raw_query: str, read_body: Callable[[], Awaitable[bytes]]
+) -> Principal:
     """The caller behind an outside request: a signed platform or a staff user."""
     if h.get("x-app-key") is not None:
         return await signed_principal_of(h, method, path, raw_query, read_body)
@@ -168,8 +184,13 @@ async def caller_of(h: Headers, method: str, path: str, raw_query: str,
 
 async def outside_principal(request: Request) -> Principal:
     """The caller behind an outside request; recorded for the audit of this request."""
-    principal = await caller_of(request.headers, request.method, request.scope["path"],
-                                request.scope["query_string"].decode("latin-1"), request.body)
+    principal = await caller_of(
+        request.headers,
+        request.method,
+        request.scope["path"],
+        request.scope["query_string"].decode("latin-1"),
+        request.body,
+    )
     ctx = request.scope.get("kpp.audit")
     if ctx is not None:
         ctx.principal = principal
@@ -181,8 +202,9 @@ OutsidePrincipal = Annotated[Principal, Depends(outside_principal)]
 
 def check_scope(principal: Principal, scope: str) -> None:
     if not holds(principal.scopes, scope):
-        raise Forbidden(f"缺少权限范围 {scope}，无权访问该接口", code="auth.scope_missing",
-                        required_scope=scope)
+        raise Forbidden(
+            f"缺少权限范围 {scope}，无权访问该接口", code="auth.scope_missing", required_scope=scope
+        )
 
 
 def require_scope(*alternatives: str):

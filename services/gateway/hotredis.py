@@ -116,8 +116,9 @@ class HotRedis:
             _, conn = await loop.create_connection(_Connection, self.host, self.port)
             try:
                 if self.password is not None:
-                    auth = (b"AUTH", self.username, self.password) if self.username else (
-                        b"AUTH", self.password)
+                    auth = (
+                        (b"AUTH", self.username, self.password) if self.username else (b"AUTH", self.password)
+                    )
                     _raise_error(await conn.send(hiredis.pack_command(auth)))
                 if self.db:
                     _raise_error(await conn.send(hiredis.pack_command((b"SELECT", self.db))))
@@ -132,11 +133,9 @@ class HotRedis:
     async def eval(self, script: bytes, keys: tuple, args: tuple) -> Any:
         conn = await self._connection()
         async with asyncio.timeout(self.timeout):
-            reply = await conn.send(hiredis.pack_command(
-                (b"EVALSHA", _SHA[script], len(keys), *keys, *args)))
+            reply = await conn.send(hiredis.pack_command((b"EVALSHA", _SHA[script], len(keys), *keys, *args)))
             if isinstance(reply, hiredis.ReplyError) and str(reply).startswith("NOSCRIPT"):
-                reply = await conn.send(hiredis.pack_command(
-                    (b"EVAL", script, len(keys), *keys, *args)))
+                reply = await conn.send(hiredis.pack_command((b"EVAL", script, len(keys), *keys, *args)))
         return _raise_error(reply)
 
     async def close(self) -> None:

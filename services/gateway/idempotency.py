@@ -35,9 +35,11 @@ class Stored:
 
 def _key(principal: Principal, key: str) -> str:
     if not (1 <= len(key) <= 200) or not key.isascii() or not key.isprintable():
-        raise InvalidInput("Idempotency-Key 应为 1–200 位可打印 ASCII 字符",
-                           code="idempotency.key_invalid",
-                           fields=[{"field": "Idempotency-Key", "message": "格式不正确"}])
+        raise InvalidInput(
+            "Idempotency-Key 应为 1–200 位可打印 ASCII 字符",
+            code="idempotency.key_invalid",
+            fields=[{"field": "Idempotency-Key", "message": "格式不正确"}],
+        )
     return f"kpp:gw:idem:{principal.subject}:{key}"
 
 
@@ -53,20 +55,27 @@ async def begin(principal: Principal, key: str, fp: str) -> tuple[str, Stored | 
         claimed = await redis().set(rkey, json.dumps({"fp": fp}), nx=True, ex=pending_s)
         raw = None if claimed else await redis().get(rkey)
     except (RedisError, OSError) as exc:
-        raise ServiceUnavailable("网关的 Redis 暂不可用，请稍后重试", code="service.unavailable",
-                                 service="redis") from exc
+        raise ServiceUnavailable(
+            "网关的 Redis 暂不可用，请稍后重试", code="service.unavailable", service="redis"
+        ) from exc
     if claimed or raw is None:
         return rkey, None
     data = json.loads(raw)
     if data["fp"] != fp:
         raise Conflict("该 Idempotency-Key 已用于另一个不同的请求", code="idempotency.key_reused")
     if data.get("unknown"):
-        raise Conflict("使用该 Idempotency-Key 的请求已超时，结果尚未确定；为避免重复办理，"
-                       "请先查询该变更是否已生效，或稍后重试以取得首次结果",
-                       code="idempotency.outcome_unknown", headers={"Retry-After": "5"})
+        raise Conflict(
+            "使用该 Idempotency-Key 的请求已超时，结果尚未确定；为避免重复办理，"
+            "请先查询该变更是否已生效，或稍后重试以取得首次结果",
+            code="idempotency.outcome_unknown",
+            headers={"Retry-After": "5"},
+        )
     if "status" not in data:
-        raise Conflict("使用该 Idempotency-Key 的请求仍在处理中，请稍后重试",
-                       code="idempotency.in_progress", headers={"Retry-After": "1"})
+        raise Conflict(
+            "使用该 Idempotency-Key 的请求仍在处理中，请稍后重试",
+            code="idempotency.in_progress",
+            headers={"Retry-After": "1"},
+        )
     return rkey, Stored(data["status"], data["headers"], base64.b64decode(data["body"]))
 
 
@@ -74,22 +83,25 @@ async def mark_unknown(rkey: str, fp: str) -> None:
     """The call was cut off (504): it may have committed. Until its answer arrives (or for
     the key's whole life if it never does) a retry is refused, never run a second time."""
     try:
-        await redis().set(rkey, json.dumps({"fp": fp, "unknown": True}),
-                          ex=gateway_settings().idempotency_ttl_s)
+        await redis().set(
+            rkey, json.dumps({"fp": fp, "unknown": True}), ex=gateway_settings().idempotency_ttl_s
+        )
     except (RedisError, OSError):
         pass
 
 
-async def finish(rkey: str, fp: str, status: int, headers: dict[str, str], body: bytes,
-                 *, settled: bool = False) -> None:
+async def finish(
+    rkey: str, fp: str, status: int, headers: dict[str, str], body: bytes, *, settled: bool = False
+) -> None:
     try:
         if status >= 500 and settled:
             return  # a late 5xx answer: the outcome stays unknown, the key keeps refusing
         if status >= 500:
             await redis().delete(rkey)
             return
-        value = json.dumps({"fp": fp, "status": status, "headers": headers,
-                            "body": base64.b64encode(body).decode()})
+        value = json.dumps(
+            {"fp": fp, "status": status, "headers": headers, "body": base64.b64encode(body).decode()}
+        )
         await redis().set(rkey, value, ex=gateway_settings().idempotency_ttl_s)
     except (RedisError, OSError):  # the write happened; only the replay memory is lost
         pass

@@ -47,8 +47,7 @@ class Unit(Base):
     # (主要领导) who summons the unit's head at the third notice, and the deputy county heads
     # in charge (分管县领导, the first listed summons at the second notice) — policy R28
     principal_leader: Mapped[str | None] = mapped_column(String(50))
-    deputy_heads: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list,
-                                                    server_default="{}")
+    deputy_heads: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list, server_default="{}")
     phone: Mapped[str | None] = mapped_column(String(30))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -70,7 +69,8 @@ class User(Base):
     # raised on disable, move, role change and password reset: older tokens stop working
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
 
 class AppKey(Base):
@@ -88,7 +88,8 @@ class AppKey(Base):
     rate_limit_per_min: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -134,7 +135,8 @@ class WebhookSubscription(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
 
 class WebhookDelivery(Base):
@@ -143,8 +145,7 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         UniqueConstraint("subscription_id", "event_id"),
-        Index("ix_webhook_deliveries_due", "next_attempt_at",
-              postgresql_where=text("status = 'pending'")),
+        Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
         Index("ix_webhook_deliveries_status", "status", "created_at"),
     )
 
@@ -163,4 +164,5 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     replays: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )

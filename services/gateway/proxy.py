@@ -59,17 +59,24 @@ def unavailable(service: str, *, timeout: bool = False) -> ServiceUnavailable:
         err = ServiceUnavailable(f"{name}响应超时，请稍后重试", code="service.timeout", service=service)
         err.status, err.title = 504, "Gateway timeout"
         return err
-    return ServiceUnavailable(f"{name}暂不可用，请稍后重试", code="service.unavailable",
-                              service=service)
+    return ServiceUnavailable(f"{name}暂不可用，请稍后重试", code="service.unavailable", service=service)
 
 
 RawHeaders = list[tuple[bytes, bytes]]
 
 
-async def forward_call(*, method: str, path: str, raw_path: bytes | None, query: bytes,
-                       headers: Headers, principal: Principal, service: str,
-                       read_body: Callable[[], Awaitable[bytes]],
-                       rid: str | None) -> tuple[int, RawHeaders, bytes]:
+async def forward_call(
+    *,
+    method: str,
+    path: str,
+    raw_path: bytes | None,
+    query: bytes,
+    headers: Headers,
+    principal: Principal,
+    service: str,
+    read_body: Callable[[], Awaitable[bytes]],
+    rid: str | None,
+) -> tuple[int, RawHeaders, bytes]:
     """Scope check, idempotency and the call to ``service``: (status, headers, body)."""
     check_scope(principal, required_scope(method, path, service))
     body = await read_body()
@@ -80,16 +87,21 @@ async def forward_call(*, method: str, path: str, raw_path: bytes | None, query:
     rkey, stored = await idempotency.begin(principal, idem_key, fp)
     if stored is not None:
         replayed = stored.headers | {"Idempotent-Replayed": "true"}
-        return stored.status, [(k.lower().encode("latin-1"), v.encode("latin-1"))
-                               for k, v in replayed.items()], stored.body
+        return (
+            stored.status,
+            [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in replayed.items()],
+            stored.body,
+        )
     # the call runs on its own so that a 504 to the client does not end it: its outcome is
     # still recorded under the key, and until then a retry is refused (issue 14: a key
     # whose outcome is unknown never allows a second effect)
-    call = asyncio.create_task(_send(method, service, path, raw_path, query, body, principal,
-                                     headers, rid, settle=True))
+    call = asyncio.create_task(
+        _send(method, service, path, raw_path, query, body, principal, headers, rid, settle=True)
+    )
     try:
         status, out, content = await asyncio.wait_for(
-            asyncio.shield(call), gateway_settings().upstream_timeout_s)
+            asyncio.shield(call), gateway_settings().upstream_timeout_s
+        )
     except TimeoutError:
         await idempotency.mark_unknown(rkey, fp)
         call.add_done_callback(lambda task: _settle_later(task, rkey, fp))
@@ -104,8 +116,9 @@ async def forward_call(*, method: str, path: str, raw_path: bytes | None, query:
     except BaseException:
         await idempotency.release(rkey)
         raise
-    await idempotency.finish(rkey, fp, status,
-                             {k.decode("latin-1"): v.decode("latin-1") for k, v in out}, content)
+    await idempotency.finish(
+        rkey, fp, status, {k.decode("latin-1"): v.decode("latin-1") for k, v in out}, content
+    )
     return status, out, content
 
 
@@ -118,9 +131,18 @@ def _settle_later(task: asyncio.Task, rkey: str, fp: str) -> None:
     if task.cancelled() or task.exception() is not None:
         return  # the outcome stays unknown: the key keeps refusing (409) until it expires
     status, out, content = task.result()
-    _settling.add(asyncio.ensure_future(idempotency.finish(
-        rkey, fp, status, {k.decode("latin-1"): v.decode("latin-1") for k, v in out}, content,
-        settled=True)))
+    _settling.add(
+        asyncio.ensure_future(
+            idempotency.finish(
+                rkey,
+                fp,
+                status,
+                {k.decode("latin-1"): v.decode("latin-1") for k, v in out},
+                content,
+                settled=True,
+            )
+        )
+    )
 
 
 def response_of(status: int, headers: RawHeaders, content: bytes) -> Response:
@@ -136,33 +158,55 @@ async def forward(request: Request, principal: Principal) -> Response:
     if service is None:
         raise NotFound(f"路径 {path} 不存在", code="route.not_found")
     status, headers, content = await forward_call(
-        method=request.method, path=path, raw_path=request.scope.get("raw_path"),
-        query=request.scope["query_string"], headers=request.headers, principal=principal,
-        service=service, read_body=request.body, rid=request_id_var.get())
+        method=request.method,
+        path=path,
+        raw_path=request.scope.get("raw_path"),
+        query=request.scope["query_string"],
+        headers=request.headers,
+        principal=principal,
+        service=service,
+        read_body=request.body,
+        rid=request_id_var.get(),
+    )
     return response_of(status, headers, content)
 
 
-async def _send(method: str, service: str, path: str, raw_path: bytes | None, query: bytes,
-                body: bytes, principal: Principal, incoming: Headers,
-                rid: str | None, *, settle: bool = False) -> tuple[int, RawHeaders, bytes]:
+async def _send(
+    method: str,
+    service: str,
+    path: str,
+    raw_path: bytes | None,
+    query: bytes,
+    body: bytes,
+    principal: Principal,
+    incoming: Headers,
+    rid: str | None,
+    *,
+    settle: bool = False,
+) -> tuple[int, RawHeaders, bytes]:
     headers = {IDENTITY_HEADER: token_cache.token_for(principal)}
     for name in FORWARD_REQUEST_HEADERS:
         value = incoming.get(name)
         if value is not None:
             if not value.isprintable():  # CR, LF, NUL …: never passed on (header injection)
-                raise InvalidInput(f"请求头 {name} 含有控制字符", code="request.header_invalid",
-                                   fields=[{"field": name, "message": "含有控制字符"}])
+                raise InvalidInput(
+                    f"请求头 {name} 含有控制字符",
+                    code="request.header_invalid",
+                    fields=[{"field": name, "message": "含有控制字符"}],
+                )
             headers[name] = value
     if rid:
         headers[REQUEST_ID_HEADER] = rid
     # the path as it came, still percent-encoded (decoded text may hold control characters)
-    url = get_settings().service_url(service) + (raw_path.decode("latin-1") if raw_path
-                                                 else quote(path))
+    url = get_settings().service_url(service) + (raw_path.decode("latin-1") if raw_path else quote(path))
     if query:
         url += "?" + query.decode("latin-1")
     try:
         async with service_client.session.request(
-            method, URL(url, encoded=True), data=body or None, headers=headers,
+            method,
+            URL(url, encoded=True),
+            data=body or None,
+            headers=headers,
             timeout=_settle_timeout() if settle else _upstream_timeout(),
         ) as resp:
             content = await resp.read()

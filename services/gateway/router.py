@@ -42,8 +42,9 @@ async def refresh(
     claimed, version = auth.verify_staff_token_version(refresh_token, kind="refresh")
     username = claimed.subject.removeprefix("user:")
     user = await session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or auth.is_locked(user) \
-            or user.token_version != version:  # revoked since (issue 14)
+    if (
+        user is None or not user.active or auth.is_locked(user) or user.token_version != version
+    ):  # revoked since (issue 14)
         raise Unauthorized("账号已停用或被锁定，请重新登录", code="auth.token_invalid")
     principal = auth.principal_of(user)  # role and unit as they are now
     access, ttl = auth.issue_staff_token(principal, version=user.token_version)
@@ -53,13 +54,20 @@ async def refresh(
 
 @router.get("/auth/me", response_model=MeOut, tags=["auth"], summary="当前用户或平台")
 async def me(principal: OutsidePrincipal) -> MeOut:
-    return MeOut(subject=principal.subject, role=str(principal.role), unit_id=principal.unit_id,
-                 name=principal.name, scopes=sorted(principal.scopes), app_key=principal.app_key)
+    return MeOut(
+        subject=principal.subject,
+        role=str(principal.role),
+        unit_id=principal.unit_id,
+        name=principal.name,
+        scopes=sorted(principal.scopes),
+        app_key=principal.app_key,
+    )
 
 
 @router.get("/units", response_model=list[UnitOut], tags=["units"], summary="单位名录")
-async def list_units(session: DbSession, principal: UnitReader,
-                     kind: Annotated[str | None, Query(max_length=20)] = None) -> list[Unit]:
+async def list_units(
+    session: DbSession, principal: UnitReader, kind: Annotated[str | None, Query(max_length=20)] = None
+) -> list[Unit]:
     query = select(Unit).order_by(Unit.kind, Unit.id)
     if kind:
         query = query.where(Unit.kind == kind)
@@ -67,8 +75,9 @@ async def list_units(session: DbSession, principal: UnitReader,
 
 
 @router.get("/units/{unit_id}", response_model=UnitOut, tags=["units"], summary="单位详情")
-async def get_unit(unit_id: Annotated[str, Path(max_length=40)], session: DbSession,
-                   principal: UnitReader) -> Unit:
+async def get_unit(
+    unit_id: Annotated[str, Path(max_length=40)], session: DbSession, principal: UnitReader
+) -> Unit:
     unit = await session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"单位 {unit_id} 不存在", code="unit.not_found")

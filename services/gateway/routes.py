@@ -8,11 +8,9 @@ import re
 ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/api/v1/units/[^/]+/notices$"), "scoring"),
     (re.compile(r"^/api/v1/(projects|plans|files)(/|$)"), "registry"),
-    (re.compile(r"^/api/v1/(calendar|approval-cases|approval-kinds)(/|$)"),
-     "approvals"),
+    (re.compile(r"^/api/v1/(calendar|approval-cases|approval-kinds)(/|$)"), "approvals"),
     (re.compile(r"^/api/v1/(issues|meetings)(/|$)"), "issues"),
-    (re.compile(r"^/api/v1/(assignments|assessments|rubrics|summons|bulletins)(/|$)"),
-     "scoring"),
+    (re.compile(r"^/api/v1/(assignments|assessments|rubrics|summons|bulletins)(/|$)"), "scoring"),
 ]
 
 

@@ -25,12 +25,14 @@ class UnitOut(BaseModel):
     id: str = Field(description="单位编码")
     name: str = Field(description="单位名称")
     kind: str = Field(
-        description="类型：township 乡镇 / department 部门 / office 重点办 / utility 公用事业单位（水电气）")
+        description="类型：township 乡镇 / department 部门 / office 重点办 / utility 公用事业单位（水电气）"
+    )
     leader_name: str = Field(description="主要负责人")
     leader_title: str = Field(description="负责人职务")
     principal_leader: str | None = Field(None, description="县主要领导（三次通报后约谈，重点办维护）")
     deputy_heads: list[str] = Field(
-        default_factory=list, description="分管县领导（首位于两次通报后约谈，重点办维护）")
+        default_factory=list, description="分管县领导（首位于两次通报后约谈，重点办维护）"
+    )
     phone: str | None = Field(None, description="联系电话")
     active: bool = Field(description="是否在用")
 
@@ -50,11 +52,13 @@ class AppKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=2, max_length=100, description="平台名称")
-    platform: Platform = Field(description="平台类型：service_hall 政务服务大厅 / finance 财政 / "
-                                           "province 省级平台 / other 其他")
+    platform: Platform = Field(
+        description="平台类型：service_hall 政务服务大厅 / finance 财政 / province 省级平台 / other 其他"
+    )
     scopes: list[Scope] = Field(min_length=1, max_length=20, description="权限范围，如 registry:read")
-    rate_limit_per_min: int | None = Field(None, ge=1, le=1_000_000,
-                                           description="每分钟请求上限（空：默认 600）")
+    rate_limit_per_min: int | None = Field(
+        None, ge=1, le=1_000_000, description="每分钟请求上限（空：默认 600）"
+    )
 
 
 class AppKeyPatch(BaseModel):
@@ -121,11 +125,11 @@ class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event_types: list[Annotated[str, Field(max_length=100)]] = Field(
-        min_length=1, max_length=50, description="订阅的事件类型")
+        min_length=1, max_length=50, description="订阅的事件类型"
+    )
     url: str = Field(min_length=8, max_length=500, description="接收地址（http/https）")
     signature_method: SignatureMethod = Field("HMAC-SHA256", description="签名算法")
-    app_key: str | None = Field(None, max_length=40,
-                                description="订阅方应用标识（仅管理员代订时填写）")
+    app_key: str | None = Field(None, max_length=40, description="订阅方应用标识（仅管理员代订时填写）")
 
     @field_validator("url")
     @classmethod
@@ -159,8 +163,9 @@ class DeliveryOut(BaseModel):
     app_key: str = Field(description="订阅方应用标识")
     event_id: uuid.UUID = Field(description="事件 ID")
     event_type: str = Field(description="事件类型")
-    status: str = Field(description="状态：pending 待投递/重试中 / delivered 已送达 / dead 死信 / "
-                        "cancelled 订阅已取消")
+    status: str = Field(
+        description="状态：pending 待投递/重试中 / delivered 已送达 / dead 死信 / cancelled 订阅已取消"
+    )
     attempts: int = Field(description="已尝试次数")
     next_attempt_at: datetime = Field(description="下次尝试时间")
     last_attempt_at: datetime | None = Field(description="最近尝试时间")
@@ -177,8 +182,12 @@ StaffRole = Literal["admin", "key_office", "township", "department", "leader", "
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=2, max_length=60, pattern=r"^[a-z0-9][a-z0-9_.-]{1,59}$",
-                          description="用户名（小写字母、数字、_ . -）")
+    username: str = Field(
+        min_length=2,
+        max_length=60,
+        pattern=r"^[a-z0-9][a-z0-9_.-]{1,59}$",
+        description="用户名（小写字母、数字、_ . -）",
+    )
     name: Name = Field(min_length=1, max_length=50, description="姓名")
     role: StaffRole = Field(description="角色")
     unit_id: str | None = Field(None, max_length=40, description="所属单位（乡镇、部门必填）")
@@ -199,8 +208,9 @@ class UserPatch(BaseModel):
     def _no_nulls(self) -> UserPatch:
         # an omitted field is kept; null would clear what every account must have (found by
         # schemathesis: a database NOT NULL refusal instead of a 422, issue 14)
-        nulled = [f for f in ("name", "role", "active") if f in self.model_fields_set
-                  and getattr(self, f) is None]
+        nulled = [
+            f for f in ("name", "role", "active") if f in self.model_fields_set and getattr(self, f) is None
+        ]
         if nulled:
             raise ValueError(f"{'、'.join(nulled)} 不能为 null（不改则省略该字段）")
         return self

@@ -57,17 +57,30 @@ DEMO_USERS = [
 # KPP_SECRET_KEY and the fixed demo salt, so with the development secret they are the
 # ones printed in docs/gateway.md; a deployment with its own secret gets its own.
 _DEMO_KEYS = [
-    ("kpp-demo-hall", "demo-hall-2026", "县政务服务大厅（演示）", "service_hall",
-     ["approvals.events:write", "approvals:read", "registry:read", "units:read", "webhooks:manage"]),
-    ("kpp-demo-finance", "demo-finance-2026", "县财政一体化平台（演示）", "finance",
-     ["registry:read", "units:read"]),
-    ("kpp-demo-province", "demo-province-2026", "省重点项目平台（演示）", "province",
-     ["registry:read", "approvals:read", "issues:read", "scoring:read", "units:read",
-      "webhooks:manage"]),
+    (
+        "kpp-demo-hall",
+        "demo-hall-2026",
+        "县政务服务大厅（演示）",
+        "service_hall",
+        ["approvals.events:write", "approvals:read", "registry:read", "units:read", "webhooks:manage"],
+    ),
+    (
+        "kpp-demo-finance",
+        "demo-finance-2026",
+        "县财政一体化平台（演示）",
+        "finance",
+        ["registry:read", "units:read"],
+    ),
+    (
+        "kpp-demo-province",
+        "demo-province-2026",
+        "省重点项目平台（演示）",
+        "province",
+        ["registry:read", "approvals:read", "issues:read", "scoring:read", "units:read", "webhooks:manage"],
+    ),
 ]
 # what `make up` prints: (key, secret, name, scopes)
-DEMO_APP_KEYS = [(key, derive_secret(key, salt), name, scopes)
-                 for key, salt, name, _, scopes in _DEMO_KEYS]
+DEMO_APP_KEYS = [(key, derive_secret(key, salt), name, scopes) for key, salt, name, _, scopes in _DEMO_KEYS]
 
 
 async def seed_demo(session: AsyncSession) -> bool:
@@ -76,8 +89,18 @@ async def seed_demo(session: AsyncSession) -> bool:
     units = set(await session.scalars(select(Unit.id)))
     for uid, name, kind, leader, title, deputy in DEMO_UNITS:
         if uid not in units:
-            session.add(Unit(id=uid, name=name, kind=kind, leader_name=leader, leader_title=title,
-                             principal_leader=PRINCIPAL_LEADER, deputy_heads=[deputy], active=True))
+            session.add(
+                Unit(
+                    id=uid,
+                    name=name,
+                    kind=kind,
+                    leader_name=leader,
+                    leader_title=title,
+                    principal_leader=PRINCIPAL_LEADER,
+                    deputy_heads=[deputy],
+                    active=True,
+                )
+            )
             added = True
     await session.flush()
     users = set(await session.scalars(select(User.username)))
@@ -85,14 +108,24 @@ async def seed_demo(session: AsyncSession) -> bool:
     if missing:
         hashed = hash_password(DEMO_PASSWORD)
         for username, name, role, unit, org in missing:
-            session.add(User(username=username, password_hash=hashed, name=name, role=role,
-                             unit_id=unit, org_code=org))
+            session.add(
+                User(
+                    username=username, password_hash=hashed, name=name, role=role, unit_id=unit, org_code=org
+                )
+            )
         added = True
     keys = set(await session.scalars(select(AppKey.key)))
     for key, salt, name, platform, scopes in _DEMO_KEYS:
         if key not in keys:
-            await create_app_key(session, principal=SYSTEM_PRINCIPAL, name=name, platform=platform,
-                                 scopes=scopes, key=key, salt=salt)
+            await create_app_key(
+                session,
+                principal=SYSTEM_PRINCIPAL,
+                name=name,
+                platform=platform,
+                scopes=scopes,
+                key=key,
+                salt=salt,
+            )
             added = True
     await session.flush()
     return added

@@ -48,32 +48,49 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1])
 
 
-async def fan_out(session: AsyncSession, event: dict[str, Any],
-                  subs: Sequence[WebhookSubscription] | None = None) -> None:
+async def fan_out(
+    session: AsyncSession, event: dict[str, Any], subs: Sequence[WebhookSubscription] | None = None
+) -> None:
     """One delivery per active subscription to the event's type (the inbox runs it once)."""
     if subs is None:
-        subs = (await session.scalars(
-            select(WebhookSubscription).where(
-                WebhookSubscription.active.is_(True),
-                WebhookSubscription.event_types.contains([event["type"]])))).all()
+        subs = (
+            await session.scalars(
+                select(WebhookSubscription).where(
+                    WebhookSubscription.active.is_(True),
+                    WebhookSubscription.event_types.contains([event["type"]]),
+                )
+            )
+        ).all()
     now = clock.now()
     envelope = {k: event.get(k) for k in ("id", "type", "source", "request_id", "created_at")}
     envelope["payload"] = event["payload"].payload()  # the contract's JSON (event_version too)
     for sub in subs:
-        session.add(WebhookDelivery(subscription_id=sub.id, app_key=sub.app_key,
-                                    event_id=uuid.UUID(event["id"]), event_type=event["type"],
-                                    envelope=envelope, status="pending", attempts=0,
-                                    next_attempt_at=now, replays=0))
+        session.add(
+            WebhookDelivery(
+                subscription_id=sub.id,
+                app_key=sub.app_key,
+                event_id=uuid.UUID(event["id"]),
+                event_type=event["type"],
+                envelope=envelope,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                replays=0,
+            )
+        )
     await session.flush()
 
 
 async def fan_out_many(session: AsyncSession, events: list[dict[str, Any]]) -> None:
     """fan_out for a batch of one type (shared.consume): the subscriptions read once."""
-    subs = (await session.scalars(
-        select(WebhookSubscription).where(WebhookSubscription.active.is_(True),
-                                          WebhookSubscription.event_types.contains(
-                                              [events[0]["type"]]))
-    )).all()
+    subs = (
+        await session.scalars(
+            select(WebhookSubscription).where(
+                WebhookSubscription.active.is_(True),
+                WebhookSubscription.event_types.contains([events[0]["type"]]),
+            )
+        )
+    ).all()
     if not subs:
         return
     for event in events:
@@ -87,33 +104,50 @@ HANDLERS = {event_type: fan_out for event_type in DELIVERED_EVENT_TYPES}
 
 async def _claim(now: datetime, limit: int) -> list[tuple[WebhookDelivery, WebhookSubscription, str]]:
     async with job_session() as session:
-        rows = (await session.execute(
-            select(WebhookDelivery, WebhookSubscription, AppKey)
-            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-            .join(AppKey, AppKey.key == WebhookSubscription.app_key)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-                   WebhookSubscription.active.is_(True))
-            .order_by(WebhookDelivery.next_attempt_at)
-            .limit(limit)
-            .with_for_update(of=WebhookDelivery, skip_locked=True)
-        )).all()
+        rows = (
+            await session.execute(
+                select(WebhookDelivery, WebhookSubscription, AppKey)
+                .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+                .join(AppKey, AppKey.key == WebhookSubscription.app_key)
+                .where(
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.next_attempt_at <= now,
+                    WebhookSubscription.active.is_(True),
+                )
+                .order_by(WebhookDelivery.next_attempt_at)
+                .limit(limit)
+                .with_for_update(of=WebhookDelivery, skip_locked=True)
+            )
+        ).all()
         for delivery, _, _ in rows:
             delivery.next_attempt_at = now + timedelta(seconds=LEASE_S)
         return [(d, s, derive_secret(k.key, k.salt)) for d, s, k in rows]
 
 
-async def _post(http: aiohttp.ClientSession, delivery: WebhookDelivery, sub: WebhookSubscription,
-                secret: str) -> tuple[int | None, str | None]:
+async def _post(
+    http: aiohttp.ClientSession, delivery: WebhookDelivery, sub: WebhookSubscription, secret: str
+) -> tuple[int | None, str | None]:
     problem = await egress.destination_problem(sub.url)  # re-checked: DNS may have moved
     if problem:
         return None, REFUSED + problem
     body = dumps(delivery.envelope).encode()
     parts = urlsplit(sub.url)
-    headers = signed_headers(sub.app_key, secret, "POST", parts.path or "/", query=parts.query,
-                             body=body, algorithm=sub.signature_method)
-    headers |= {"Content-Type": "application/json", "X-KPP-Event-Id": str(delivery.event_id),
-                "X-KPP-Event-Type": delivery.event_type, "X-KPP-Delivery-Id": str(delivery.id),
-                "X-KPP-Attempt": str(delivery.attempts + 1)}
+    headers = signed_headers(
+        sub.app_key,
+        secret,
+        "POST",
+        parts.path or "/",
+        query=parts.query,
+        body=body,
+        algorithm=sub.signature_method,
+    )
+    headers |= {
+        "Content-Type": "application/json",
+        "X-KPP-Event-Id": str(delivery.event_id),
+        "X-KPP-Event-Type": delivery.event_type,
+        "X-KPP-Delivery-Id": str(delivery.id),
+        "X-KPP-Attempt": str(delivery.attempts + 1),
+    }
     try:
         async with http.post(sub.url, data=body, headers=headers, allow_redirects=False) as resp:
             await resp.read()
@@ -135,8 +169,12 @@ async def deliver_due(now: datetime | None = None, *, limit: int = BATCH) -> dic
     async with job_session() as session:
         for (delivery, _, _), (status, error) in zip(claimed, results, strict=True):
             attempts = delivery.attempts + 1
-            values: dict[str, Any] = {"attempts": attempts, "last_attempt_at": now,
-                                      "last_status": status, "last_error": error}
+            values: dict[str, Any] = {
+                "attempts": attempts,
+                "last_attempt_at": now,
+                "last_status": status,
+                "last_error": error,
+            }
             if error is None:
                 values |= {"status": "delivered", "delivered_at": now}
             elif attempts >= MAX_ATTEMPTS or error.startswith(REFUSED):
@@ -145,8 +183,9 @@ async def deliver_due(now: datetime | None = None, *, limit: int = BATCH) -> dic
                 values |= {"next_attempt_at": now + backoff(attempts)}
             kind = values.get("status", "retry")
             outcome[kind] = outcome.get(kind, 0) + 1
-            await session.execute(update(WebhookDelivery)
-                                  .where(WebhookDelivery.id == delivery.id).values(**values))
+            await session.execute(
+                update(WebhookDelivery).where(WebhookDelivery.id == delivery.id).values(**values)
+            )
     if outcome.get("dead"):
         log.warning("webhook deliveries dead-lettered: %d", outcome["dead"])
     return outcome
@@ -157,8 +196,9 @@ async def deliver_webhooks(ctx: dict[str, Any]) -> dict[str, int]:
     return await deliver_due()
 
 
-async def replay(session: AsyncSession, *, principal: Principal, delivery_id: uuid.UUID,
-                 reason: str | None) -> WebhookDelivery:
+async def replay(
+    session: AsyncSession, *, principal: Principal, delivery_id: uuid.UUID, reason: str | None
+) -> WebhookDelivery:
     """An administrator sends a dead (or delivered) delivery again, from a fresh count."""
     delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
     if delivery is None:
@@ -170,7 +210,14 @@ async def replay(session: AsyncSession, *, principal: Principal, delivery_id: uu
     delivery.next_attempt_at = clock.now()
     delivery.replays += 1
     await session.flush()
-    await pipeline.audit(session, principal, entity="webhook_delivery", entity_id=delivery.id,
-                         action="replay", before=before,
-                         after={"status": "pending", "replays": delivery.replays}, reason=reason)
+    await pipeline.audit(
+        session,
+        principal,
+        entity="webhook_delivery",
+        entity_id=delivery.id,
+        action="replay",
+        before=before,
+        after={"status": "pending", "replays": delivery.replays},
+        reason=reason,
+    )
     return delivery

@@ -1,6 +1,6 @@
 """The gateway's arq worker: turns events into webhook deliveries and sends them.
 
-    python -m shared.cli worker gateway   (needs "gateway" in shared.cli.WORKER_SERVICES)
+python -m shared.cli worker gateway   (needs "gateway" in shared.cli.WORKER_SERVICES)
 """
 
 from __future__ import annotations
@@ -16,6 +16,15 @@ WorkerSettings = worker_settings(
     pipeline,
     handlers=HANDLERS,
     functions=[deliver_webhooks],
-    cron_jobs=[cron(deliver_webhooks, name="deliver_webhooks", second=set(range(0, 60, 2)),
-                    unique=True, run_at_startup=True, keep_result=0, timeout=120)],
+    cron_jobs=[
+        cron(
+            deliver_webhooks,
+            name="deliver_webhooks",
+            second=set(range(0, 60, 2)),
+            unique=True,
+            run_at_startup=True,
+            keep_result=0,
+            timeout=120,
+        )
+    ],
 )

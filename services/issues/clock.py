@@ -29,8 +29,9 @@ def days_left(cal: WorkingCalendar, on: date, deadline: date | None) -> int | No
     return cal.working_days_between(on, deadline)
 
 
-def deadline_for(cal: WorkingCalendar, *, assigned_on: date, limit_days: int | None,
-                 fixed: date | None) -> date | None:
+def deadline_for(
+    cal: WorkingCalendar, *, assigned_on: date, limit_days: int | None, fixed: date | None
+) -> date | None:
     """The deadline: a fixed date, else ``limit_days`` working days after the assignment."""
     if fixed is not None:
         return fixed

@@ -104,5 +104,4 @@ def outcome(t: Transition, data: Any) -> tuple[str, bool]:
 
 def step_info(step: str) -> dict[str, Any]:
     number, name = STEPS[step]
-    return {"step": step, "step_no": number, "step_name": name,
-            "allowed_actions": allowed_actions(step)}
+    return {"step": step, "step_no": number, "step_name": name, "allowed_actions": allowed_actions(step)}

@@ -20,6 +20,13 @@ async def sweep_supervision(ctx: dict[str, Any], on: str | None = None) -> dict[
 # hourly (and at start-up): a problem becomes overdue the first hour of the day after its
 # deadline; unique=True keeps one run across worker replicas, the sweep itself is idempotent
 CRON_JOBS = [
-    cron(sweep_supervision, name="issues_sweep_supervision", minute={7}, unique=True,
-         run_at_startup=True, keep_result=0, timeout=600),
+    cron(
+        sweep_supervision,
+        name="issues_sweep_supervision",
+        minute={7},
+        unique=True,
+        run_at_startup=True,
+        keep_result=0,
+        timeout=600,
+    ),
 ]

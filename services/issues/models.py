@@ -86,7 +86,8 @@ class Issue(Base):
     closed_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=clock.now, server_default=func.now(), onupdate=clock.now
     )
@@ -94,13 +95,22 @@ class Issue(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         # one supervision matter per overdue approval case and step, however often told
-        Index("uq_issues_source_ref", "source", "source_ref", unique=True,
-              postgresql_where=text("source_ref IS NOT NULL")),
+        Index(
+            "uq_issues_source_ref",
+            "source",
+            "source_ref",
+            unique=True,
+            postgresql_where=text("source_ref IS NOT NULL"),
+        ),
         # the overdue / supervision lists: open, assigned problems by deadline; the units
         # are included so a unit's list and its count are index-only scans
-        Index("ix_issues_open_deadline", "deadline", "id",
-              postgresql_where=text("step = 'assigned'"),
-              postgresql_include=["project_unit_id", "responsible_unit_id", "assisting_unit_ids"]),
+        Index(
+            "ix_issues_open_deadline",
+            "deadline",
+            "id",
+            postgresql_where=text("step = 'assigned'"),
+            postgresql_include=["project_unit_id", "responsible_unit_id", "assisting_unit_ids"],
+        ),
         # a unit sees the problems it assists with (帮办)
         Index("ix_issues_assisting_units", "assisting_unit_ids", postgresql_using="gin"),
         Index("ix_issues_unit_deadline", "responsible_unit_id", "deadline"),
@@ -114,8 +124,7 @@ class SubTask(Base):
     __tablename__ = "sub_tasks"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    issue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"),
-                                                index=True)
+    issue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     unit_id: Mapped[str] = mapped_column(String(40))
     # lead (领办) or assist (帮办)
@@ -132,8 +141,7 @@ class Visit(Base):
     __tablename__ = "visits"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    issue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"),
-                                                index=True)
+    issue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
     round: Mapped[int] = mapped_column(Integer)
     visitor: Mapped[str] = mapped_column(String(60))
     channel: Mapped[str] = mapped_column(String(20))
@@ -142,7 +150,8 @@ class Visit(Base):
     words: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
     __table_args__ = (UniqueConstraint("issue_id", "round"),)
 
@@ -160,7 +169,8 @@ class Reminder(Base):
     on: Mapped[date] = mapped_column(Date)
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
     __table_args__ = (UniqueConstraint("issue_id", "kind", "on"),)
 
@@ -177,7 +187,8 @@ class Meeting(Base):
     attendee_unit_ids: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
 
 class AgendaItem(Base):
@@ -187,8 +198,7 @@ class AgendaItem(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
-    issue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"),
-                                                index=True)
+    issue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     decision: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -33,8 +33,14 @@ class Filters:
         kind: Annotated[Kind | None, Query(description="问题类型")] = None,
         source: Annotated[Source | None, Query(description="来源")] = None,
     ) -> None:
-        self.values = {"project_id": project_id, "unit": unit, "step": step,
-                       "overdue": overdue, "kind": kind, "source": source}
+        self.values = {
+            "project_id": project_id,
+            "unit": unit,
+            "step": step,
+            "overdue": overdue,
+            "kind": kind,
+            "source": source,
+        }
 
 
 def _etag(response: Response, issue: Issue) -> None:
@@ -47,13 +53,17 @@ def _if_match(value: str | None) -> int | None:
     try:
         return int(value.strip().removeprefix("W/").strip('"'))
     except ValueError as exc:
-        raise InvalidInput("If-Match 须为 GET 返回的 ETag", code="issue.if_match_invalid",
-                           fields=[{"field": "If-Match", "message": "格式错误"}]) from exc
+        raise InvalidInput(
+            "If-Match 须为 GET 返回的 ETag",
+            code="issue.if_match_invalid",
+            fields=[{"field": "If-Match", "message": "格式错误"}],
+        ) from exc
 
 
 @router.post("", status_code=201, summary="反映问题（问题发现）")
-async def create_issue(data: IssueIn, session: DbSession, principal: CurrentPrincipal,
-                       response: Response) -> dict[str, Any]:
+async def create_issue(
+    data: IssueIn, session: DbSession, principal: CurrentPrincipal, response: Response
+) -> dict[str, Any]:
     issue = await service.create_issue(session, principal=principal, data=data)
     response.headers["Location"] = f"/api/v1/issues/{issue.id}"
     _etag(response, issue)
@@ -61,43 +71,60 @@ async def create_issue(data: IssueIn, session: DbSession, principal: CurrentPrin
 
 
 @router.get("", summary="问题列表（按项目、单位、环节、超期筛选，分页）")
-async def list_issues(session: DbSession, principal: CurrentPrincipal,
-                      filters: Annotated[Filters, Depends()],
-                      page: Annotated[int, Query(ge=1, le=100_000, description="页码（最大 100000）")] = 1,
-                      page_size: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 50,
-                      ) -> dict[str, Any]:
-    return await service.list_issues(session, principal=principal, page=page,
-                                     page_size=page_size, **filters.values)
+async def list_issues(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    filters: Annotated[Filters, Depends()],
+    page: Annotated[int, Query(ge=1, le=100_000, description="页码（最大 100000）")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 50,
+) -> dict[str, Any]:
+    return await service.list_issues(
+        session, principal=principal, page=page, page_size=page_size, **filters.values
+    )
 
 
 @router.get("/overview", summary="本年问题概览：各环节数量、超期、返工次数、回访满意度（R22–R25）")
-async def issues_overview(session: DbSession, principal: CurrentPrincipal,
-                          year: Annotated[int, Query(ge=2000, le=2100, description="年度")],
-                          ) -> dict[str, Any]:
+async def issues_overview(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    year: Annotated[int, Query(ge=2000, le=2100, description="年度")],
+) -> dict[str, Any]:
     return await overview.overview(session, principal=principal, year=year)
 
 
 @router.get("/flow", summary="五步闭环流转表（环节 × 操作 → 下一环节）")
 async def flow_table(principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"steps": [{"step": k, "step_no": v[0], "step_name": v[1],
-                       "allowed_actions": flow.allowed_actions(k)} for k, v in flow.STEPS.items()],
-            "transitions": [{"action": t.action, "from": t.source, "to": t.target,
-                             "who": t.who, "guard": t.guard} for t in flow.TABLE]}
+    return {
+        "steps": [
+            {"step": k, "step_no": v[0], "step_name": v[1], "allowed_actions": flow.allowed_actions(k)}
+            for k, v in flow.STEPS.items()
+        ],
+        "transitions": [
+            {"action": t.action, "from": t.source, "to": t.target, "who": t.who, "guard": t.guard}
+            for t in flow.TABLE
+        ],
+    }
 
 
-@router.get("/ledger", summary="工作台账（JSON 或 xlsx）",
-            responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}})
-async def ledger(session: DbSession, principal: CurrentPrincipal,
-                 filters: Annotated[Filters, Depends()],
-                 format: Annotated[Literal["json", "xlsx"],
-                                   Query(description="json 或 xlsx")] = "json") -> Any:
+@router.get(
+    "/ledger", summary="工作台账（JSON 或 xlsx）", responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}}
+)
+async def ledger(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    filters: Annotated[Filters, Depends()],
+    format: Annotated[Literal["json", "xlsx"], Query(description="json 或 xlsx")] = "json",
+) -> Any:
     on = clock.today()
     rows = await ledger_rows(session, service.filter_clauses(principal, on=on, **filters.values))
     cal = await clock.calendar()
     units = {k: v.get("name", k) for k, v in (await unit_directory()).items()}
     if format == "xlsx":
-        return Response(xlsx_bytes(rows, cal, on, units), media_type=XLSX_MEDIA_TYPE, headers={
-            "Content-Disposition": f'attachment; filename="issues-ledger-{on}.xlsx"'})
+        return Response(
+            xlsx_bytes(rows, cal, on, units),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="issues-ledger-{on}.xlsx"'},
+        )
     return {"as_of": on, "total": len(rows), "items": json_rows(rows, cal, on, units)}
 
 
@@ -105,21 +132,33 @@ async def ledger(session: DbSession, principal: CurrentPrincipal,
 async def pending_visits(session: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
     on, cal = clock.today(), await clock.calendar()
     issues = await supervision.pending_visit_issues(
-        session, cal=cal, on=on, clauses=[service.visible_clause(principal)])
-    return {"as_of": on, "total": len(issues), "items": [
-        {"issue_id": i.id, "project_code": i.project_code, "kind": i.kind,
-         "responsible_unit_id": i.responsible_unit_id,
-         "closure_requested_on": i.closure_requested_on, "redo_count": i.redo_count,
-         "working_days_waiting": cal.working_days_between(i.closure_requested_on, on)}
-        for i in issues]}
+        session, cal=cal, on=on, clauses=[service.visible_clause(principal)]
+    )
+    return {
+        "as_of": on,
+        "total": len(issues),
+        "items": [
+            {
+                "issue_id": i.id,
+                "project_code": i.project_code,
+                "kind": i.kind,
+                "responsible_unit_id": i.responsible_unit_id,
+                "closure_requested_on": i.closure_requested_on,
+                "redo_count": i.redo_count,
+                "working_days_waiting": cal.working_days_between(i.closure_requested_on, on),
+            }
+            for i in issues
+        ],
+    }
 
 
 @router.get("/reminders", summary="督办提醒（到期前、超期、待回访）")
-async def reminders(session: DbSession, principal: CurrentPrincipal,
-                    unit: Annotated[str | None, Query(max_length=40,
-                                                      description="单位（重点办可查任意单位）")] = None,
-                    since: Annotated[date | None, Query(description="起始日期")] = None,
-                    ) -> dict[str, Any]:
+async def reminders(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    unit: Annotated[str | None, Query(max_length=40, description="单位（重点办可查任意单位）")] = None,
+    since: Annotated[date | None, Query(description="起始日期")] = None,
+) -> dict[str, Any]:
     if not principal.reads_all:
         unit = principal.unit_id or "-"
     stmt = select(Reminder).order_by(Reminder.on.desc(), Reminder.id.desc()).limit(500)
@@ -128,28 +167,44 @@ async def reminders(session: DbSession, principal: CurrentPrincipal,
     if since:
         stmt = stmt.where(Reminder.on >= since)
     rows = (await session.scalars(stmt)).all()
-    return {"items": [{"issue_id": r.issue_id, "unit_id": r.unit_id, "kind": r.kind, "on": r.on,
-                       "message": r.message} for r in rows]}
+    return {
+        "items": [
+            {"issue_id": r.issue_id, "unit_id": r.unit_id, "kind": r.kind, "on": r.on, "message": r.message}
+            for r in rows
+        ]
+    }
 
 
 @router.get("/{issue_id}", summary="问题详情：环节、五到位、工作日期限、超期状态、完整历史")
-async def get_issue(issue_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal,
-                    response: Response) -> dict[str, Any]:
+async def get_issue(
+    issue_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal, response: Response
+) -> dict[str, Any]:
     out = await service.issue_detail(session, principal=principal, issue_id=issue_id)
     response.headers["ETag"] = f'"{out["version"]}"'
     return out
 
 
-@router.post("/{issue_id}/actions/{action}",
-             summary="办理操作：analyse / decompose / assign / report_progress / request_close / "
-                     "record_visit / reopen")
-async def act(issue_id: uuid.UUID, action: Annotated[str, Path(max_length=40)], session: DbSession,
-              principal: CurrentPrincipal, response: Response,
-              body: Annotated[dict[str, Any] | None, Body(max_length=30, description="操作参数")] = None,
-              if_match: Annotated[str | None, Header(max_length=100,
-                                                     description="乐观并发：GET 返回的 ETag")] = None,
-              ) -> dict[str, Any]:
-    issue = await actions.run_action(session, principal=principal, issue_id=issue_id,
-                                     action=action, body=body, if_match=_if_match(if_match))
+@router.post(
+    "/{issue_id}/actions/{action}",
+    summary="办理操作：analyse / decompose / assign / report_progress / request_close / "
+    "record_visit / reopen",
+)
+async def act(
+    issue_id: uuid.UUID,
+    action: Annotated[str, Path(max_length=40)],
+    session: DbSession,
+    principal: CurrentPrincipal,
+    response: Response,
+    body: Annotated[dict[str, Any] | None, Body(max_length=30, description="操作参数")] = None,
+    if_match: Annotated[str | None, Header(max_length=100, description="乐观并发：GET 返回的 ETag")] = None,
+) -> dict[str, Any]:
+    issue = await actions.run_action(
+        session,
+        principal=principal,
+        issue_id=issue_id,
+        action=action,
+        body=body,
+        if_match=_if_match(if_match),
+    )
     _etag(response, issue)
     return await service.issue_detail(session, principal=principal, issue_id=issue.id)

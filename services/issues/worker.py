@@ -8,6 +8,9 @@ from services.issues.models import pipeline
 from shared.queue import worker_settings
 
 WorkerSettings = worker_settings(
-    "issues", pipeline, handlers=HANDLERS,
-    functions=[func(sweep_supervision, name="sweep_supervision")], cron_jobs=CRON_JOBS,
+    "issues",
+    pipeline,
+    handlers=HANDLERS,
+    functions=[func(sweep_supervision, name="sweep_supervision")],
+    cron_jobs=CRON_JOBS,
 )

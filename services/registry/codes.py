@@ -56,8 +56,10 @@ def credit_code_problem(code: str) -> str | None:
         return f"统一社会信用代码校验位错误：应为 {expected}，实为 {code[17]}（GB 32100-2015）"
     org = org_code_check_char(code[8:16])
     if code[16] != org:
-        return (f"统一社会信用代码中的组织机构代码 {code[8:16]}-{code[16]} 校验位错误：应为 {org}"
-                "（GB 11714-1997）")
+        return (
+            f"统一社会信用代码中的组织机构代码 {code[8:16]}-{code[16]} 校验位错误：应为 {org}"
+            "（GB 11714-1997）"
+        )
     return None
 
 
@@ -76,8 +78,10 @@ def project_code_problem(code: str) -> str | None:
     """Why ``code`` is not a valid national project code, or None (policy R14)."""
     m = _CODE.match(code)
     if m is None:
-        return ("项目代码格式错误：应为 GB/T 40058-2021 规定的 24 位代码"
-                "（年份4位-地区6位-部门2位-类型2位-随机码5位加校验码1位，如 2020-330327-48-01-167360）")
+        return (
+            "项目代码格式错误：应为 GB/T 40058-2021 规定的 24 位代码"
+            "（年份4位-地区6位-部门2位-类型2位-随机码5位加校验码1位，如 2020-330327-48-01-167360）"
+        )
     settings = registry_settings()
     year, region, this_year = int(m.group(1)), m.group(2), clock.today().year
     if not settings.project_code_min_year <= year <= this_year:
@@ -119,8 +123,14 @@ def scale_band(total: Decimal) -> str:
 
 # -- lifecycle (policy R8) ---------------------------------------------------------------
 STAGES = ("signed", "landed", "started", "under_construction", "completed", "effective")
-STAGES_ZH = {"signed": "签约", "landed": "落地", "started": "开工", "under_construction": "在建",
-             "completed": "竣工", "effective": "达效"}
+STAGES_ZH = {
+    "signed": "签约",
+    "landed": "落地",
+    "started": "开工",
+    "under_construction": "在建",
+    "completed": "竣工",
+    "effective": "达效",
+}
 CATEGORIES_ZH = {"industrial": "产业类", "infrastructure": "基础设施类", "livelihood": "民生保障类"}
 LIBRARIES_ZH = {"reserve": "储备项目", "annual": "年度建设项目", "key": "重点工程"}
 KINDS_ZH = {"new": "新开工", "continued": "续建"}

@@ -25,9 +25,14 @@ class RegistrySettings(BaseSettings):
     document_dir: Path = Path(".kpp/registry-documents")
     document_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
     document_types: tuple[str, ...] = (
-        "application/pdf", "application/ofd", "image/jpeg", "image/png", "image/webp",
+        "application/pdf",
+        "application/ofd",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     # policy R6: the month's report is due by this day of the following month
     report_deadline_day: int = Field(10, ge=1, le=28)
     # policy R13: warn this many days before the two-month limit runs out

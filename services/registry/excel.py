@@ -31,10 +31,10 @@ from services.registry.excel_columns import (
     row_to_input,
 )
 from services.registry.import_write import ChunkedWrite
+from services.registry.libraries import four_ones_missing
 from services.registry.listing import ProjectFilter, filter_clause
 from services.registry.models import Project
 from services.registry.schemas import ProjectIn
-from services.registry.service import four_ones_missing
 from shared.clock import today
 from shared.errors import Forbidden, InvalidInput
 from shared.identity import Principal, Role
@@ -66,8 +66,10 @@ def template() -> bytes:
         ("总投资（万元）", "十进制数，最多 4 位小数，不得为负，不用科学计数法"),
         ("年度建设类型", "、".join(KINDS_ZH.values()) + "（列入年度库时必填）"),
         ("重点项目级别", "、".join(LEVELS_ZH.values()) + "（重点项目须同时列入年度库）"),
-        ("项目阶段", "、".join(STAGES_ZH.values())), ("日期", "YYYY-MM-DD"),
-        ("政府投资 / 重大产业项目", "是 或 否"), ("标签", "多个标签用分号 ; 分隔"),
+        ("项目阶段", "、".join(STAGES_ZH.values())),
+        ("日期", "YYYY-MM-DD"),
+        ("政府投资 / 重大产业项目", "是 或 否"),
+        ("标签", "多个标签用分号 ; 分隔"),
     ]:
         notes.append([header, text])
     return _book_bytes(wb)
@@ -79,8 +81,9 @@ async def export(session: AsyncSession, *, principal: Principal, f: ProjectFilte
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("项目台账")
     ws.append(HEADERS)
-    rows = await session.scalars(select(Project).where(filter_clause(principal, f))
-                                 .order_by(Project.project_code).limit(EXPORT_LIMIT))
+    rows = await session.scalars(
+        select(Project).where(filter_clause(principal, f)).order_by(Project.project_code).limit(EXPORT_LIMIT)
+    )
     for p in rows:
         ws.append(project_row(p, names))
     return _book_bytes(wb)
@@ -98,8 +101,11 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, Any]]]:
             header[i] = str(h).strip()
         missing = [h for h in HEADERS if h not in header]
         if missing:
-            raise InvalidInput("表头缺少列：" + "、".join(missing) + "（请使用下载的模板）",
-                               code="import.bad_header", missing_columns=missing)
+            raise InvalidInput(
+                "表头缺少列：" + "、".join(missing) + "（请使用下载的模板）",
+                code="import.bad_header",
+                missing_columns=missing,
+            )
         index = [(key, header.index(h)) for h, key in COLUMNS]
         date_columns.update(i for key, i in index if key in DATE_KEYS)
         out: list[tuple[int, dict[str, Any]]] = []
@@ -111,8 +117,11 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, Any]]]:
                 raise InvalidInput(f"一次最多导入 {limit} 行", code="import.too_many_rows")
             out.append((n, {key: row.get(i) for key, i in index}))
     except xlsx_read.NotXlsx as exc:
-        raise InvalidInput("无法读取该文件：请上传 .xlsx 格式的项目台账", code="import.bad_file",
-                           fields=[{"field": "file", "message": "不是有效的 xlsx 文件"}]) from exc
+        raise InvalidInput(
+            "无法读取该文件：请上传 .xlsx 格式的项目台账",
+            code="import.bad_file",
+            fields=[{"field": "file", "message": "不是有效的 xlsx 文件"}],
+        ) from exc
     return out
 
 
@@ -123,8 +132,9 @@ def _field_header(loc: tuple) -> str:
     return HEADER_OF.get(key, key)
 
 
-def _check_row(n: int, raw: dict[str, Any], ctx: dict[str, Any]) -> tuple[ProjectIn | None,
-                                                                          list[dict[str, Any]]]:
+def _check_row(
+    n: int, raw: dict[str, Any], ctx: dict[str, Any]
+) -> tuple[ProjectIn | None, list[dict[str, Any]]]:
     """One ledger row → its project, or the problems found (row, column, problem)."""
     values, row_errors = {}, []
     for key, value in raw.items():
@@ -139,24 +149,25 @@ def _check_row(n: int, raw: dict[str, Any], ctx: dict[str, Any]) -> tuple[Projec
     except ValidationError as exc:
         for e in exc.errors():
             msg = str((e.get("ctx") or {}).get("error") or e.get("msg"))
-            row_errors.append({"row": n, "column": _field_header(e["loc"]),
-                               "problem": msg.removeprefix("Value error, ")})
+            row_errors.append(
+                {"row": n, "column": _field_header(e["loc"]), "problem": msg.removeprefix("Value error, ")}
+            )
         return None, row_errors
     on, seen = ctx["on"], ctx["seen"]
     if data.unit_id not in ctx["units"]:
-        row_errors.append({"row": n, "column": "责任单位",
-                           "problem": f"单位 {data.unit_id} 不在单位名录中"})
+        row_errors.append({"row": n, "column": "责任单位", "problem": f"单位 {data.unit_id} 不在单位名录中"})
     elif not ctx["principal"].may_act_for_unit(data.unit_id):
         row_errors.append({"row": n, "column": "责任单位", "problem": "无权为其他单位导入项目"})
-    elif (data.stage_on and data.stage_on > on) or any(
-            m.until and m.until > on for m in data.libraries):
+    elif (data.stage_on and data.stage_on > on) or any(m.until and m.until > on for m in data.libraries):
         row_errors.append({"row": n, "column": "阶段日期", "problem": "日期不能晚于今天"})
     elif missing := four_ones_missing(data, data.libraries):  # policy R14
-        row_errors += [{"row": n, "column": HEADER_OF[f], "problem": "重点项目必填（四个一）"}
-                       for f in missing]
+        row_errors += [
+            {"row": n, "column": HEADER_OF[f], "problem": "重点项目必填（四个一）"} for f in missing
+        ]
     elif data.project_code in seen:
-        row_errors.append({"row": n, "column": "项目代码",
-                           "problem": f"与第 {seen[data.project_code]} 行重复"})
+        row_errors.append(
+            {"row": n, "column": "项目代码", "problem": f"与第 {seen[data.project_code]} 行重复"}
+        )
     else:
         seen[data.project_code] = n
         if data.project_code not in ctx["registered"]:
@@ -168,26 +179,36 @@ def _check_row(n: int, raw: dict[str, Any], ctx: dict[str, Any]) -> tuple[Projec
 async def _registered(session: AsyncSession, rows: list[tuple[int, dict[str, Any]]]) -> set[str]:
     """The file's project codes (as the schema normalises them) already in the library: one
     look-up before anything is copied."""
-    candidates = {str(raw["project_code"]).strip().upper() for _, raw in rows
-                  if raw.get("project_code") is not None}
+    candidates = {
+        str(raw["project_code"]).strip().upper() for _, raw in rows if raw.get("project_code") is not None
+    }
     # only codes of the standard's shape can be valid (and a NUL byte never reaches the query)
     candidates = {c for c in candidates if code_form(c) == "gbt40058"}
     if not candidates:
         return set()
     codes = bindparam("codes", sorted(candidates), type_=ARRAY(String))
-    return set(await session.scalars(  # one array parameter, not 10 k bound values
-        select(Project.project_code).where(Project.project_code == any_(codes))))
+    return set(
+        await session.scalars(  # one array parameter, not 10 k bound values
+            select(Project.project_code).where(Project.project_code == any_(codes))
+        )
+    )
 
 
-async def import_projects(session: AsyncSession, *, principal: Principal, content: bytes,
-                          partial: bool) -> dict[str, Any]:
+async def import_projects(
+    session: AsyncSession, *, principal: Principal, content: bytes, partial: bool
+) -> dict[str, Any]:
     if not (principal.is_office or principal.role in (Role.township, Role.department)):
         raise Forbidden("当前角色无权导入项目", code="auth.role_forbidden")
     rows = read_rows(content)
     units = await unit_directory()
-    ctx = {"units": units, "by_name": {u.get("name"): uid for uid, u in units.items()},
-           "principal": principal, "on": today(), "seen": {},
-           "registered": await _registered(session, rows)}
+    ctx = {
+        "units": units,
+        "by_name": {u.get("name"): uid for uid, u in units.items()},
+        "principal": principal,
+        "on": today(),
+        "seen": {},
+        "registered": await _registered(session, rows),
+    }
     errors: list[dict[str, Any]] = []
     writer = ChunkedWrite(session, principal)
     try:
@@ -213,8 +234,18 @@ async def import_projects(session: AsyncSession, *, principal: Principal, conten
     errors.sort(key=lambda e: e["row"])
     bad_rows = sorted({e["row"] for e in errors})
     if errors and not partial:
-        raise InvalidInput(f"导入文件有 {len(bad_rows)} 行错误，未写入任何数据（可修正后重传，"
-                           "或以 partial=true 只导入正确的行）", code="import.rows_invalid",
-                           rows=len(rows), bad_rows=len(bad_rows), errors=errors)
-    return {"rows": len(rows), "created": writer.created, "bad_rows": len(bad_rows),
-            "errors": errors, "partial": partial}
+        raise InvalidInput(
+            f"导入文件有 {len(bad_rows)} 行错误，未写入任何数据（可修正后重传，"
+            "或以 partial=true 只导入正确的行）",
+            code="import.rows_invalid",
+            rows=len(rows),
+            bad_rows=len(bad_rows),
+            errors=errors,
+        )
+    return {
+        "rows": len(rows),
+        "created": writer.created,
+        "bad_rows": len(bad_rows),
+        "errors": errors,
+        "partial": partial,
+    }

@@ -13,32 +13,63 @@ from services.registry.models import Project
 
 # (header, key)
 COLUMNS: list[tuple[str, str]] = [
-    ("项目代码", "project_code"), ("项目名称", "name"), ("责任单位", "unit_id"),
-    ("项目承载单位", "carrying_unit_name"), ("统一社会信用代码", "carrying_unit_credit_code"),
-    ("包联领导", "contact_leader"), ("工作专班", "team"), ("推进方案", "work_plan"),
-    ("一抓到底责任人", "follow_owner"), ("类别", "category"), ("总投资（万元）", "total_investment"),
-    ("政府投资", "government_investment"), ("储备库入库日期", "reserve_since"),
-    ("年度建设类型", "annual_kind"), ("年度库入库日期", "annual_since"),
-    ("重点项目级别", "key_level"), ("重点库入库日期", "key_since"), ("项目阶段", "stage"),
-    ("阶段日期", "stage_on"), ("具备开工条件日期", "start_conditions_met_on"),
-    ("计划开工日期", "planned_start"), ("计划竣工日期", "planned_finish"),
-    ("实际开工日期", "actual_start"), ("标签", "tags"), ("重大产业项目", "major_industrial"),
-    ("达产达效日期", "capacity_reached_on"), ("投运日期", "operation_started_on"),
+    ("项目代码", "project_code"),
+    ("项目名称", "name"),
+    ("责任单位", "unit_id"),
+    ("项目承载单位", "carrying_unit_name"),
+    ("统一社会信用代码", "carrying_unit_credit_code"),
+    ("包联领导", "contact_leader"),
+    ("工作专班", "team"),
+    ("推进方案", "work_plan"),
+    ("一抓到底责任人", "follow_owner"),
+    ("类别", "category"),
+    ("总投资（万元）", "total_investment"),
+    ("政府投资", "government_investment"),
+    ("储备库入库日期", "reserve_since"),
+    ("年度建设类型", "annual_kind"),
+    ("年度库入库日期", "annual_since"),
+    ("重点项目级别", "key_level"),
+    ("重点库入库日期", "key_since"),
+    ("项目阶段", "stage"),
+    ("阶段日期", "stage_on"),
+    ("具备开工条件日期", "start_conditions_met_on"),
+    ("计划开工日期", "planned_start"),
+    ("计划竣工日期", "planned_finish"),
+    ("实际开工日期", "actual_start"),
+    ("标签", "tags"),
+    ("重大产业项目", "major_industrial"),
+    ("达产达效日期", "capacity_reached_on"),
+    ("投运日期", "operation_started_on"),
     # policy R13: how the project was authorised (use-it-or-lose-it is for county level only)
-    ("核准/备案", "approval_kind"), ("核准/备案机关层级", "approval_level"),
+    ("核准/备案", "approval_kind"),
+    ("核准/备案机关层级", "approval_level"),
     ("核准/备案机关", "approval_authority"),
 ]
 HEADERS = [h for h, _ in COLUMNS]
 HEADER_OF = {k: h for h, k in COLUMNS}
-DATE_KEYS = {"reserve_since", "annual_since", "key_since", "stage_on", "start_conditions_met_on",
-             "planned_start", "planned_finish", "actual_start", "capacity_reached_on",
-             "operation_started_on"}
+DATE_KEYS = {
+    "reserve_since",
+    "annual_since",
+    "key_since",
+    "stage_on",
+    "start_conditions_met_on",
+    "planned_start",
+    "planned_finish",
+    "actual_start",
+    "capacity_reached_on",
+    "operation_started_on",
+}
 BOOL_KEYS = {"government_investment", "major_industrial"}
 APPROVAL_KINDS_ZH = {"approval": "核准", "filing": "备案"}
 APPROVAL_LEVELS_ZH = {"national": "国家", "provincial": "省级", "municipal": "市级", "county": "县级"}
-ENUMS = {"category": CATEGORIES_ZH, "annual_kind": KINDS_ZH, "key_level": LEVELS_ZH,
-         "stage": STAGES_ZH, "approval_kind": APPROVAL_KINDS_ZH,
-         "approval_level": APPROVAL_LEVELS_ZH}
+ENUMS = {
+    "category": CATEGORIES_ZH,
+    "annual_kind": KINDS_ZH,
+    "key_level": LEVELS_ZH,
+    "stage": STAGES_ZH,
+    "approval_kind": APPROVAL_KINDS_ZH,
+    "approval_level": APPROVAL_LEVELS_ZH,
+}
 FROM_ZH = {k: {zh: code for code, zh in table.items()} for k, table in ENUMS.items()}
 TRUE, FALSE = {"是", "true", "TRUE", "1", "Y", "y"}, {"否", "false", "FALSE", "0", "N", "n", ""}
 
@@ -74,6 +105,7 @@ def _enum(key: str) -> Callable[[Any], str]:
         if text in table:
             return text
         raise ValueError(choices)
+
     return convert
 
 
@@ -96,9 +128,13 @@ def _text(raw: Any) -> str:
 
 # one converter a column, chosen once (a 10 k-row import converts 300 k cells)
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    **{k: _text for _, k in COLUMNS}, **{k: _date for k in DATE_KEYS},
-    **{k: _bool for k in BOOL_KEYS}, **{k: _enum(k) for k in ENUMS},
-    "total_investment": _money, "tags": _tags}
+    **{k: _text for _, k in COLUMNS},
+    **{k: _date for k in DATE_KEYS},
+    **{k: _bool for k in BOOL_KEYS},
+    **{k: _enum(k) for k in ENUMS},
+    "total_investment": _money,
+    "tags": _tags,
+}
 
 
 def cell_value(key: str, raw: Any, unit_by_name: dict[str, str]) -> Any:
@@ -114,17 +150,20 @@ def cell_value(key: str, raw: Any, unit_by_name: dict[str, str]) -> Any:
 
 def row_to_input(values: dict[str, Any]) -> dict[str, Any]:
     """Converted cells → a ProjectIn body."""
-    body = {k: v for k, v in values.items()
-            if k not in ("reserve_since", "annual_kind", "annual_since", "key_level", "key_since")}
+    body = {
+        k: v
+        for k, v in values.items()
+        if k not in ("reserve_since", "annual_kind", "annual_since", "key_level", "key_since")
+    }
     libs = []
     if values.get("reserve_since"):
         libs.append({"library": "reserve", "since": values["reserve_since"]})
     if values.get("annual_kind") or values.get("annual_since"):
-        libs.append({"library": "annual", "kind": values.get("annual_kind"),
-                     "since": values.get("annual_since")})
+        libs.append(
+            {"library": "annual", "kind": values.get("annual_kind"), "since": values.get("annual_since")}
+        )
     if values.get("key_level") or values.get("key_since"):
-        libs.append({"library": "key", "level": values.get("key_level"),
-                     "since": values.get("key_since")})
+        libs.append({"library": "key", "level": values.get("key_level"), "since": values.get("key_since")})
     body["libraries"] = libs
     if body.get("stage") is None:
         body.pop("stage", None)
@@ -137,23 +176,31 @@ def project_row(p: Project, unit_names: dict[str, str]) -> list[Any]:
     res, ann, key = current.get("reserve"), current.get("annual"), current.get("key")
     stage_on = (p.stage_dates or {}).get(p.stage)
     values = {
-        "project_code": p.project_code, "name": p.name,
+        "project_code": p.project_code,
+        "name": p.name,
         "unit_id": unit_names.get(p.unit_id, p.unit_id),
         "carrying_unit_name": p.carrying_unit_name,
         "carrying_unit_credit_code": p.carrying_unit_credit_code,
-        "contact_leader": p.contact_leader, "team": p.team, "work_plan": p.work_plan,
-        "follow_owner": p.follow_owner, "category": CATEGORIES_ZH[p.category],
+        "contact_leader": p.contact_leader,
+        "team": p.team,
+        "work_plan": p.work_plan,
+        "follow_owner": p.follow_owner,
+        "category": CATEGORIES_ZH[p.category],
         "total_investment": format(p.total_investment, "f"),
         "government_investment": "是" if p.government_investment else "否",
         "reserve_since": res.since if res else None,
         "annual_kind": KINDS_ZH[ann.kind] if ann and ann.kind else None,
         "annual_since": ann.since if ann else None,
         "key_level": LEVELS_ZH[key.level] if key and key.level else None,
-        "key_since": key.since if key else None, "stage": STAGES_ZH[p.stage],
+        "key_since": key.since if key else None,
+        "stage": STAGES_ZH[p.stage],
         "stage_on": date.fromisoformat(stage_on) if stage_on else None,
-        "start_conditions_met_on": p.start_conditions_met_on, "planned_start": p.planned_start,
-        "planned_finish": p.planned_finish, "actual_start": p.actual_start,
-        "tags": ";".join(p.tags or []), "major_industrial": "是" if p.major_industrial else "否",
+        "start_conditions_met_on": p.start_conditions_met_on,
+        "planned_start": p.planned_start,
+        "planned_finish": p.planned_finish,
+        "actual_start": p.actual_start,
+        "tags": ";".join(p.tags or []),
+        "major_industrial": "是" if p.major_industrial else "否",
         "capacity_reached_on": p.capacity_reached_on,
         "operation_started_on": p.operation_started_on,
         "approval_kind": APPROVAL_KINDS_ZH.get(p.approval_kind or ""),

@@ -32,8 +32,19 @@ P_COLS = [c.key for c in Project.__table__.columns]
 M_COLS = ["id", "project_id", "library", "kind", "level", "since", "until"]
 T_COLS = ["id", "project_id", "name", "kind", "due_on", "threshold_pct", "met_on"]
 S_COLS = ["project_id", "from_stage", "to_stage", "on_date", "actor", "reason", "at"]
-A_COLS = ["actor", "actor_role", "actor_unit", "entity", "entity_id", "action", "before", "after",
-          "reason", "request_id", "at"]
+A_COLS = [
+    "actor",
+    "actor_role",
+    "actor_unit",
+    "entity",
+    "entity_id",
+    "action",
+    "before",
+    "after",
+    "reason",
+    "request_id",
+    "at",
+]
 E_COLS = ["id", "type", "key", "payload", "request_id", "created_at"]
 
 
@@ -47,9 +58,14 @@ def plain_project(data: ProjectIn, on: date, now: datetime) -> SimpleNamespace:
     return p
 
 
-TABLES = [(Project.__table__, P_COLS), (Membership.__table__, M_COLS), (Target.__table__, T_COLS),
-          (StageChange.__table__, S_COLS), (pipeline.tables.audit, A_COLS),
-          (pipeline.tables.outbox, E_COLS)]
+TABLES = [
+    (Project.__table__, P_COLS),
+    (Membership.__table__, M_COLS),
+    (Target.__table__, T_COLS),
+    (StageChange.__table__, S_COLS),
+    (pipeline.tables.audit, A_COLS),
+    (pipeline.tables.outbox, E_COLS),
+]
 _STAGE_DATES_AT = P_COLS.index("stage_dates")
 
 
@@ -80,18 +96,17 @@ class ChunkedWrite:
         row = [getattr(p, k) for k in P_COLS]
         row[_STAGE_DATES_AT] = _encode(p.stage_dates)
         projects.append(tuple(row))
-        memberships += [(m.id, pid, m.library, m.kind, m.level, m.since, m.until)
-                        for m in p.memberships]
-        targets += [(t.id, pid, t.name, t.kind, t.due_on, t.threshold_pct, t.met_on)
-                    for t in p.targets]
+        memberships += [(m.id, pid, m.library, m.kind, m.level, m.since, m.until) for m in p.memberships]
+        targets += [(t.id, pid, t.name, t.kind, t.due_on, t.threshold_pct, t.met_on) for t in p.targets]
         changes.append((pid, None, p.stage, p.stage_on, self.actor, reason, now))
         # the same JSON the API shows (ProjectOut), serialised once for audit and event
         snap = project_dict(p, self.on)  # type: ignore[arg-type]
         snap["total_investment"] = money_str(p.total_investment)
         text = _encode(snap)
         key = str(pid)
-        audits.append((self.actor, self.role, self.unit, "project", key, "import", None, text,
-                       reason, self.rid, now))
+        audits.append(
+            (self.actor, self.role, self.unit, "project", key, "import", None, text, reason, self.rid, now)
+        )
         event = contracts.build("project.created", snap).payload_json()
         events.append((uuid.uuid4(), "project.created", key, event, self.rid, now))
         self.created += 1
@@ -120,12 +135,12 @@ class ChunkedWrite:
             await self.wait()
 
 
-async def copy_rows(session: AsyncSession, table: Table, columns: list[str],
-                    records: list[tuple[Any, ...]]) -> None:
+async def copy_rows(
+    session: AsyncSession, table: Table, columns: list[str], records: list[tuple[Any, ...]]
+) -> None:
     """COPY the records (JSON columns already text) in the session's own transaction."""
     if not records:
         return
     conn = await session.connection()
     raw = (await conn.get_raw_connection()).driver_connection
-    await raw.copy_records_to_table(table.name, schema_name=table.schema, columns=columns,
-                                    records=records)
+    await raw.copy_records_to_table(table.name, schema_name=table.schema, columns=columns, records=records)

@@ -21,12 +21,17 @@ async def daily_rules(ctx: dict[str, Any], on: str | None = None) -> dict[str, A
     day = date.fromisoformat(on) if on else today()
     async with job_session() as session:
         claimed = await session.execute(
-            insert(JobRun).values(job="daily_rules", run_on=day).on_conflict_do_nothing()
-            .returning(JobRun.job))
+            insert(JobRun)
+            .values(job="daily_rules", run_on=day)
+            .on_conflict_do_nothing()
+            .returning(JobRun.job)
+        )
         if claimed.first() is None:
             return {"skipped": True, "on": day.isoformat()}
         result = await run_daily(session, day)
-        await session.execute(update(JobRun).where(JobRun.job == "daily_rules",
-                                                   JobRun.run_on == day)
-                              .values(result=to_jsonable(result)))
+        await session.execute(
+            update(JobRun)
+            .where(JobRun.job == "daily_rules", JobRun.run_on == day)
+            .values(result=to_jsonable(result))
+        )
     return result

@@ -74,9 +74,11 @@ def filter_clause(principal: Principal, f: ProjectFilter) -> ColumnElement[bool]
         conds.append(Project.stage == f.stage)
     if f.year is not None:
         # in a library (of the given kind) at some time during the year
-        m = [Membership.project_id == Project.id,
-             Membership.since <= date(f.year, 12, 31),
-             or_(Membership.until.is_(None), Membership.until >= date(f.year, 1, 1))]
+        m = [
+            Membership.project_id == Project.id,
+            Membership.since <= date(f.year, 12, 31),
+            or_(Membership.until.is_(None), Membership.until >= date(f.year, 1, 1)),
+        ]
         if f.level:
             m += [Membership.library == "key", Membership.level == f.level]
         elif f.library:
@@ -85,12 +87,12 @@ def filter_clause(principal: Principal, f: ProjectFilter) -> ColumnElement[bool]
             m.append(Membership.kind == f.kind)
         conds.append(exists().where(and_(*m)))
     if f.milestone:
-        conds.append(exists().where(MilestoneRecord.project_id == Project.id,
-                                    MilestoneRecord.status == f.milestone))
+        conds.append(
+            exists().where(MilestoneRecord.project_id == Project.id, MilestoneRecord.status == f.milestone)
+        )
     if f.q:
         text = f.q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conds.append(or_(Project.name.ilike(f"%{text}%"),
-                         Project.project_code.ilike(f"{text.upper()}%")))
+        conds.append(or_(Project.name.ilike(f"%{text}%"), Project.project_code.ilike(f"{text.upper()}%")))
     return and_(*conds)
 
 
@@ -104,8 +106,11 @@ def _children(table: Table, order: ColumnElement) -> ColumnElement:
 
 
 # a project with its memberships and targets, in the order the ORM relationships use
-PROJECT_ROW = [*Project.__table__.columns, _children(_M, _M.c.since).label("memberships"),
-               _children(_T, _T.c.due_on).label("targets")]
+PROJECT_ROW = [
+    *Project.__table__.columns,
+    _children(_M, _M.c.since).label("memberships"),
+    _children(_T, _T.c.due_on).label("targets"),
+]
 
 
 # built once: a fresh select of these ~45 columns and two subqueries cost ~0.7 ms of cache-key
@@ -122,22 +127,26 @@ def project_view(row: Row) -> SimpleNamespace:
     return p
 
 
-async def read_project(session: AsyncSession, *, principal: Principal,
-                       project_id: uuid.UUID) -> SimpleNamespace:
+async def read_project(
+    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID
+) -> SimpleNamespace:
     """One project for display: a single statement, no ORM identity map."""
     row = await fetch_row(session, READ_PROJECT_SQL, project_id)
-    return require_read(principal, project_view(row) if row else None,  # type: ignore[arg-type]
-                        project_id)
+    return require_read(
+        principal,
+        project_view(row) if row else None,  # type: ignore[arg-type]
+        project_id,
+    )
 
 
 def _broad(principal: Principal, f: ProjectFilter) -> bool:
     """A list that may match most of the library: no unit, tag, keyword or year narrows it."""
-    return principal.reads_all and not (f.unit or f.tags or f.q or f.milestone
-                                        or f.year is not None)
+    return principal.reads_all and not (f.unit or f.tags or f.q or f.milestone or f.year is not None)
 
 
-async def list_projects(session: AsyncSession, *, principal: Principal, f: ProjectFilter,
-                        page: int, page_size: int) -> tuple[list[SimpleNamespace], int]:
+async def list_projects(
+    session: AsyncSession, *, principal: Principal, f: ProjectFilter, page: int, page_size: int
+) -> tuple[list[SimpleNamespace], int]:
     """One page and the total, in one statement (a page past the end still has its total).
 
     A narrow list reads its matches once (count and page share them); a broad one counts and
@@ -149,16 +158,17 @@ async def list_projects(session: AsyncSession, *, principal: Principal, f: Proje
         counted = select(func.count().label("total")).select_from(Project).where(where)
         ids = select(Project.id).where(where).order_by(*order).limit(page_size).offset(offset)
     else:
-        m = (select(Project.id, Project.created_at).where(where)
-             .cte("matches").prefix_with("MATERIALIZED"))
+        m = select(Project.id, Project.created_at).where(where).cte("matches").prefix_with("MATERIALIZED")
         counted = select(func.count().label("total")).select_from(m)
-        ids = (select(m.c.id).order_by(m.c.created_at.desc(), m.c.id.desc())
-               .limit(page_size).offset(offset))
+        ids = select(m.c.id).order_by(m.c.created_at.desc(), m.c.id.desc()).limit(page_size).offset(offset)
     t, pg = counted.subquery("t"), ids.subquery("page")
-    rows = (await session.execute(
-        select(t.c.total, *PROJECT_ROW)
-        .select_from(t.outerjoin(pg.join(Project, Project.id == pg.c.id), true()))
-        .order_by(*order))).all()
+    rows = (
+        await session.execute(
+            select(t.c.total, *PROJECT_ROW)
+            .select_from(t.outerjoin(pg.join(Project, Project.id == pg.c.id), true()))
+            .order_by(*order)
+        )
+    ).all()
     return [project_view(r) for r in rows if r.id is not None], int(rows[0].total)
 
 
@@ -167,17 +177,24 @@ async def lookup_by_code(session: AsyncSession, *, principal: Principal, code: s
     code = code.strip().upper()
     problem = project_code_problem(code)
     if problem:
-        raise InvalidInput(problem, code="project.code_invalid",
-                           fields=[{"field": "project_code", "message": problem}])
+        raise InvalidInput(
+            problem, code="project.code_invalid", fields=[{"field": "project_code", "message": problem}]
+        )
     project = await session.scalar(select(Project).where(Project.project_code == code))
     if project is None:
-        raise NotFound(f"项目代码 {code} 不在项目库中（无库不支持，policy R12）",
-                       code="project.not_in_library", project_code=code, in_library=False)
+        raise NotFound(
+            f"项目代码 {code} 不在项目库中（无库不支持，policy R12）",
+            code="project.not_in_library",
+            project_code=code,
+            in_library=False,
+        )
     require_read(principal, project, code)
     current = [m for m in project.memberships if m.until is None]
     return {
-        "project_code": project.project_code, "in_library": bool(current),
-        "project_id": project.id, "name": project.name,
+        "project_code": project.project_code,
+        "in_library": bool(current),
+        "project_id": project.id,
+        "name": project.name,
         "government_investment": project.government_investment,
         "libraries": [membership_out(m) for m in current],
         "history": [membership_out(m) for m in project.memberships],

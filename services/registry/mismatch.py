@@ -26,10 +26,15 @@ def _mm(kind: str, field: str, declared: Any, other: Any, money: bool, detail: s
         detail += f"（申报 {to_yi(declared)} 亿元，对比 {to_yi(other)} 亿元，差 {to_yi(diff)} 亿元）"
     else:
         detail += f"（申报 {declared}，对比 {other}，差 {diff}）"
-    return {"kind": kind, "field": field, "unit": "万元" if money else "count",
-            "declared": _fmt(declared, money), "compared_with": _fmt(other, money),
-            "difference": _fmt(diff, money) if not money else format(diff, "f"),
-            "detail": detail}
+    return {
+        "kind": kind,
+        "field": field,
+        "unit": "万元" if money else "count",
+        "declared": _fmt(declared, money),
+        "compared_with": _fmt(other, money),
+        "difference": _fmt(diff, money) if not money else format(diff, "f"),
+        "detail": detail,
+    }
 
 
 def mismatches(plan: PlanIn, actual: dict[str, Any]) -> list[dict[str, Any]]:
@@ -46,33 +51,76 @@ def mismatches(plan: PlanIn, actual: dict[str, Any]) -> list[dict[str, Any]]:
             total = sum(values, Decimal(0) if money else 0)
             whole = getattr(plan, attr)
             if total != whole:
-                out.append(_mm("declared_internal", f"{dim}.{attr}", whole, total, money,
-                               f"计划各{_DIM_ZH[dim]}{'投资' if money else '个数'}之和与计划合计不符"))
+                out.append(
+                    _mm(
+                        "declared_internal",
+                        f"{dim}.{attr}",
+                        whole,
+                        total,
+                        money,
+                        f"计划各{_DIM_ZH[dim]}{'投资' if money else '个数'}之和与计划合计不符",
+                    )
+                )
     muni = plan.by_level.get("municipal")
-    if muni and muni.count is not None and muni.continued is not None and muni.new is not None \
-            and muni.continued + muni.new != muni.count:
-        out.append(_mm("declared_internal", "by_level.municipal.count", muni.count,
-                       muni.continued + muni.new, False, "市级续建与新开工个数之和与市级个数不符"))
+    if (
+        muni
+        and muni.count is not None
+        and muni.continued is not None
+        and muni.new is not None
+        and muni.continued + muni.new != muni.count
+    ):
+        out.append(
+            _mm(
+                "declared_internal",
+                "by_level.municipal.count",
+                muni.count,
+                muni.continued + muni.new,
+                False,
+                "市级续建与新开工个数之和与市级个数不符",
+            )
+        )
     # 2. the plan against the records
     key = actual["key"]
     for attr, money in (("count", False), ("total_investment", True)):
         if getattr(plan, attr) != key[attr]:
-            out.append(_mm("declared_vs_actual", attr, getattr(plan, attr), key[attr], money,
-                           f"计划{'总投资' if money else '项目个数'}与库内重点项目记录不符"))
+            out.append(
+                _mm(
+                    "declared_vs_actual",
+                    attr,
+                    getattr(plan, attr),
+                    key[attr],
+                    money,
+                    f"计划{'总投资' if money else '项目个数'}与库内重点项目记录不符",
+                )
+            )
     for dim, names in _DIMS.items():
         for name, fig in getattr(plan, dim).items():
             act = actual[dim][name]
             for attr, money in (("count", False), ("total_investment", True)):
                 declared = getattr(fig, attr)
                 if declared is not None and declared != act[attr]:
-                    out.append(_mm("declared_vs_actual", f"{dim}.{name}.{attr}", declared,
-                                   act[attr], money,
-                                   f"{names[name]}{'投资' if money else '个数'}与库内记录不符"))
+                    out.append(
+                        _mm(
+                            "declared_vs_actual",
+                            f"{dim}.{name}.{attr}",
+                            declared,
+                            act[attr],
+                            money,
+                            f"{names[name]}{'投资' if money else '个数'}与库内记录不符",
+                        )
+                    )
     if muni:
         for attr in ("continued", "new"):
             declared = getattr(muni, attr)
             if declared is not None and declared != actual["municipal"][attr]:
-                out.append(_mm("declared_vs_actual", f"by_level.municipal.{attr}", declared,
-                               actual["municipal"][attr], False,
-                               f"市级{'续建' if attr == 'continued' else '新开工'}个数与库内记录不符"))
+                out.append(
+                    _mm(
+                        "declared_vs_actual",
+                        f"by_level.municipal.{attr}",
+                        declared,
+                        actual["municipal"][attr],
+                        False,
+                        f"市级{'续建' if attr == 'continued' else '新开工'}个数与库内记录不符",
+                    )
+                )
     return out

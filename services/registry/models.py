@@ -34,7 +34,6 @@ Base = make_base("registry")
 pipeline = EventPipeline("registry", Base.metadata)
 
 
-
 class Project(Base):
     __tablename__ = "projects"
 
@@ -82,15 +81,19 @@ class Project(Base):
     revocation_due_on: Mapped[date | None] = mapped_column(Date)
     revoked_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
-                                                 server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
-                                                 onupdate=clock.now, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, onupdate=clock.now, server_default=func.now()
+    )
 
     memberships: Mapped[list[Membership]] = relationship(
-        lazy="selectin", order_by="Membership.since", cascade="all, delete-orphan")
+        lazy="selectin", order_by="Membership.since", cascade="all, delete-orphan"
+    )
     targets: Mapped[list[Target]] = relationship(
-        lazy="selectin", order_by="Target.due_on", cascade="all, delete-orphan")
+        lazy="selectin", order_by="Target.due_on", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -106,11 +109,15 @@ class Project(Base):
 SCOPE_TAGS = func.array_append(
     Project.__table__.c.lib_tags,
     cast(literal_column("'u:'", String) + Project.__table__.c.unit_id, String(40)),
-    type_=ARRAY(String(40)))
+    type_=ARRAY(String(40)),
+)
 # the index's expression is SCOPE_TAGS as PostgreSQL spells it back (so migrations compare)
-Index("ix_projects_scope_tags", text(
-    "array_append(lib_tags, (('u:'::text || unit_id::text))::character varying(40))"),
-    _table=Project.__table__, postgresql_using="gin")
+Index(
+    "ix_projects_scope_tags",
+    text("array_append(lib_tags, (('u:'::text || unit_id::text))::character varying(40))"),
+    _table=Project.__table__,
+    postgresql_using="gin",
+)
 
 
 class Membership(Base):
@@ -129,8 +136,13 @@ class Membership(Base):
     __table_args__ = (
         Index("ix_memberships_project_id", "project_id"),
         Index("ix_memberships_library_since", "library", "since"),
-        Index("uq_memberships_open", "project_id", "library", unique=True,
-              postgresql_where=text("until IS NULL")),
+        Index(
+            "uq_memberships_open",
+            "project_id",
+            "library",
+            unique=True,
+            postgresql_where=text("until IS NULL"),
+        ),
     )
 
 
@@ -140,15 +152,15 @@ class StageChange(Base):
     __tablename__ = "stage_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
-                                                  index=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str] = mapped_column(String(20))
     on_date: Mapped[date] = mapped_column(Date)
     actor: Mapped[str] = mapped_column(String(120))
     reason: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
-                                         server_default=func.now())
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
 
 class Target(Base):
@@ -157,8 +169,7 @@ class Target(Base):
     __tablename__ = "targets"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
-                                                  index=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(10))  # start | progress | complete | custom
     due_on: Mapped[date] = mapped_column(Date)
@@ -172,7 +183,8 @@ class MilestoneRecord(Base):
     __tablename__ = "milestone_records"
 
     project_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
     key: Mapped[str] = mapped_column(String(10), primary_key=True)  # build | operate | capacity
     due_on: Mapped[date] = mapped_column(Date)
     reached_on: Mapped[date | None] = mapped_column(Date)
@@ -202,13 +214,19 @@ class ProgressReport(Base):
     reporter_name: Mapped[str | None] = mapped_column(String(120))
     correction_reason: Mapped[str | None] = mapped_column(Text)
     on_time: Mapped[bool] = mapped_column(Boolean)
-    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
-                                                  server_default=func.now())
+    reported_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
     __table_args__ = (
         UniqueConstraint("project_id", "month", "version"),
-        Index("uq_progress_reports_current", "project_id", "month", unique=True,
-              postgresql_where=text("current")),
+        Index(
+            "uq_progress_reports_current",
+            "project_id",
+            "month",
+            unique=True,
+            postgresql_where=text("current"),
+        ),
     )
 
 
@@ -218,16 +236,16 @@ class Photo(Base):
     __tablename__ = "photos"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
-                                                  index=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     month: Mapped[str] = mapped_column(String(7))
     sha256: Mapped[str] = mapped_column(String(64))
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str | None] = mapped_column(String(200))
     uploaded_by: Mapped[str] = mapped_column(String(120))
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
-                                                  server_default=func.now())
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
 
 class Document(Base):
@@ -237,8 +255,7 @@ class Document(Base):
     __tablename__ = "documents"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
-                                                  index=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     doc_type: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(200))
     issuer: Mapped[str | None] = mapped_column(String(200))
@@ -249,8 +266,9 @@ class Document(Base):
     size: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str | None] = mapped_column(String(200))
     uploaded_by: Mapped[str] = mapped_column(String(120))
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
-                                                  server_default=func.now())
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
 
 class MissingReport(Base):
@@ -259,7 +277,8 @@ class MissingReport(Base):
     __tablename__ = "missing_reports"
 
     project_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     flagged_on: Mapped[date] = mapped_column(Date)
     resolved_on: Mapped[date | None] = mapped_column(Date)
@@ -273,8 +292,9 @@ class Plan(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     declared: Mapped[dict] = mapped_column(JSONB)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
-                                                 onupdate=clock.now, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, onupdate=clock.now, server_default=func.now()
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -286,6 +306,7 @@ class JobRun(Base):
 
     job: Mapped[str] = mapped_column(String(40), primary_key=True)
     run_on: Mapped[date] = mapped_column(Date, primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
-                                                 server_default=func.now())
+    started_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
     result: Mapped[dict | None] = mapped_column(JSONB)

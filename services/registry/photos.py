@@ -47,50 +47,72 @@ def store_file(data: bytes, path: Path) -> None:
     os.replace(tmp, path)
 
 
-async def add_photo(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
-                    month: str, upload: UploadFile) -> Photo:
+async def add_photo(
+    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID, month: str, upload: UploadFile
+) -> Photo:
     settings = registry_settings()
     project = await get_project(session, principal=principal, project_id=project_id)
     require_write(principal, project)
-    report = await session.scalar(select(ProgressReport.id).where(
-        ProgressReport.project_id == project.id, ProgressReport.month == month,
-        ProgressReport.current.is_(True)))
+    report = await session.scalar(
+        select(ProgressReport.id).where(
+            ProgressReport.project_id == project.id,
+            ProgressReport.month == month,
+            ProgressReport.current.is_(True),
+        )
+    )
     if report is None:
-        raise InvalidInput(f"{month} 尚无月报：请先报送月报再上传照片", code="photo.no_report",
-                           fields=[{"field": "month", "message": "该月无月报"}])
+        raise InvalidInput(
+            f"{month} 尚无月报：请先报送月报再上传照片",
+            code="photo.no_report",
+            fields=[{"field": "month", "message": "该月无月报"}],
+        )
     data = await upload.read(settings.photo_max_bytes + 1)
     if len(data) > settings.photo_max_bytes:
-        raise PayloadTooLarge(f"照片超过 {settings.photo_max_bytes // (1024 * 1024)} MB 上限",
-                              code="photo.too_large")
+        raise PayloadTooLarge(
+            f"照片超过 {settings.photo_max_bytes // (1024 * 1024)} MB 上限", code="photo.too_large"
+        )
     kind = sniff(data[:16])
     if kind is None or kind not in settings.photo_types:
-        raise InvalidInput("只接受 JPEG、PNG 或 WebP 图片（按文件内容判断）",
-                           code="photo.type_refused",
-                           fields=[{"field": "file", "message": "文件类型不允许"}])
+        raise InvalidInput(
+            "只接受 JPEG、PNG 或 WebP 图片（按文件内容判断）",
+            code="photo.type_refused",
+            fields=[{"field": "file", "message": "文件类型不允许"}],
+        )
     sha = hashlib.sha256(data).hexdigest()
     store_file(data, photo_path(sha, kind))
-    photo = Photo(id=uuid.uuid4(), project_id=project.id, month=month, sha256=sha,
-                  content_type=kind, size=len(data), filename=(upload.filename or "")[:200] or None,
-                  uploaded_by=principal.subject)
+    photo = Photo(
+        id=uuid.uuid4(),
+        project_id=project.id,
+        month=month,
+        sha256=sha,
+        content_type=kind,
+        size=len(data),
+        filename=(upload.filename or "")[:200] or None,
+        uploaded_by=principal.subject,
+    )
     session.add(photo)
     await session.flush()
     out = PhotoOut.model_validate(photo, from_attributes=True).model_dump(mode="json")
-    await pipeline.audit(session, principal, entity="project", entity_id=project.id,
-                         action="photo_add", after=out)
+    await pipeline.audit(
+        session, principal, entity="project", entity_id=project.id, action="photo_add", after=out
+    )
     return photo
 
 
-async def get_photo(session: AsyncSession, *, principal: Principal,
-                    photo_id: uuid.UUID) -> tuple[Photo, Path]:
+async def get_photo(
+    session: AsyncSession, *, principal: Principal, photo_id: uuid.UUID
+) -> tuple[Photo, Path]:
     photo = await session.get(Photo, photo_id)
     if photo is None:
         raise NotFound("文件不存在", code="file.not_found")
-    return photo, await readable_path(session, principal, photo.project_id,
-                                      photo_path(photo.sha256, photo.content_type))
+    return photo, await readable_path(
+        session, principal, photo.project_id, photo_path(photo.sha256, photo.content_type)
+    )
 
 
-async def readable_path(session: AsyncSession, principal: Principal, project_id: uuid.UUID,
-                        path: Path) -> Path:
+async def readable_path(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID, path: Path
+) -> Path:
     """A stored file's path, if the principal may read its project and the content is there."""
     project = await session.get(Project, project_id)
     require_read(principal, project, project_id)
@@ -104,6 +126,7 @@ def _present(path: Path) -> Path:
 
 
 async def list_photos(session: AsyncSession, project_id: uuid.UUID) -> list[Photo]:
-    rows = await session.scalars(select(Photo).where(Photo.project_id == project_id)
-                                 .order_by(Photo.month, Photo.uploaded_at))
+    rows = await session.scalars(
+        select(Photo).where(Photo.project_id == project_id).order_by(Photo.month, Photo.uploaded_at)
+    )
     return list(rows)

@@ -24,8 +24,9 @@ from shared.money import money_str, to_yi
 ZERO = Decimal(0)
 
 
-async def put_plan(session: AsyncSession, *, principal: Principal, year: int, data: PlanIn,
-                   if_match: str | None) -> Plan:
+async def put_plan(
+    session: AsyncSession, *, principal: Principal, year: int, data: PlanIn, if_match: str | None
+) -> Plan:
     principal.require_office()
     plan = await session.get(Plan, year, with_for_update=True)
     declared = data.model_dump(mode="json", exclude_none=True)
@@ -35,13 +36,20 @@ async def put_plan(session: AsyncSession, *, principal: Principal, year: int, da
         session.add(plan)
     else:
         if if_match and if_match.strip('W/"') != str(plan.version):
-            raise PreconditionFailed("计划已被他人修改，请刷新后重试", code="plan.stale",
-                                     current_version=plan.version)
+            raise PreconditionFailed(
+                "计划已被他人修改，请刷新后重试", code="plan.stale", current_version=plan.version
+            )
         plan.declared = declared
     await session.flush()
-    await pipeline.audit(session, principal, entity="plan", entity_id=year,
-                         action="declare" if before is None else "update", before=before,
-                         after=declared)
+    await pipeline.audit(
+        session,
+        principal,
+        entity="plan",
+        entity_id=year,
+        action="declare" if before is None else "update",
+        before=before,
+        after=declared,
+    )
     return plan
 
 
@@ -92,9 +100,12 @@ r AS (
   SELECT s.*, CASE WHEN actual_pct >= target_pct THEN 'met'
                    WHEN CAST(:closed AS boolean) THEN 'missed' ELSE 'behind' END AS status FROM s)
 """
-_COMPLETION = text(_COMPLETION_CTE + """SELECT r.*, (SELECT jsonb_object_agg(status, n) FROM
+_COMPLETION = text(
+    _COMPLETION_CTE
+    + """SELECT r.*, (SELECT jsonb_object_agg(status, n) FROM
   (SELECT status, count(*) AS n FROM r GROUP BY status) c) AS counts FROM r
-ORDER BY (status = 'met'), total_investment DESC, project_code LIMIT :limit""")
+ORDER BY (status = 'met'), total_investment DESC, project_code LIMIT :limit"""
+)
 _COMPLETION_COUNTS = text(_COMPLETION_CTE + "SELECT status, count(*) AS n FROM r GROUP BY status")
 
 _NAMED = text("""
@@ -107,23 +118,30 @@ def _fig(n: int, total: Decimal) -> dict[str, Any]:
     return {"count": n, "total_investment": total, "total_yi": to_yi(total)}
 
 
-def _rate(num: Any, den: Any, value: Decimal | None, target: Decimal,
-          met: bool | None = None) -> dict[str, Any]:
-    return {"numerator": num, "denominator": den, "value": value, "target": target,
-            "met": (value is not None and value >= target) if met is None else met}
+def _rate(
+    num: Any, den: Any, value: Decimal | None, target: Decimal, met: bool | None = None
+) -> dict[str, Any]:
+    return {
+        "numerator": num,
+        "denominator": den,
+        "value": value,
+        "target": target,
+        "met": (value is not None and value >= target) if met is None else met,
+    }
 
 
 def reserve_ratio(reserve_total: Decimal, annual_total: Decimal, target: Decimal) -> dict[str, Any]:
     """policy R5: reserve ≥ target × annual, decided on the exact amounts (never on the
     rounded ratio: 4.995 is not 5); the value is shown to 4 places, with its base."""
     met = bool(annual_total) and reserve_total >= target * annual_total
-    value = (reserve_total / annual_total).quantize(Decimal("0.0001"), ROUND_DOWN) \
-        if annual_total else None
+    value = (reserve_total / annual_total).quantize(Decimal("0.0001"), ROUND_DOWN) if annual_total else None
     out = _rate(money_str(reserve_total), money_str(annual_total), value, target, met)
-    out["base"] = {"reserve_total": money_str(reserve_total),
-                   "annual_total": money_str(annual_total),
-                   "required_reserve": money_str(target * annual_total),
-                   "rule": "储备库总投资 ≥ 目标倍数 × 年度建设项目总投资（按精确值判定）"}
+    out["base"] = {
+        "reserve_total": money_str(reserve_total),
+        "annual_total": money_str(annual_total),
+        "required_reserve": money_str(target * annual_total),
+        "rule": "储备库总投资 ≥ 目标倍数 × 年度建设项目总投资（按精确值判定）",
+    }
     return out
 
 
@@ -131,18 +149,26 @@ def municipal_targets(m: dict[str, int], closed: bool) -> dict[str, dict[str, An
     """policy R11: every municipal continued project basically completed, every municipal new
     one started, within the year — met, pending (the year runs) or missed (the year closed)."""
     out = {}
-    for name, done, of in (("continued_completed", m["continued_completed"], m["continued"]),
-                           ("new_started", m["new_started"], m["new"])):
+    for name, done, of in (
+        ("continued_completed", m["continued_completed"], m["continued"]),
+        ("new_started", m["new_started"], m["new"]),
+    ):
         met = done >= of
-        out[name] = {"numerator": done, "denominator": of, "target": of, "met": met,
-                     "status": "met" if met else ("missed" if closed else "pending")}
+        out[name] = {
+            "numerator": done,
+            "denominator": of,
+            "target": of,
+            "met": met,
+            "status": "met" if met else ("missed" if closed else "pending"),
+        }
     return out
 
 
 async def _key_actuals(session: AsyncSession, params: dict) -> dict[str, Any]:
     rows = (await session.execute(_KEY_GROUPS, params)).all()
-    agg: dict[str, dict[str, list]] = {d: defaultdict(lambda: [0, ZERO])
-                                       for d in ("level", "band", "category")}
+    agg: dict[str, dict[str, list]] = {
+        d: defaultdict(lambda: [0, ZERO]) for d in ("level", "band", "category")
+    }
     key = [0, ZERO]
     municipal = {"continued": 0, "new": 0, "continued_completed": 0, "new_started": 0}
     county = [0, 0]
@@ -155,15 +181,17 @@ async def _key_actuals(session: AsyncSession, params: dict) -> dict[str, Any]:
         if r.level == "municipal" and r.kind in ("continued", "new"):
             municipal[r.kind] += r.n
             municipal["continued_completed" if r.kind == "continued" else "new_started"] += (
-                r.completed if r.kind == "continued" else r.started)
+                r.completed if r.kind == "continued" else r.started
+            )
         if r.level == "county":
             county[0] += r.n
             county[1] += r.started
     return {"key": key, "agg": agg, "municipal": municipal, "county": county}
 
 
-async def summary(session: AsyncSession, *, principal: Principal, year: int,
-                  limit: int = 200) -> dict[str, Any]:
+async def summary(
+    session: AsyncSession, *, principal: Principal, year: int, limit: int = 200
+) -> dict[str, Any]:
     require_staff(principal)
     # these scans run once each: compiling them (JIT) cost more than running them (~0.45 s)
     await session.execute(text("SET LOCAL jit = off"))
@@ -185,15 +213,27 @@ async def summary(session: AsyncSession, *, principal: Principal, year: int,
     named_items = []
     counts = {"met": 0, "missed": 0, "pending": 0}
     for n in named:
-        st = ("met" if n["met_on"] <= n["due_on"] else "missed") if n["met_on"] else \
-             ("missed" if on > n["due_on"] else "pending")
+        st = (
+            ("met" if n["met_on"] <= n["due_on"] else "missed")
+            if n["met_on"]
+            else ("missed" if on > n["due_on"] else "pending")
+        )
         counts[st] += 1
-        named_items.append({"project_id": n["project_id"], "name": n["project_name"],
-                            "target": n["name"], "due_on": n["due_on"], "met_on": n["met_on"],
-                            "status": st})
+        named_items.append(
+            {
+                "project_id": n["project_id"],
+                "name": n["project_name"],
+                "target": n["name"],
+                "due_on": n["due_on"],
+                "met_on": n["met_on"],
+                "status": st,
+            }
+        )
     agg = k["agg"]
     out = {
-        "year": year, "declared": declared, "key": _fig(*k["key"]),
+        "year": year,
+        "declared": declared,
+        "key": _fig(*k["key"]),
         "by_level": {lv: _fig(*agg["level"].get(lv, [0, ZERO])) for lv in LEVELS_ZH},
         "by_band": {b: _fig(*agg["band"].get(b, [0, ZERO])) for b in SCALE_BANDS_ZH},
         "by_category": {c: _fig(*agg["category"].get(c, [0, ZERO])) for c in CATEGORIES_ZH},
@@ -203,7 +243,9 @@ async def summary(session: AsyncSession, *, principal: Principal, year: int,
         "reserve": _fig(reserve.n, reserve.total),
         "county_start_rate": _rate(county_started, county_n, start_rate, start_target),
         "reserve_ratio": reserve_ratio(reserve.total, annual.total, ratio_target),
-        **completion, "named_target_counts": counts, "named_targets": named_items[:limit],
+        **completion,
+        "named_target_counts": counts,
+        "named_targets": named_items[:limit],
     }
     out["mismatches"] = mismatches(declared, out) if declared else []
     return out
@@ -212,20 +254,41 @@ async def summary(session: AsyncSession, *, principal: Principal, year: int,
 async def _completion(session: AsyncSession, params: dict, year: int, limit: int) -> dict:
     """policy R9: each annual project's year-end target by kind and size, and its status."""
     s = registry_settings()
-    bind = {**params, "ym": f"{year}-12", "closed": today() > params["end"],
-            "basic": s.r9_basic_completion_pct, "new_mid": s.r9_new_mid_pct,
-            "new_large": s.r9_new_large_pct, "cont_large": s.r9_continued_large_pct,
-            # policy R9: the amount thresholds (万元; ≤ is "以下", > is "以上" of the text)
-            "new_basic_max": s.r9_new_basic_max, "cont_basic_max": s.r9_continued_basic_max,
-            "new_large_above": s.r9_new_large_above}
+    bind = {
+        **params,
+        "ym": f"{year}-12",
+        "closed": today() > params["end"],
+        "basic": s.r9_basic_completion_pct,
+        "new_mid": s.r9_new_mid_pct,
+        "new_large": s.r9_new_large_pct,
+        "cont_large": s.r9_continued_large_pct,
+        # policy R9: the amount thresholds (万元; ≤ is "以下", > is "以上" of the text)
+        "new_basic_max": s.r9_new_basic_max,
+        "cont_basic_max": s.r9_continued_basic_max,
+        "new_large_above": s.r9_new_large_above,
+    }
     counts = {"met": 0, "behind": 0, "missed": 0}
     rows = (await session.execute(_COMPLETION, {**bind, "limit": max(limit, 1)})).all()
     if rows:  # the status counts ride on every row (one pass over the annual projects)
         counts.update(rows[0].counts)
     rows = rows[:limit]
-    items = [{"project_id": r.id, "project_code": r.project_code, "name": r.name,
-              "unit_id": r.unit_id, "kind": r.kind, "total_investment": r.total_investment,
-              "rule": r.rule, "target_pct": r.target_pct, "actual_pct": r.actual_pct,
-              "status": r.status} for r in rows]
-    return {"completion_counts": counts, "completion_targets": items,
-            "completion_targets_total": sum(counts.values())}
+    items = [
+        {
+            "project_id": r.id,
+            "project_code": r.project_code,
+            "name": r.name,
+            "unit_id": r.unit_id,
+            "kind": r.kind,
+            "total_investment": r.total_investment,
+            "rule": r.rule,
+            "target_pct": r.target_pct,
+            "actual_pct": r.actual_pct,
+            "status": r.status,
+        }
+        for r in rows
+    ]
+    return {
+        "completion_counts": counts,
+        "completion_targets": items,
+        "completion_targets_total": sum(counts.values()),
+    }

@@ -53,25 +53,34 @@ def _bad(detail: str, code: str, field: str) -> InvalidInput:
 # its month — the one before, the month itself, the one after — in one round trip each.
 # with it, whether the month is flagged missing (R6) and still open: most reports are not,
 # and then the UPDATE that resolves the flag is not sent
-_MISSING_OPEN = exists().where(MissingReport.project_id == Project.id,
-                               MissingReport.month == bindparam("month"),
-                               MissingReport.resolved_on.is_(None))
-_LOCKED_PROJECT = (select(Project, _MISSING_OPEN.label("missing_open"))
-                   .where(Project.id == bindparam("project_id"))
-                   .options(raiseload(Project.memberships), joinedload(Project.targets))
-                   .with_for_update(of=Project))
-_CURRENT = select(ProgressReport).where(ProgressReport.project_id == bindparam("project_id"),
-                                        ProgressReport.current.is_(True))
-_AROUND = select(ProgressReport).from_statement(union_all(
-    _CURRENT.where(ProgressReport.month < bindparam("month"))
-    .order_by(ProgressReport.month.desc()).limit(1),
-    _CURRENT.where(ProgressReport.month == bindparam("month")),
-    _CURRENT.where(ProgressReport.month > bindparam("month"))
-    .order_by(ProgressReport.month).limit(1)))
+_MISSING_OPEN = exists().where(
+    MissingReport.project_id == Project.id,
+    MissingReport.month == bindparam("month"),
+    MissingReport.resolved_on.is_(None),
+)
+_LOCKED_PROJECT = (
+    select(Project, _MISSING_OPEN.label("missing_open"))
+    .where(Project.id == bindparam("project_id"))
+    .options(raiseload(Project.memberships), joinedload(Project.targets))
+    .with_for_update(of=Project)
+)
+_CURRENT = select(ProgressReport).where(
+    ProgressReport.project_id == bindparam("project_id"), ProgressReport.current.is_(True)
+)
+_AROUND = select(ProgressReport).from_statement(
+    union_all(
+        _CURRENT.where(ProgressReport.month < bindparam("month"))
+        .order_by(ProgressReport.month.desc())
+        .limit(1),
+        _CURRENT.where(ProgressReport.month == bindparam("month")),
+        _CURRENT.where(ProgressReport.month > bindparam("month")).order_by(ProgressReport.month).limit(1),
+    )
+)
 
 
-async def _locked_project(session: AsyncSession, principal: Principal, project_id: uuid.UUID,
-                          month: str) -> tuple[Project, bool]:
+async def _locked_project(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID, month: str
+) -> tuple[Project, bool]:
     """The project, locked, and whether ``month`` is flagged missing and still open."""
     result = await session.execute(_LOCKED_PROJECT, {"project_id": project_id, "month": month})
     row = result.unique().one_or_none()
@@ -93,85 +102,130 @@ def _check(project: Project, data: ProgressIn | CorrectionIn, month: str, prev, 
     if month > today().strftime("%Y-%m"):
         raise _bad(f"不能填报未来月份 {month}", "progress.month_future", "month")
     if cum < inv:
-        raise _bad("累计完成投资不能小于本月完成投资", "progress.cumulative_below_month",
-                   "cumulative_investment")
+        raise _bad(
+            "累计完成投资不能小于本月完成投资", "progress.cumulative_below_month", "cumulative_investment"
+        )
     if prev is not None and cum < prev.cumulative_investment:
-        raise _bad(f"累计完成投资不能减少：{prev.month} 已报 {prev.cumulative_investment} 万元",
-                   "progress.cumulative_decreased", "cumulative_investment")
-    if prev is not None and prev.month == previous_month(month) \
-            and prev.cumulative_investment + inv != cum:
-        raise _bad(f"累计完成投资应为上月累计 {prev.cumulative_investment} 加本月 {inv} 万元",
-                   "progress.cumulative_mismatch", "cumulative_investment")
+        raise _bad(
+            f"累计完成投资不能减少：{prev.month} 已报 {prev.cumulative_investment} 万元",
+            "progress.cumulative_decreased",
+            "cumulative_investment",
+        )
+    if prev is not None and prev.month == previous_month(month) and prev.cumulative_investment + inv != cum:
+        raise _bad(
+            f"累计完成投资应为上月累计 {prev.cumulative_investment} 加本月 {inv} 万元",
+            "progress.cumulative_mismatch",
+            "cumulative_investment",
+        )
     if nxt is not None and cum > nxt.cumulative_investment:
-        raise _bad(f"累计完成投资不能超过其后 {nxt.month} 已报的 {nxt.cumulative_investment} 万元",
-                   "progress.cumulative_after_later", "cumulative_investment")
+        raise _bad(
+            f"累计完成投资不能超过其后 {nxt.month} 已报的 {nxt.cumulative_investment} 万元",
+            "progress.cumulative_after_later",
+            "cumulative_investment",
+        )
     if prev is not None and data.progress_pct < prev.progress_pct:
-        raise _bad(f"形象进度不能倒退：{prev.month} 已报 {prev.progress_pct}%",
-                   "progress.pct_decreased", "progress_pct")
+        raise _bad(
+            f"形象进度不能倒退：{prev.month} 已报 {prev.progress_pct}%",
+            "progress.pct_decreased",
+            "progress_pct",
+        )
     if cum > project.total_investment and not data.exceeds_total_confirmed:
-        raise _bad(f"累计完成投资超过总投资 {project.total_investment} 万元：如属实请确认"
-                   "（exceeds_total_confirmed=true）", "progress.exceeds_total",
-                   "cumulative_investment")
+        raise _bad(
+            f"累计完成投资超过总投资 {project.total_investment} 万元：如属实请确认"
+            "（exceeds_total_confirmed=true）",
+            "progress.exceeds_total",
+            "cumulative_investment",
+        )
 
 
 def report_payload(project: Project, r: ProgressReport) -> dict[str, Any]:
-    return {"project_id": project.id, "project_code": project.project_code,
-            "unit_id": project.unit_id, "month": r.month,
-            "investment_month": money_str(r.investment_month),
-            "cumulative_investment": money_str(r.cumulative_investment),
-            "progress_pct": format(r.progress_pct, "f"),
-            "reported_at": r.reported_at, "on_time": r.on_time, "version": r.version}
+    return {
+        "project_id": project.id,
+        "project_code": project.project_code,
+        "unit_id": project.unit_id,
+        "month": r.month,
+        "investment_month": money_str(r.investment_month),
+        "cumulative_investment": money_str(r.cumulative_investment),
+        "progress_pct": format(r.progress_pct, "f"),
+        "reported_at": r.reported_at,
+        "on_time": r.on_time,
+        "version": r.version,
+    }
 
 
-async def _after_report(session: AsyncSession, project: Project, r: ProgressReport,
-                        missing_open: bool) -> None:
+async def _after_report(
+    session: AsyncSession, project: Project, r: ProgressReport, missing_open: bool
+) -> None:
     if project.last_report_month is None or r.month >= project.last_report_month:
         project.last_report_month = r.month
         project.last_progress_pct = r.progress_pct
         project.last_cumulative_investment = r.cumulative_investment
     for t in project.targets:  # policy R11: a progress target is met in the month reached
-        if t.kind == "progress" and t.met_on is None and t.threshold_pct is not None \
-                and r.progress_pct >= t.threshold_pct:
+        if (
+            t.kind == "progress"
+            and t.met_on is None
+            and t.threshold_pct is not None
+            and r.progress_pct >= t.threshold_pct
+        ):
             t.met_on = month_end(r.month)
     if missing_open:
-        await session.execute(update(MissingReport)
-                              .where(MissingReport.project_id == project.id,
-                                     MissingReport.month == r.month,
-                                     MissingReport.resolved_on.is_(None))
-                              .values(resolved_on=today()))
+        await session.execute(
+            update(MissingReport)
+            .where(
+                MissingReport.project_id == project.id,
+                MissingReport.month == r.month,
+                MissingReport.resolved_on.is_(None),
+            )
+            .values(resolved_on=today())
+        )
 
 
-async def report_progress(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
-                          data: ProgressIn) -> ProgressReport:
+async def report_progress(
+    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID, data: ProgressIn
+) -> ProgressReport:
     project, missing_open = await _locked_project(session, principal, project_id, data.month)
     require_write(principal, project)
     prev, existing, nxt = await _around(session, project.id, data.month)
     if existing is not None:
-        raise Conflict(f"{data.month} 月报已报送；如需修改请提交更正",
-                       code="progress.duplicate_month", report_id=str(existing.id),
-                       correction_path=f"/api/v1/projects/{project.id}/progress/{data.month}")
+        raise Conflict(
+            f"{data.month} 月报已报送；如需修改请提交更正",
+            code="progress.duplicate_month",
+            report_id=str(existing.id),
+            correction_path=f"/api/v1/projects/{project.id}/progress/{data.month}",
+        )
     _check(project, data, data.month, prev, nxt)
     r = ProgressReport(
-        id=uuid.uuid4(), project_id=project.id, month=data.month, version=1, current=True,
-        investment_month=data.investment_month, cumulative_investment=data.cumulative_investment,
+        id=uuid.uuid4(),
+        project_id=project.id,
+        month=data.month,
+        version=1,
+        current=True,
+        investment_month=data.investment_month,
+        cumulative_investment=data.cumulative_investment,
         exceeds_total=data.cumulative_investment > project.total_investment,
-        progress_pct=data.progress_pct, milestone=data.milestone, problems=data.problems,
-        reporter=principal.subject, reporter_name=principal.name,
-        on_time=today() <= deadline(data.month))
+        progress_pct=data.progress_pct,
+        milestone=data.milestone,
+        problems=data.problems,
+        reporter=principal.subject,
+        reporter_name=principal.name,
+        on_time=today() <= deadline(data.month),
+    )
     session.add(r)
     await session.flush()
     await _after_report(session, project, r, missing_open)
     out = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
-    await pipeline.audit(session, principal, entity="project", entity_id=project.id,
-                         action="progress_report", after=out)
-    await pipeline.emit(session, contracts.build("project.progress_reported",
-                                                 report_payload(project, r)),
-                        key=str(project.id))
+    await pipeline.audit(
+        session, principal, entity="project", entity_id=project.id, action="progress_report", after=out
+    )
+    await pipeline.emit(
+        session, contracts.build("project.progress_reported", report_payload(project, r)), key=str(project.id)
+    )
     return r
 
 
-async def correct_progress(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
-                           month: str, data: CorrectionIn) -> ProgressReport:
+async def correct_progress(
+    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID, month: str, data: CorrectionIn
+) -> ProgressReport:
     """A correction is a new audited version; the old one stays, no longer current."""
     project, missing_open = await _locked_project(session, principal, project_id, month)
     require_write(principal, project)
@@ -182,13 +236,22 @@ async def correct_progress(session: AsyncSession, *, principal: Principal, proje
     old.current = False
     await session.flush()
     r = ProgressReport(
-        id=uuid.uuid4(), project_id=project.id, month=month, version=old.version + 1,
-        current=True, investment_month=data.investment_month,
+        id=uuid.uuid4(),
+        project_id=project.id,
+        month=month,
+        version=old.version + 1,
+        current=True,
+        investment_month=data.investment_month,
         cumulative_investment=data.cumulative_investment,
         exceeds_total=data.cumulative_investment > project.total_investment,
-        progress_pct=data.progress_pct, milestone=data.milestone, problems=data.problems,
-        reporter=principal.subject, reporter_name=principal.name,
-        correction_reason=data.reason, on_time=old.on_time)
+        progress_pct=data.progress_pct,
+        milestone=data.milestone,
+        problems=data.problems,
+        reporter=principal.subject,
+        reporter_name=principal.name,
+        correction_reason=data.reason,
+        on_time=old.on_time,
+    )
     session.add(r)
     await session.flush()
     if project.last_report_month == month:
@@ -196,18 +259,28 @@ async def correct_progress(session: AsyncSession, *, principal: Principal, proje
     await _after_report(session, project, r, missing_open)
     before = ProgressOut.model_validate(old, from_attributes=True).model_dump(mode="json")
     after = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
-    await pipeline.audit(session, principal, entity="project", entity_id=project.id,
-                         action="progress_correct", before=before, after=after, reason=data.reason)
-    await pipeline.emit(session, contracts.build("project.progress_reported",
-                                                 report_payload(project, r)),
-                        key=str(project.id))
+    await pipeline.audit(
+        session,
+        principal,
+        entity="project",
+        entity_id=project.id,
+        action="progress_correct",
+        before=before,
+        after=after,
+        reason=data.reason,
+    )
+    await pipeline.emit(
+        session, contracts.build("project.progress_reported", report_payload(project, r)), key=str(project.id)
+    )
     return r
 
 
 async def list_progress(session: AsyncSession, project_id: uuid.UUID) -> list[ProgressReport]:
-    rows = await session.scalars(select(ProgressReport).where(ProgressReport.project_id == project_id)
-                                 .order_by(ProgressReport.month.desc(),
-                                           ProgressReport.version.desc()))
+    rows = await session.scalars(
+        select(ProgressReport)
+        .where(ProgressReport.project_id == project_id)
+        .order_by(ProgressReport.month.desc(), ProgressReport.version.desc())
+    )
     return list(rows)
 
 
@@ -234,15 +307,14 @@ WHERE m.since <= :last_end AND (CAST(:project_id AS uuid) IS NULL OR m.project_i
 ORDER BY 1, 2""")
 
 
-async def missing(session: AsyncSession, on: date,
-                  project_id: uuid.UUID | None = None) -> list[tuple[uuid.UUID, str]]:
+async def missing(
+    session: AsyncSession, on: date, project_id: uuid.UUID | None = None
+) -> list[tuple[uuid.UUID, str]]:
     last = last_closed_month(on)
-    rows = await session.execute(MISSING_SQL, {"last_end": month_end(last),
-                                               "project_id": project_id})
+    rows = await session.execute(MISSING_SQL, {"last_end": month_end(last), "project_id": project_id})
     return [(r.project_id, r.month) for r in rows]
 
 
-async def missing_months(session: AsyncSession, project_id: uuid.UUID,
-                         on: date | None = None) -> list[str]:
+async def missing_months(session: AsyncSession, project_id: uuid.UUID, on: date | None = None) -> list[str]:
     """policy R6, computed on read: every missing month since the project entered a library."""
     return [month for _, month in await missing(session, on or today(), project_id)]

@@ -41,24 +41,35 @@ async def flag_missing_reports(session: AsyncSession, on: date) -> int:
         insert(MissingReport)
         .values([{"project_id": pid, "month": month, "flagged_on": on} for pid, month in found])
         .on_conflict_do_nothing()
-        .returning(MissingReport.project_id, MissingReport.month))
+        .returning(MissingReport.project_id, MissingReport.month)
+    )
     new = sorted((r[0], r[1]) for r in inserted)
     if not new:
         return 0
-    units = dict((await session.execute(select(Project.id, Project.unit_id).where(
-        Project.id.in_({pid for pid, _ in new})))).all())
+    units = dict(
+        (
+            await session.execute(
+                select(Project.id, Project.unit_id).where(Project.id.in_({pid for pid, _ in new}))
+            )
+        ).all()
+    )
     for pid, month in new:
-        payload = {"project_id": pid, "unit_id": units[pid], "month": month,
-                   "deadline": deadline(month)}
+        payload = {"project_id": pid, "unit_id": units[pid], "month": month, "deadline": deadline(month)}
         await pipeline.emit(session, contracts.build("project.report_missing", payload), key=str(pid))
-        await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=pid,
-                             action="report_missing", after=payload)
+        await pipeline.audit(
+            session, SYSTEM_PRINCIPAL, entity="project", entity_id=pid, action="report_missing", after=payload
+        )
     return len(new)
 
 
 def _payload(p: Project, due: date) -> dict[str, Any]:
-    return {"project_id": p.id, "project_code": p.project_code, "unit_id": p.unit_id,
-            "conditions_met_on": p.start_conditions_met_on, "due_on": due}
+    return {
+        "project_id": p.id,
+        "project_code": p.project_code,
+        "unit_id": p.unit_id,
+        "conditions_met_on": p.start_conditions_met_on,
+        "due_on": due,
+    }
 
 
 def substantive_progress(p: Project) -> bool:
@@ -80,25 +91,39 @@ async def check_revocations(session: AsyncSession, on: date) -> dict[str, int]:
     settings = registry_settings()
     months, warn = settings.revocation_months, settings.revocation_warning_days
     cutoff = add_months(on + timedelta(days=warn), -months) + timedelta(days=3)
-    rows = await session.scalars(select(Project).where(
-        or_(Project.revocation_state.in_(("warned", "due")),
-            and_(Project.start_conditions_met_on.is_not(None),
-                 Project.start_conditions_met_on <= cutoff,
-                 Project.approval_level == "county",
-                 Project.revocation_state.is_(None),
-                 Project.actual_start.is_(None))))
-        .with_for_update(skip_locked=True))
+    rows = await session.scalars(
+        select(Project)
+        .where(
+            or_(
+                Project.revocation_state.in_(("warned", "due")),
+                and_(
+                    Project.start_conditions_met_on.is_not(None),
+                    Project.start_conditions_met_on <= cutoff,
+                    Project.approval_level == "county",
+                    Project.revocation_state.is_(None),
+                    Project.actual_start.is_(None),
+                ),
+            )
+        )
+        .with_for_update(skip_locked=True)
+    )
     counts = {"warned": 0, "due": 0, "cleared": 0}
     for p in rows:
         before = {"state": p.revocation_state, "due_on": p.revocation_due_on}
-        if substantive_progress(p) or p.start_conditions_met_on is None \
-                or p.approval_level != "county":
+        if substantive_progress(p) or p.start_conditions_met_on is None or p.approval_level != "county":
             p.revocation_state, p.revocation_due_on = None, None
             counts["cleared"] += 1
             why = "已实质性开工" if substantive_progress(p) else "非县级核准/备案项目或无开工条件日期"
-            await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=p.id,
-                                 action="revocation_cleared", before=before,
-                                 after={"state": None}, reason=why)
+            await pipeline.audit(
+                session,
+                SYSTEM_PRINCIPAL,
+                entity="project",
+                entity_id=p.id,
+                action="revocation_cleared",
+                before=before,
+                after={"state": None},
+                reason=why,
+            )
             continue
         due = period_end(p.start_conditions_met_on, months)
         if on > due and p.revocation_state != "due":
@@ -109,40 +134,62 @@ async def check_revocations(session: AsyncSession, on: date) -> dict[str, int]:
             continue
         p.revocation_state, p.revocation_due_on = state, due
         counts[state] += 1
-        await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=p.id,
-                             action=f"revocation_{state}", before=before,
-                             after={"state": state, "due_on": due.isoformat()},
-                             reason=f"具备开工条件（{p.start_conditions_met_on}）满{months}个月未实质性开工")
+        await pipeline.audit(
+            session,
+            SYSTEM_PRINCIPAL,
+            entity="project",
+            entity_id=p.id,
+            action=f"revocation_{state}",
+            before=before,
+            after={"state": state, "due_on": due.isoformat()},
+            reason=f"具备开工条件（{p.start_conditions_met_on}）满{months}个月未实质性开工",
+        )
         await pipeline.emit(session, contracts.build(event, _payload(p, due)), key=str(p.id))
     await session.flush()
     return counts
 
 
-async def confirm_revocation(session: AsyncSession, *, principal: Principal,
-                             project_id: uuid.UUID, data: RevocationIn) -> Project:
+async def confirm_revocation(
+    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID, data: RevocationIn
+) -> Project:
     """An authorised user records the revocation of approval/filing and land quota."""
     principal.require_office()
     p = await get_project(session, principal=principal, project_id=project_id, for_update=True)
     if p.revocation_state != "due":
-        raise Conflict("该项目未到收回期限（须先由每日检查标记为 revocation_due）",
-                       code="project.revocation_not_due", state=p.revocation_state)
+        raise Conflict(
+            "该项目未到收回期限（须先由每日检查标记为 revocation_due）",
+            code="project.revocation_not_due",
+            state=p.revocation_state,
+        )
     revoked_on = data.on or today()
     if p.revocation_due_on is not None and revoked_on <= p.revocation_due_on:
-        raise InvalidInput(f"期间至 {p.revocation_due_on} 届满，收回日期须在其后（民法典第200–203条）",
-                           code="project.revocation_too_early",
-                           fields=[{"field": "on", "message": "收回日期不晚于期间最后一日"}])
+        raise InvalidInput(
+            f"期间至 {p.revocation_due_on} 届满，收回日期须在其后（民法典第200–203条）",
+            code="project.revocation_too_early",
+            fields=[{"field": "on", "message": "收回日期不晚于期间最后一日"}],
+        )
     before = snapshot(p)
     p.revocation_state = "revoked"
     p.revoked_on = revoked_on
     await session.flush()
     after = snapshot(p)
-    await pipeline.audit(session, principal, entity="project", entity_id=p.id, action="revoke",
-                         before=before, after={**after, "revoke_approval": data.revoke_approval,
-                                               "revoke_land_quota": data.revoke_land_quota},
-                         reason=data.reason)
+    await pipeline.audit(
+        session,
+        principal,
+        entity="project",
+        entity_id=p.id,
+        action="revoke",
+        before=before,
+        after={**after, "revoke_approval": data.revoke_approval, "revoke_land_quota": data.revoke_land_quota},
+        reason=data.reason,
+    )
     payload = _payload(p, p.revocation_due_on or p.revoked_on)
-    payload.update(revoked_on=p.revoked_on, revoke_approval=data.revoke_approval,
-                   revoke_land_quota=data.revoke_land_quota, reason=data.reason)
+    payload.update(
+        revoked_on=p.revoked_on,
+        revoke_approval=data.revoke_approval,
+        revoke_land_quota=data.revoke_land_quota,
+        reason=data.reason,
+    )
     await pipeline.emit(session, contracts.build("project.revoked", payload), key=str(p.id))
     return p
 
@@ -151,27 +198,59 @@ async def record_milestones(session: AsyncSession, on: date) -> int:
     """policy R10: each milestone of a major industrial project is recorded met (reached by its
     date) or missed (its date passed unreached) once, with a ``project.milestone_met`` /
     ``project.milestone_missed`` event; the list filters on the records."""
-    projects = (await session.scalars(select(Project).where(
-        Project.major_industrial.is_(True),
-        or_(Project.actual_start.is_not(None), Project.planned_start.is_not(None))))).all()
-    known = {(r.project_id, r.key) for r in (await session.execute(
-        select(MilestoneRecord.project_id, MilestoneRecord.key).where(
-            MilestoneRecord.project_id.in_([p.id for p in projects])))).all()}
+    projects = (
+        await session.scalars(
+            select(Project).where(
+                Project.major_industrial.is_(True),
+                or_(Project.actual_start.is_not(None), Project.planned_start.is_not(None)),
+            )
+        )
+    ).all()
+    known = {
+        (r.project_id, r.key)
+        for r in (
+            await session.execute(
+                select(MilestoneRecord.project_id, MilestoneRecord.key).where(
+                    MilestoneRecord.project_id.in_([p.id for p in projects])
+                )
+            )
+        ).all()
+    }
     count = 0
     for p in projects:
         for m in milestones(p, on):
             if m["status"] == "pending" or (p.id, m["key"]) in known:
                 continue
-            session.add(MilestoneRecord(project_id=p.id, key=m["key"], due_on=m["due_on"],
-                                        reached_on=m["reached_on"], status=m["status"],
-                                        recorded_on=on))
-            payload = {"project_id": p.id, "project_code": p.project_code, "unit_id": p.unit_id,
-                       "milestone": m["key"], "label": m["label"], "due_on": m["due_on"],
-                       "reached_on": m["reached_on"], "status": m["status"]}
+            session.add(
+                MilestoneRecord(
+                    project_id=p.id,
+                    key=m["key"],
+                    due_on=m["due_on"],
+                    reached_on=m["reached_on"],
+                    status=m["status"],
+                    recorded_on=on,
+                )
+            )
+            payload = {
+                "project_id": p.id,
+                "project_code": p.project_code,
+                "unit_id": p.unit_id,
+                "milestone": m["key"],
+                "label": m["label"],
+                "due_on": m["due_on"],
+                "reached_on": m["reached_on"],
+                "status": m["status"],
+            }
             event = contracts.build(f"project.milestone_{m['status']}", payload)
             await pipeline.emit(session, event, key=str(p.id))
-            await pipeline.audit(session, SYSTEM_PRINCIPAL, entity="project", entity_id=p.id,
-                                 action=f"milestone_{m['status']}", after=payload)
+            await pipeline.audit(
+                session,
+                SYSTEM_PRINCIPAL,
+                entity="project",
+                entity_id=p.id,
+                action=f"milestone_{m['status']}",
+                after=payload,
+            )
             count += 1
     await session.flush()
     return count

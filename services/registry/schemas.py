@@ -54,7 +54,8 @@ class MembershipIn(BaseModel):
     library: Library = Field(description="子库：reserve 储备 / annual 年度建设 / key 重点工程")
     kind: Kind | None = Field(None, description="年度建设类型：new 新开工 / continued 续建（年度库必填）")
     level: Level | None = Field(
-        None, description="重点工程级别：provincial 省级 / municipal 市级 / county 县级")
+        None, description="重点工程级别：provincial 省级 / municipal 市级 / county 县级"
+    )
     since: date | None = Field(None, description="入库日期（缺省为今天）")
     until: date | None = Field(None, description="出库日期（补录历史成员关系时填写，不得晚于今天）")
 
@@ -80,9 +81,14 @@ def check_libraries(libs: list[MembershipIn] | None) -> list[MembershipIn] | Non
     if len(set(names)) != len(names):
         raise ValueError("同一子库只能出现一次")
     past = [m for m in libs if m.until is not None]
-    if "key" in names and "annual" not in names or \
-            any(m.library == "key" and not any(a.library == "annual" and a.since <= m.since
-                                                  for a in past) for m in past):
+    if (
+        "key" in names
+        and "annual" not in names
+        or any(
+            m.library == "key" and not any(a.library == "annual" and a.since <= m.since for a in past)
+            for m in past
+        )
+    ):
         raise ValueError("重点工程同时是年度建设项目：须同时列入年度建设项目库（policy R1）")
     return libs
 
@@ -121,19 +127,24 @@ class _ProjectFields(BaseModel):
 
     carrying_unit_name: Name | None = Field(None, max_length=200, description="项目承载单位（企业名称）")
     carrying_unit_credit_code: str | None = Field(
-        None, max_length=40, description="承载单位统一社会信用代码（GB 32100-2015）")
+        None, max_length=40, description="承载单位统一社会信用代码（GB 32100-2015）"
+    )
     contact_leader: Name | None = Field(None, max_length=60, description="包联领导")
     team: str | None = Field(None, max_length=200, description="工作专班（一套班子）")
     work_plan: str | None = Field(None, max_length=4000, description="推进方案（一套方案）")
     follow_owner: Name | None = Field(None, max_length=60, description="一抓到底责任人")
     start_conditions_met_on: date | None = Field(None, description="具备开工条件日期（policy R13）")
     approval_kind: ApprovalKind | None = Field(
-        None, description="立项方式：approval 核准 / filing 备案（policy R13）")
+        None, description="立项方式：approval 核准 / filing 备案（policy R13）"
+    )
     approval_level: ApprovalLevel | None = Field(
-        None, description="核准/备案机关层级：national 国家 / provincial 省 / municipal 市 / county 县"
-                          "（“用而不建即收回”只适用于县级，policy R13）")
-    approval_authority: str | None = Field(None, max_length=200,
-                                           description="核准/备案机关，如“县行政审批服务管理局”")
+        None,
+        description="核准/备案机关层级：national 国家 / provincial 省 / municipal 市 / county 县"
+        "（“用而不建即收回”只适用于县级，policy R13）",
+    )
+    approval_authority: str | None = Field(
+        None, max_length=200, description="核准/备案机关，如“县行政审批服务管理局”"
+    )
     planned_start: date | None = Field(None, description="计划开工日期")
     planned_finish: date | None = Field(None, description="计划竣工日期")
     actual_start: date | None = Field(None, description="实际开工日期")
@@ -154,22 +165,27 @@ class _ProjectFields(BaseModel):
 
 class ProjectIn(_ProjectFields):
     project_code: str = Field(
-        max_length=40, description="项目代码（GB/T 40058-2021，如 2020-330327-48-01-167360）")
+        max_length=40, description="项目代码（GB/T 40058-2021，如 2020-330327-48-01-167360）"
+    )
     name: Name = Field(min_length=2, max_length=200, description="项目名称")
     unit_id: str = Field(max_length=40, description="责任乡镇或部门")
     category: Category = Field(
-        description="类别：industrial 产业类 / infrastructure 基础设施类 / livelihood 民生保障类")
+        description="类别：industrial 产业类 / infrastructure 基础设施类 / livelihood 民生保障类"
+    )
     total_investment: Money = Field(description="总投资（万元）")
     government_investment: bool = Field(False, description="是否政府投资项目（policy R12）")
-    libraries: list[MembershipIn] = Field(default_factory=list, max_length=MAX_LIBRARY_ENTRIES,
-                                          description="所属子库（最多 20 条）")
+    libraries: list[MembershipIn] = Field(
+        default_factory=list, max_length=MAX_LIBRARY_ENTRIES, description="所属子库（最多 20 条）"
+    )
     stage: Stage = Field("signed", description="当前阶段：签约/落地/开工/在建/竣工/达效")
     stage_on: date | None = Field(None, description="进入当前阶段的日期（缺省今天）")
-    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS,
-                            description="标签（最多 50 个，每个 1–40 字）")
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=MAX_TAGS, description="标签（最多 50 个，每个 1–40 字）"
+    )
     major_industrial: bool = Field(False, description="重大产业项目（一年建设两年投运三年达产）")
-    targets: list[TargetIn] = Field(default_factory=list, max_length=MAX_TARGETS,
-                                    description="节点目标（policy R11，最多 50 个）")
+    targets: list[TargetIn] = Field(
+        default_factory=list, max_length=MAX_TARGETS, description="节点目标（policy R11，最多 50 个）"
+    )
 
     @field_validator("project_code")
     @classmethod
@@ -194,15 +210,17 @@ class ProjectPatch(_ProjectFields):
     total_investment: Money | None = Field(None, description="总投资（万元）")
     government_investment: bool | None = Field(None, description="是否政府投资项目")
     libraries: list[MembershipIn] | None = Field(
-        None, max_length=MAX_LIBRARY_ENTRIES,
-        description="所属子库（最多 20 条；完整替换：未列出的子库出库，出库日期为今天）")
+        None,
+        max_length=MAX_LIBRARY_ENTRIES,
+        description="所属子库（最多 20 条；完整替换：未列出的子库出库，出库日期为今天）",
+    )
     stage: Stage | None = Field(None, description="新阶段（只能前进，policy R8）")
     stage_on: date | None = Field(None, description="进入新阶段的日期（缺省今天）")
-    tags: list[Tag] | None = Field(None, max_length=MAX_TAGS,
-                                   description="标签（完整替换，最多 50 个）")
+    tags: list[Tag] | None = Field(None, max_length=MAX_TAGS, description="标签（完整替换，最多 50 个）")
     major_industrial: bool | None = Field(None, description="重大产业项目")
-    targets: list[TargetIn] | None = Field(None, max_length=MAX_TARGETS,
-                                           description="节点目标（完整替换，最多 50 个）")
+    targets: list[TargetIn] | None = Field(
+        None, max_length=MAX_TARGETS, description="节点目标（完整替换，最多 50 个）"
+    )
     reason: str | None = Field(None, max_length=500, description="变更原因（记入审计）")
 
     @field_validator("libraries")
@@ -231,7 +249,8 @@ class TargetOut(BaseModel):
     threshold_pct: Decimal | None = Field(description="形象进度目标（%）")
     met_on: date | None = Field(description="达成日期")
     status: Literal["met", "missed", "pending"] = Field(
-        description="met 已达成 / missed 逾期未达成 / pending 未到期")
+        description="met 已达成 / missed 逾期未达成 / pending 未到期"
+    )
 
 
 class MilestoneOut(BaseModel):
@@ -251,7 +270,8 @@ class LatestProgress(BaseModel):
 class Revocation(BaseModel):
     state: Literal["warned", "due", "revoked"] | None = Field(description="policy R13 状态")
     due_on: date | None = Field(
-        description="两个月期间的最后一日（民法典第200–203条：起算日不计入）；次日起可收回")
+        description="两个月期间的最后一日（民法典第200–203条：起算日不计入）；次日起可收回"
+    )
     revoked_on: date | None = Field(description="收回日期")
 
 
@@ -271,7 +291,8 @@ class ProjectOut(BaseModel):
     total_investment: Money = Field(description="总投资（万元）")
     government_investment: bool = Field(description="政府投资项目")
     scale_band: ScaleBand = Field(
-        description="规模档：small ≤3000万 / medium 3000–5000万（不含两端）/ large ≥5000万（R3，可配置）")
+        description="规模档：small ≤3000万 / medium 3000–5000万（不含两端）/ large ≥5000万（R3，可配置）"
+    )
     libraries: list[MembershipOut] = Field(description="子库成员关系（含历史）")
     stage: Stage = Field(description="当前阶段")
     stage_dates: dict[str, date] = Field(description="各阶段到达日期")
@@ -312,5 +333,6 @@ class CodeLookup(BaseModel):
     history: list[MembershipOut] = Field(description="历史子库成员关系")
     since: date | None = Field(description="连续在库起始日期（最早的当前入库日期）")
     qualification_revoked: bool = Field(
-        description="审批（核准/备案）手续与用地指标是否已因“用而不建”收回（policy R13）")
+        description="审批（核准/备案）手续与用地指标是否已因“用而不建”收回（policy R13）"
+    )
     revoked_on: date | None = Field(description="收回日期")

@@ -36,9 +36,11 @@ class PlanIn(BaseModel):
     by_category: dict[Category, Figure] = Field(default_factory=dict, max_length=20, description="按类别")
     by_level: dict[Level, LevelFigure] = Field(default_factory=dict, max_length=20, description="按级别")
     county_start_rate_target: bounded_decimal(1, 4) | None = Field(
-        None, description="县级开工率目标（0–1，缺省 0.83）")
+        None, description="县级开工率目标（0–1，缺省 0.83）"
+    )
     reserve_ratio_target: bounded_decimal(100, 4) | None = Field(
-        None, description="储备/年度投资倍数目标（0–100，缺省 5）")
+        None, description="储备/年度投资倍数目标（0–100，缺省 5）"
+    )
     note: str | None = Field(None, max_length=2000, description="说明（如文件文号）")
 
 
@@ -57,7 +59,8 @@ class ActualFigure(BaseModel):
 
 class Mismatch(BaseModel):
     kind: Literal["declared_internal", "declared_vs_actual"] = Field(
-        description="declared_internal 计划自身分项与合计不符 / declared_vs_actual 计划与项目记录不符")
+        description="declared_internal 计划自身分项与合计不符 / declared_vs_actual 计划与项目记录不符"
+    )
     field: str = Field(description="对比项，如 by_category.total_investment")
     unit: Literal["count", "万元"] = Field(description="单位")
     declared: str = Field(description="申报值")
@@ -92,7 +95,8 @@ class MunicipalTarget(BaseModel):
     target: int = Field(description="目标个数")
     met: bool = Field(description="是否达标")
     status: Literal["met", "missed", "pending"] = Field(
-        description="met 已达标 / missed 年度结束未达标 / pending 年内尚未达标")
+        description="met 已达标 / missed 年度结束未达标 / pending 年内尚未达标"
+    )
 
 
 class CompletionItem(BaseModel):
@@ -103,11 +107,13 @@ class CompletionItem(BaseModel):
     kind: Literal["new", "continued"] = Field(description="新开工/续建")
     total_investment: Money = Field(description="总投资（万元）")
     rule: str = Field(
-        description="适用规则：basic_completion 基本建成 / new_mid / new_large / continued_large")
+        description="适用规则：basic_completion 基本建成 / new_mid / new_large / continued_large"
+    )
     target_pct: Decimal = Field(description="年末目标（%）")
     actual_pct: Decimal = Field(description="年内最新形象进度（%）；已竣工按 100")
     status: Literal["met", "behind", "missed"] = Field(
-        description="met 已达标 / behind 未达标（年内）/ missed 年末未达标")
+        description="met 已达标 / behind 未达标（年内）/ missed 年末未达标"
+    )
 
 
 class NamedTargetItem(BaseModel):
@@ -127,16 +133,19 @@ class PlanSummary(BaseModel):
     by_band: dict[str, ActualFigure] = Field(description="按规模档")
     by_category: dict[str, ActualFigure] = Field(description="按类别")
     municipal: dict[str, int] = Field(
-        description="市级：续建/新开工个数，续建已竣工、新开工已开工个数（R11）")
+        description="市级：续建/新开工个数，续建已竣工、新开工已开工个数（R11）"
+    )
     municipal_targets: dict[str, MunicipalTarget] = Field(
-        description="市级目标：continued_completed 续建基本建成、new_started 新建开工（R11）")
+        description="市级目标：continued_completed 续建基本建成、new_started 新建开工（R11）"
+    )
     annual: ActualFigure = Field(description="年度建设项目")
     reserve: ActualFigure = Field(description="储备项目")
     county_start_rate: RateCheck = Field(description="县级重点项目开工率（目标 83%，R11）")
     reserve_ratio: ReserveRatioCheck = Field(description="储备/年度投资倍数（目标 5 倍，R5）")
     completion_counts: dict[str, int] = Field(description="年末完成目标各状态个数（R9）")
     completion_targets: list[CompletionItem] = Field(
-        description="年度项目年末目标（按 limit 截取，未达标在前）")
+        description="年度项目年末目标（按 limit 截取，未达标在前）"
+    )
     completion_targets_total: int = Field(description="年度项目总数")
     named_target_counts: dict[str, int] = Field(description="节点目标各状态个数（R11）")
     named_targets: list[NamedTargetItem] = Field(description="节点目标（按 limit 截取）")

@@ -21,8 +21,7 @@ class _ProgressFields(BaseModel):
     progress_pct: Percent = Field(description="形象进度（%）")
     milestone: str | None = Field(None, max_length=500, description="本月达到的节点")
     problems: str | None = Field(None, max_length=4000, description="存在的问题")
-    exceeds_total_confirmed: bool = Field(
-        False, description="确认累计投资超过总投资（未确认时超出即拒绝）")
+    exceeds_total_confirmed: bool = Field(False, description="确认累计投资超过总投资（未确认时超出即拒绝）")
 
 
 class ProgressIn(_ProgressFields):

@@ -46,31 +46,53 @@ def _key_inputs(rnd: random.Random) -> list[tuple[ProjectIn, str | None]]:
         data = {
             # GB/T 40058-2021 form; 140521 沁水县 (the check character is not validated)
             "project_code": f"{2022 if kind == 'continued' else 2023}-140521-44-"
-                            f"{'01' if cat == 'industrial' else '02'}-{i:05d}{i % 10}",
-            "name": name, "unit_id": unit, "category": cat, "total_investment": str(amount),
-            "carrying_unit_name": company[0], "carrying_unit_credit_code": company[1],
-            "contact_leader": ["韩振东", "赵国庆", "孙丽萍"][i % 3], "team": f"{name}工作专班",
-            "work_plan": "挂图作战，按月调度，问题清单化推进", "follow_owner": f"专班负责人{i:02d}",
-            "government_investment": cat != "industrial", "tags": tags,
+            f"{'01' if cat == 'industrial' else '02'}-{i:05d}{i % 10}",
+            "name": name,
+            "unit_id": unit,
+            "category": cat,
+            "total_investment": str(amount),
+            "carrying_unit_name": company[0],
+            "carrying_unit_credit_code": company[1],
+            "contact_leader": ["韩振东", "赵国庆", "孙丽萍"][i % 3],
+            "team": f"{name}工作专班",
+            "work_plan": "挂图作战，按月调度，问题清单化推进",
+            "follow_owner": f"专班负责人{i:02d}",
+            "government_investment": cat != "industrial",
+            "tags": tags,
             "major_industrial": level == "provincial",
-            "libraries": [{"library": "annual", "kind": kind, "since": since.isoformat()},
-                          {"library": "key", "level": level, "since": since.isoformat()}],
-            "planned_start": start or "2023-07-01", "planned_finish": "2024-12-31",
+            "libraries": [
+                {"library": "annual", "kind": kind, "since": since.isoformat()},
+                {"library": "key", "level": level, "since": since.isoformat()},
+            ],
+            "planned_start": start or "2023-07-01",
+            "planned_finish": "2024-12-31",
         }
         if start:
-            data.update(stage="under_construction" if start < "2023-06-01" else "started",
-                        stage_on=start, actual_start=start)
+            data.update(
+                stage="under_construction" if start < "2023-06-01" else "started",
+                stage_on=start,
+                actual_start=start,
+            )
         else:
             data.update(stage="landed", stage_on="2023-03-01")
             if i in (13, 31):  # start conditions met in April, still not started: policy R13
-                data.update(start_conditions_met_on="2023-04-10", approval_kind="filing",
-                            approval_level="county", approval_authority="县行政审批服务管理局")
+                data.update(
+                    start_conditions_met_on="2023-04-10",
+                    approval_kind="filing",
+                    approval_level="county",
+                    approval_authority="县行政审批服务管理局",
+                )
         if i == 1:  # policy R11, as the seed names it: 年内完成50%以上建设任务
-            data["targets"] = [{"name": "年内完成建设任务50%以上", "kind": "progress",
-                                "due_on": "2023-12-31", "threshold_pct": "50"}]
+            data["targets"] = [
+                {
+                    "name": "年内完成建设任务50%以上",
+                    "kind": "progress",
+                    "due_on": "2023-12-31",
+                    "threshold_pct": "50",
+                }
+            ]
         if i == 2:  # policy R11: 6月中旬实质性开工 — 中旬 ends on the 20th
-            data["targets"] = [{"name": "6月中旬实质性开工", "kind": "start",
-                                "due_on": "2023-06-20"}]
+            data["targets"] = [{"name": "6月中旬实质性开工", "kind": "start", "due_on": "2023-06-20"}]
         out.append((ProjectIn.model_validate(data), start))
     return out
 
@@ -82,13 +104,22 @@ def _reserve_inputs(rnd: random.Random, annual_total: Decimal) -> list[ProjectIn
     for i, raw in enumerate(amounts, 1):
         place, (kind, cat) = RESERVE_PLACES[i % len(RESERVE_PLACES)], RESERVE_KINDS[i % len(RESERVE_KINDS)]
         amount = (raw * scale).quantize(Decimal(1))
-        out.append(ProjectIn.model_validate({
-            "project_code": f"2022-140521-44-03-{90000 + i:05d}{i % 10}",
-            "name": f"{place}{kind}（储备）", "unit_id": UNITS[i % len(UNITS)], "category": cat,
-            "total_investment": str(amount), "government_investment": cat != "industrial",
-            "libraries": [{"library": "reserve", "since": f"2022-{1 + i % 12:02d}-15"}],
-            "tags": ["储备", "谋划"], "stage": "signed", "stage_on": "2022-12-20",
-        }))
+        out.append(
+            ProjectIn.model_validate(
+                {
+                    "project_code": f"2022-140521-44-03-{90000 + i:05d}{i % 10}",
+                    "name": f"{place}{kind}（储备）",
+                    "unit_id": UNITS[i % len(UNITS)],
+                    "category": cat,
+                    "total_investment": str(amount),
+                    "government_investment": cat != "industrial",
+                    "libraries": [{"library": "reserve", "since": f"2022-{1 + i % 12:02d}-15"}],
+                    "tags": ["储备", "谋划"],
+                    "stage": "signed",
+                    "stage_on": "2022-12-20",
+                }
+            )
+        )
     return out
 
 
@@ -96,8 +127,9 @@ async def _progress(session: AsyncSession, project, start: str, rnd: random.Rand
     """Several months of consistent reports: cumulative never falls and adds up."""
     total = project.total_investment
     continued = start < "2023-01-01"
-    cumulative = (total * Decimal(rnd.randint(25, 45)) / 100).quantize(Decimal(1)) if continued \
-        else Decimal(0)
+    cumulative = (
+        (total * Decimal(rnd.randint(25, 45)) / 100).quantize(Decimal(1)) if continued else Decimal(0)
+    )
     pct = Decimal(rnd.randint(25, 45)) if continued else Decimal(0)
     for month in MONTHS:
         if month < start[:7]:
@@ -105,17 +137,31 @@ async def _progress(session: AsyncSession, project, start: str, rnd: random.Rand
         amount = (total * Decimal(rnd.randint(2, 6)) / 100).quantize(Decimal(1))
         cumulative += amount
         pct = min(Decimal(100), pct + Decimal(rnd.randint(3, 8)))
-        r = ProgressReport(id=uuid.uuid4(), project_id=project.id, month=month, version=1,
-                           current=True, investment_month=amount, cumulative_investment=cumulative,
-                           exceeds_total=False, progress_pct=pct, milestone=f"{month} 按计划推进",
-                           problems=None, reporter="seed", reporter_name="演示数据", on_time=True,
-                           reported_at=datetime(int(month[:4]), int(month[5:]), 28, 2, tzinfo=UTC))
+        r = ProgressReport(
+            id=uuid.uuid4(),
+            project_id=project.id,
+            month=month,
+            version=1,
+            current=True,
+            investment_month=amount,
+            cumulative_investment=cumulative,
+            exceeds_total=False,
+            progress_pct=pct,
+            milestone=f"{month} 按计划推进",
+            problems=None,
+            reporter="seed",
+            reporter_name="演示数据",
+            on_time=True,
+            reported_at=datetime(int(month[:4]), int(month[5:]), 28, 2, tzinfo=UTC),
+        )
         session.add(r)
         project.last_report_month, project.last_progress_pct = month, pct
         project.last_cumulative_investment = cumulative
-        await pipeline.emit(session, contracts.build("project.progress_reported",
-                                                     report_payload(project, r)),
-                            key=str(project.id))
+        await pipeline.emit(
+            session,
+            contracts.build("project.progress_reported", report_payload(project, r)),
+            key=str(project.id),
+        )
 
 
 async def seed_demo(session: AsyncSession) -> bool:
@@ -142,6 +188,7 @@ async def seed_demo(session: AsyncSession) -> bool:
         await record_created(session, SEED, project)
     session.add(Plan(year=2023, declared=PLAN_2023, version=1))
     await session.flush()
-    await pipeline.audit(session, SEED, entity="plan", entity_id=2023, action="declare",
-                         after=PLAN_2023, reason="演示数据")
+    await pipeline.audit(
+        session, SEED, entity="plan", entity_id=2023, action="declare", after=PLAN_2023, reason="演示数据"
+    )
     return True

@@ -16,124 +16,54 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from services.registry.access import require_read, require_write
 from services.registry.codes import STAGES_ZH, scale_band, stage_index
+from services.registry.libraries import (
+    apply_memberships,
+    evaluate_targets,
+    lib_tags,
+    make_targets,
+    membership_values,
+    require_four_ones,
+    target_values,
+)
 from services.registry.models import Membership, Project, StageChange, Target, pipeline
 from services.registry.present import snapshot
-from services.registry.schemas import MembershipIn, ProjectIn, ProjectPatch, TargetIn
+from services.registry.schemas import ProjectIn, ProjectPatch
 from shared import clock, contracts
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput, PreconditionFailed, PreconditionRequired
 from shared.identity import Principal
 from shared.units import require_unit
 
-SIMPLE_FIELDS = ("name", "category", "government_investment", "carrying_unit_name",
-                 "carrying_unit_credit_code", "contact_leader", "team", "work_plan",
-                 "follow_owner", "start_conditions_met_on", "approval_kind", "approval_level",
-                 "approval_authority", "planned_start", "planned_finish",
-                 "actual_start", "operation_started_on", "capacity_reached_on", "major_industrial")
-
-
-# policy R14 "four ones" (一个项目、一套班子、一套方案、一抓到底): required of key projects
-FOUR_ONES = {"contact_leader": "包联领导", "carrying_unit_name": "项目承载单位",
-             "team": "工作专班（一套班子）", "work_plan": "推进方案（一套方案）"}
-
-
-def four_ones_missing(project: Any, memberships: list[Any]) -> list[str]:
-    """The four-ones fields a project in the key library lacks (optional elsewhere)."""
-    if not any(m.library == "key" and m.until is None for m in memberships):
-        return []
-    return [f for f in FOUR_ONES if not (getattr(project, f) or "").strip()]
-
-
-def require_four_ones(project: Any) -> None:
-    missing = four_ones_missing(project, project.memberships)
-    if missing:
-        names = "、".join(FOUR_ONES[f] for f in missing)
-        raise InvalidInput(f"重点项目须落实“四个一”，缺少：{names}（policy R14）",
-                           code="project.four_ones_missing",
-                           fields=[{"field": f, "message": "重点项目必填"} for f in missing])
-
-
-def lib_tags(memberships: list[Membership]) -> list[str]:
-    """The denormalised current memberships the list filters on (GIN-indexed)."""
-    tags: set[str] = set()
-    for m in memberships:
-        if m.until is None:
-            tags.add(m.library)
-            if m.kind:
-                tags.add(f"{m.library}:{m.kind}")
-            if m.level:
-                tags.add(f"key:{m.level}")
-    return sorted(tags)
-
-
-def membership_values(libs: list[MembershipIn], on: date) -> list[dict[str, Any]]:
-    """The memberships as plain values (a key membership takes the annual kind)."""
-    annual_kind = next((m.kind for m in libs if m.library == "annual"), None)
-    out = []
-    for m in libs:
-        kind = annual_kind if m.library == "key" else m.kind
-        if m.until is not None and m.until > on:
-            raise InvalidInput("出库日期不能晚于今天", code="project.membership_until_future",
-                               fields=[{"field": "libraries", "message": "出库日期晚于今天"}])
-        out.append({"id": uuid.uuid4(), "library": m.library, "kind": kind, "level": m.level,
-                    "since": m.since or on, "until": m.until})
-    return out
-
-
-def new_memberships(libs: list[MembershipIn], on: date) -> list[Membership]:
-    return [Membership(**v) for v in membership_values(libs, on)]
-
-
-def apply_memberships(project: Project, libs: list[MembershipIn], on: date) -> list[str]:
-    """Replace the current memberships: unchanged ones stay, others close today (R1, R2)."""
-    fresh = new_memberships(libs, on)
-    for past in (m for m in fresh if m.until is not None):  # a historical record, added as is
-        project.memberships.append(past)
-    wanted = {m.library: m for m in fresh if m.until is None}
-    notes = []
-    for m in project.memberships:
-        if m.until is not None:
-            continue
-        w = wanted.get(m.library)
-        if w is not None and (w.kind, w.level) == (m.kind, m.level):
-            del wanted[m.library]
-            continue
-        m.until = on if (w is None or w.since <= on) else w.since
-        if m.until < m.since:
-            m.until = m.since
-        notes.append(f"{m.library} 出库 {m.until}")
-    for w in wanted.values():
-        project.memberships.append(w)
-        notes.append(f"{w.library} 入库 {w.since}")
-    project.lib_tags = lib_tags(project.memberships)
-    return notes
-
-
-def target_values(targets: list[TargetIn]) -> list[dict[str, Any]]:
-    return [{"id": uuid.uuid4(), "name": t.name, "kind": t.kind, "due_on": t.due_on,
-             "threshold_pct": t.threshold_pct, "met_on": t.met_on} for t in targets]
-
-
-def make_targets(targets: list[TargetIn]) -> list[Target]:
-    return [Target(**v) for v in target_values(targets)]
-
-
-def evaluate_targets(project: Project) -> None:
-    """policy R11: start and completion targets are met by the project's own record."""
-    completed = (project.stage_dates or {}).get("completed")
-    for t in project.targets:
-        if t.met_on is not None:
-            continue
-        if t.kind == "start" and project.actual_start:
-            t.met_on = project.actual_start
-        elif t.kind == "complete" and completed:
-            t.met_on = date.fromisoformat(completed)
+SIMPLE_FIELDS = (
+    "name",
+    "category",
+    "government_investment",
+    "carrying_unit_name",
+    "carrying_unit_credit_code",
+    "contact_leader",
+    "team",
+    "work_plan",
+    "follow_owner",
+    "start_conditions_met_on",
+    "approval_kind",
+    "approval_level",
+    "approval_authority",
+    "planned_start",
+    "planned_finish",
+    "actual_start",
+    "operation_started_on",
+    "capacity_reached_on",
+    "major_industrial",
+)
 
 
 def _check_dates(project: Project) -> None:
     if project.planned_start and project.planned_finish and project.planned_finish < project.planned_start:
-        raise InvalidInput("计划竣工日期不能早于计划开工日期", code="project.dates_invalid",
-                           fields=[{"field": "planned_finish", "message": "早于计划开工日期"}])
+        raise InvalidInput(
+            "计划竣工日期不能早于计划开工日期",
+            code="project.dates_invalid",
+            fields=[{"field": "planned_finish", "message": "早于计划开工日期"}],
+        )
 
 
 async def _check_unit(principal: Principal, unit_id: str) -> None:
@@ -145,9 +75,12 @@ async def create_project(session: AsyncSession, *, principal: Principal, data: P
     await _check_unit(principal, data.unit_id)
     exists = await session.scalar(select(Project.id).where(Project.project_code == data.project_code))
     if exists is not None:
-        raise Conflict(f"项目代码 {data.project_code} 已在库中", code="project.duplicate_code",
-                       existing_id=str(exists),
-                       fields=[{"field": "project_code", "message": "项目代码重复"}])
+        raise Conflict(
+            f"项目代码 {data.project_code} 已在库中",
+            code="project.duplicate_code",
+            existing_id=str(exists),
+            fields=[{"field": "project_code", "message": "项目代码重复"}],
+        )
     project, change = build_project(data, principal, today())
     session.add(project)
     await session.flush()
@@ -162,19 +95,30 @@ def derive_new(data: ProjectIn, on: date) -> SimpleNamespace:
     any stage meets its targets exactly as a created one does (policy R8, R11)."""
     stage_on = data.stage_on or on
     if stage_on > on:
-        raise InvalidInput("阶段日期不能晚于今天", code="project.stage_date_future",
-                           fields=[{"field": "stage_on", "message": "晚于今天"}])
+        raise InvalidInput(
+            "阶段日期不能晚于今天",
+            code="project.stage_date_future",
+            fields=[{"field": "stage_on", "message": "晚于今天"}],
+        )
     values = {k: getattr(data, k) for k in SIMPLE_FIELDS}
     if stage_index(data.stage) >= stage_index("started") and values["actual_start"] is None:
         values["actual_start"] = stage_on
     memberships = [SimpleNamespace(**m) for m in membership_values(data.libraries, on)]
     p = SimpleNamespace(
-        id=uuid.uuid4(), project_code=data.project_code, unit_id=data.unit_id,
-        total_investment=data.total_investment, scale_band=scale_band(data.total_investment),
-        tags=data.tags, lib_tags=lib_tags(memberships),  # type: ignore[arg-type]
-        stage=data.stage, stage_dates={data.stage: stage_on.isoformat()}, stage_on=stage_on,
+        id=uuid.uuid4(),
+        project_code=data.project_code,
+        unit_id=data.unit_id,
+        total_investment=data.total_investment,
+        scale_band=scale_band(data.total_investment),
+        tags=data.tags,
+        lib_tags=lib_tags(memberships),  # type: ignore[arg-type]
+        stage=data.stage,
+        stage_dates={data.stage: stage_on.isoformat()},
+        stage_on=stage_on,
         memberships=memberships,
-        targets=[SimpleNamespace(**t) for t in target_values(data.targets)], **values)
+        targets=[SimpleNamespace(**t) for t in target_values(data.targets)],
+        **values,
+    )
     evaluate_targets(p)  # type: ignore[arg-type]
     require_four_ones(p)
     return p
@@ -184,34 +128,52 @@ def build_project(data: ProjectIn, principal: Principal, on: date) -> tuple[Proj
     """A new Project (with memberships, stage history, targets) from validated input."""
     d = derive_new(data, on)
     values = {k: getattr(d, k) for k in SIMPLE_FIELDS}
-    project = Project(id=d.id, project_code=d.project_code, unit_id=d.unit_id,
-                      total_investment=d.total_investment, scale_band=d.scale_band, tags=d.tags,
-                      stage=d.stage, stage_dates=d.stage_dates, version=1, **values)
+    project = Project(
+        id=d.id,
+        project_code=d.project_code,
+        unit_id=d.unit_id,
+        total_investment=d.total_investment,
+        scale_band=d.scale_band,
+        tags=d.tags,
+        stage=d.stage,
+        stage_dates=d.stage_dates,
+        version=1,
+        **values,
+    )
     project.memberships = [Membership(**vars(m)) for m in d.memberships]
     project.lib_tags = d.lib_tags
     project.targets = [Target(**vars(t)) for t in d.targets]
-    change = StageChange(project_id=project.id, from_stage=None, to_stage=d.stage,
-                         on_date=d.stage_on, actor=principal.subject, reason="入库")
+    change = StageChange(
+        project_id=project.id,
+        from_stage=None,
+        to_stage=d.stage,
+        on_date=d.stage_on,
+        actor=principal.subject,
+        reason="入库",
+    )
     return project, change
 
 
 async def record_created(session: AsyncSession, principal: Principal, project: Project) -> None:
     snap = snapshot(project)
-    await pipeline.audit(session, principal, entity="project", entity_id=project.id,
-                         action="create", after=snap)
+    await pipeline.audit(
+        session, principal, entity="project", entity_id=project.id, action="create", after=snap
+    )
     await pipeline.emit(session, contracts.build("project.created", snap), key=str(project.id))
 
 
-async def get_project(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
-                      for_update: bool = False) -> Project:
+async def get_project(
+    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID, for_update: bool = False
+) -> Project:
     project = await session.get(Project, project_id, with_for_update=for_update or None)
     return require_read(principal, project, project_id)
 
 
 def parse_if_match(if_match: str | None) -> int:
     if not if_match:
-        raise PreconditionRequired("修改项目须带 If-Match 头（取自 GET 返回的 ETag）",
-                                   code="project.if_match_required")
+        raise PreconditionRequired(
+            "修改项目须带 If-Match 头（取自 GET 返回的 ETag）", code="project.if_match_required"
+        )
     raw = if_match.strip()
     if raw.startswith("W/"):
         raw = raw[2:]
@@ -221,39 +183,61 @@ def parse_if_match(if_match: str | None) -> int:
         raise PreconditionFailed("If-Match 格式无效", code="project.stale") from exc
 
 
-def transition(project: Project, to_stage: str, on: date, principal: Principal,
-               reason: str | None) -> StageChange:
+def transition(
+    project: Project, to_stage: str, on: date, principal: Principal, reason: str | None
+) -> StageChange:
     """policy R8: stages only move forward, each move dated and recorded."""
     current = project.stage
     if stage_index(to_stage) < stage_index(current):
-        raise InvalidInput(f"阶段不能从“{STAGES_ZH[current]}”退回“{STAGES_ZH[to_stage]}”",
-                           code="project.stage_backwards",
-                           fields=[{"field": "stage", "message": "阶段只能前进"}])
+        raise InvalidInput(
+            f"阶段不能从“{STAGES_ZH[current]}”退回“{STAGES_ZH[to_stage]}”",
+            code="project.stage_backwards",
+            fields=[{"field": "stage", "message": "阶段只能前进"}],
+        )
     if on > today():
-        raise InvalidInput("阶段日期不能晚于今天", code="project.stage_date_future",
-                           fields=[{"field": "stage_on", "message": "晚于今天"}])
+        raise InvalidInput(
+            "阶段日期不能晚于今天",
+            code="project.stage_date_future",
+            fields=[{"field": "stage_on", "message": "晚于今天"}],
+        )
     last = (project.stage_dates or {}).get(current)
     if last and on < date.fromisoformat(last):
-        raise InvalidInput(f"阶段日期不能早于进入“{STAGES_ZH[current]}”的日期 {last}",
-                           code="project.stage_date_order",
-                           fields=[{"field": "stage_on", "message": "早于上一阶段日期"}])
+        raise InvalidInput(
+            f"阶段日期不能早于进入“{STAGES_ZH[current]}”的日期 {last}",
+            code="project.stage_date_order",
+            fields=[{"field": "stage_on", "message": "早于上一阶段日期"}],
+        )
     project.stage = to_stage
     project.stage_dates = {**(project.stage_dates or {}), to_stage: on.isoformat()}
     if stage_index(to_stage) >= stage_index("started") and project.actual_start is None:
         project.actual_start = on
-    return StageChange(project_id=project.id, from_stage=current, to_stage=to_stage, on_date=on,
-                       actor=principal.subject, reason=reason)
+    return StageChange(
+        project_id=project.id,
+        from_stage=current,
+        to_stage=to_stage,
+        on_date=on,
+        actor=principal.subject,
+        reason=reason,
+    )
 
 
-async def patch_project(session: AsyncSession, *, principal: Principal, project_id: uuid.UUID,
-                        data: ProjectPatch, if_match: str | None) -> Project:
+async def patch_project(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    project_id: uuid.UUID,
+    data: ProjectPatch,
+    if_match: str | None,
+) -> Project:
     expected = parse_if_match(if_match)
     project = await get_project(session, principal=principal, project_id=project_id, for_update=True)
     require_write(principal, project)
     if expected != project.version:
         raise PreconditionFailed(
             f"项目已被他人修改（当前版本 {project.version}，请求基于版本 {expected}），请刷新后重试",
-            code="project.stale", current_version=project.version)
+            code="project.stale",
+            current_version=project.version,
+        )
     before = snapshot(project)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     reason = changes.pop("reason", None)
@@ -286,23 +270,50 @@ async def patch_project(session: AsyncSession, *, principal: Principal, project_
     except StaleDataError as exc:
         raise PreconditionFailed("项目已被他人修改，请刷新后重试", code="project.stale") from exc
     after = snapshot(project)
-    await pipeline.audit(session, principal, entity="project", entity_id=project.id,
-                         action="update", before=before, after=after, reason=reason)
+    await pipeline.audit(
+        session,
+        principal,
+        entity="project",
+        entity_id=project.id,
+        action="update",
+        before=before,
+        after=after,
+        reason=reason,
+    )
     await pipeline.emit(session, contracts.build("project.updated", after), key=str(project.id))
     if stage_change is not None:
-        await pipeline.audit(session, principal, entity="project", entity_id=project.id,
-                             action="stage_change", before={"stage": stage_change.from_stage},
-                             after={"stage": stage_change.to_stage,
-                                    "on": stage_change.on_date.isoformat()}, reason=reason)
-        moved = {**after, "from_stage": stage_change.from_stage,
-                 "to_stage": stage_change.to_stage, "on": stage_change.on_date}
-        await pipeline.emit(session, contracts.build("project.stage_changed", moved),
-                            key=str(project.id))
+        await pipeline.audit(
+            session,
+            principal,
+            entity="project",
+            entity_id=project.id,
+            action="stage_change",
+            before={"stage": stage_change.from_stage},
+            after={"stage": stage_change.to_stage, "on": stage_change.on_date.isoformat()},
+            reason=reason,
+        )
+        moved = {
+            **after,
+            "from_stage": stage_change.from_stage,
+            "to_stage": stage_change.to_stage,
+            "on": stage_change.on_date,
+        }
+        await pipeline.emit(session, contracts.build("project.stage_changed", moved), key=str(project.id))
     return project
 
 
 async def stage_history(session: AsyncSession, project_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await session.scalars(select(StageChange).where(StageChange.project_id == project_id)
-                                 .order_by(StageChange.id))
-    return [{"from_stage": r.from_stage, "to_stage": r.to_stage, "on": r.on_date,
-             "actor": r.actor, "reason": r.reason, "at": r.at} for r in rows]
+    rows = await session.scalars(
+        select(StageChange).where(StageChange.project_id == project_id).order_by(StageChange.id)
+    )
+    return [
+        {
+            "from_stage": r.from_stage,
+            "to_stage": r.to_stage,
+            "on": r.on_date,
+            "actor": r.actor,
+            "reason": r.reason,
+            "at": r.at,
+        }
+        for r in rows
+    ]

@@ -8,8 +8,12 @@ from shared.queue import worker_settings
 
 # 01:30 UTC = 09:30 Asia/Shanghai, after the working day's start; unique across replicas
 WorkerSettings = worker_settings(
-    "registry", pipeline,
+    "registry",
+    pipeline,
     functions=[func(daily_rules, name="daily_rules")],
-    cron_jobs=[cron(daily_rules, name="daily_rules", hour={1}, minute={30}, unique=True,
-                    timeout=600, keep_result=3600)],
+    cron_jobs=[
+        cron(
+            daily_rules, name="daily_rules", hour={1}, minute={30}, unique=True, timeout=600, keep_result=3600
+        )
+    ],
 )

@@ -51,8 +51,11 @@ def _rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
     for _, el in iterparse(io.BytesIO(z.read(path))):
         if el.tag == f"{{{PKG_REL}}}Relationship":
             target = el.get("Target", "")
-            target = target.lstrip("/") if target.startswith("/") else \
-                posixpath.normpath(posixpath.join(folder, target))
+            target = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(folder, target))
+            )
             out[el.get("Id", "")] = (el.get("Type", "").rsplit("/", 1)[-1], target)
     return out
 
@@ -101,8 +104,10 @@ def _date_styles(z: zipfile.ZipFile, path: str | None) -> tuple[frozenset[int], 
         elif event == "start" and in_xfs and el.tag == f"{{{MAIN}}}xf":
             styles.append(int(el.get("numFmtId", "0")))
     fmts = [custom[i] if i in custom else builtin_format_code(i) for i in styles]
-    return (frozenset(i for i, f in enumerate(fmts) if is_date_format(f)),
-            frozenset(i for i, f in enumerate(fmts) if is_timedelta_format(f)))
+    return (
+        frozenset(i for i, f in enumerate(fmts) if is_date_format(f)),
+        frozenset(i for i, f in enumerate(fmts) if is_timedelta_format(f)),
+    )
 
 
 def to_datetime(value: float, epoch: datetime = WINDOWS_EPOCH, duration: bool = False) -> Any:
@@ -116,8 +121,10 @@ def _number(v: str) -> int | float:
     return float(v) if ("." in v or "E" in v or "e" in v) else int(v)
 
 
-def iter_rows(content: bytes, date_columns: set[int] | None = None,
-              ) -> Iterator[tuple[int, dict[int, Any]]]:
+def iter_rows(
+    content: bytes,
+    date_columns: set[int] | None = None,
+) -> Iterator[tuple[int, dict[int, Any]]]:
     """(row number, {column index: value}) for each row of the first sheet holding a cell.
 
     Numbers in ``date_columns`` are taken as Excel serial dates even without a date style

@@ -39,8 +39,7 @@ def _event_date(event: Event) -> date:
 
 
 def _reserve_since(libraries: list[reg.Library]) -> date | None:
-    return min((lib.since for lib in libraries if lib.library == "reserve" and lib.since),
-               default=None)
+    return min((lib.since for lib in libraries if lib.library == "reserve" and lib.since), default=None)
 
 
 def _stage_date(p: reg.ProjectSnapshotV1, *stages: str) -> date | None:
@@ -48,8 +47,7 @@ def _stage_date(p: reg.ProjectSnapshotV1, *stages: str) -> date | None:
     return min((d for s, d in p.stage_dates.items() if s in stages), default=None)
 
 
-def _recorded_dates(p: reg.ProjectSnapshotV1, *, created: bool, entered_on: date | None
-                    ) -> dict[str, Any]:
+def _recorded_dates(p: reg.ProjectSnapshotV1, *, created: bool, entered_on: date | None) -> dict[str, Any]:
     """policy R27/R30: 签约, 竣工, 投产 from the recorded stage dates, however the project
     arrived (registered, imported or moved on); a start the registry only inferred from a
     later stage's date on arrival is not a start."""
@@ -65,8 +63,9 @@ def _recorded_dates(p: reg.ProjectSnapshotV1, *, created: bool, entered_on: date
             out[column] = d
     if created and p.actual_start is not None and p.stage not in ("signed", "landed", "started"):
         # arrived past 开工 with the arrival stage's date as its start: the registry's guess
-        out["start_inferred"] = (_stage_date(p, "started") is None
-                                 and p.actual_start == _stage_date(p, p.stage))
+        out["start_inferred"] = _stage_date(p, "started") is None and p.actual_start == _stage_date(
+            p, p.stage
+        )
     return out
 
 
@@ -94,8 +93,7 @@ def _project_values(event: Event, *, created: bool) -> dict[str, Any]:
 
 async def _upsert_project(session: AsyncSession, event: Event, *, created: bool) -> None:
     values = _project_values(event, created=created)
-    changing = {k: v for k, v in values.items()
-                if k not in ("project_id", "created_event_id", "entered_on")}
+    changing = {k: v for k, v in values.items() if k not in ("project_id", "created_event_id", "entered_on")}
     stmt = insert(ProjectFact).values(**values)
     if created:
         # the creation facts are always taken; the rest only if not older than what we hold
@@ -131,9 +129,13 @@ async def on_projects_created(session: AsyncSession, events: list[Event]) -> Non
     later event arrived first) takes that path, in order."""
     rows = [_UNSET | _project_values(e, created=True) for e in events]
     # executemany form ("insertmanyvalues": one statement per 1,000 rows, compiled once)
-    inserted = set((await session.scalars(
-        insert(ProjectFact).on_conflict_do_nothing().returning(ProjectFact.project_id),
-        rows)).all())
+    inserted = set(
+        (
+            await session.scalars(
+                insert(ProjectFact).on_conflict_do_nothing().returning(ProjectFact.project_id), rows
+            )
+        ).all()
+    )
     for event, row in zip(events, rows, strict=True):
         if row["project_id"] in inserted:
             inserted.discard(row["project_id"])  # a second creation of it goes one by one
@@ -157,8 +159,10 @@ async def on_stage_changed(session: AsyncSession, event: Event) -> None:
             .where(ProjectFact.project_id == p.id, ProjectFact.actual_start.is_(None))
             .values(actual_start=p.on)
         )
-    for column, stages in ((ProjectFact.completed_on, DONE_STAGES),
-                           (ProjectFact.effective_on, EFFECT_STAGES)):
+    for column, stages in (
+        (ProjectFact.completed_on, DONE_STAGES),
+        (ProjectFact.effective_on, EFFECT_STAGES),
+    ):
         if p.to_stage in stages:
             await session.execute(
                 update(ProjectFact)
@@ -219,8 +223,9 @@ async def on_report_missing(session: AsyncSession, event: Event) -> None:
         .on_conflict_do_nothing()
     )
     # the matter is overdue at the end of the month the report was for
-    await _matter(session, event["type"], f"{p.project_id}:{p.month}", p.unit_id,
-                  month_bounds(p.month)[1], overdue=True)
+    await _matter(
+        session, event["type"], f"{p.project_id}:{p.month}", p.unit_id, month_bounds(p.month)[1], overdue=True
+    )
 
 
 async def on_revocation(session: AsyncSession, event: Event) -> None:
@@ -252,8 +257,14 @@ async def on_approval(session: AsyncSession, event: Event) -> None:
     if isinstance(p, ap.CaseOpenedV1):
         await _upsert_case(session, case_id, **base, unit_id=p.unit_id, opened_on=_event_date(event))
     elif isinstance(p, ap.CompletedV1):
-        await _upsert_case(session, case_id, **base, completed_on=p.completed_on, on_time=p.on_time,
-                           agency_unit_ids=list(p.agency_unit_ids))
+        await _upsert_case(
+            session,
+            case_id,
+            **base,
+            completed_on=p.completed_on,
+            on_time=p.on_time,
+            agency_unit_ids=list(p.agency_unit_ids),
+        )
     elif isinstance(p, ap.RejectedV1):
         await _upsert_case(session, case_id, **base, rejected=True)
     elif isinstance(p, ap.DeadlineChangedV1):
@@ -262,13 +273,18 @@ async def on_approval(session: AsyncSession, event: Event) -> None:
         await _upsert_case(session, case_id, **base)
         overdue = isinstance(p, ap.OverdueV1)
         on = p.overdue_since if isinstance(p, ap.OverdueV1) else _event_date(event)
-        await _matter(session, kind, f"{case_id}:{p.step_code or 'chain'}:{p.due_date.isoformat()}",
-                      p.agency_unit_id, on, overdue=overdue)
+        await _matter(
+            session,
+            kind,
+            f"{case_id}:{p.step_code or 'chain'}:{p.due_date.isoformat()}",
+            p.agency_unit_id,
+            on,
+            overdue=overdue,
+        )
     elif isinstance(p, ap.MissingItemsOverdueV1):
         await _upsert_case(session, case_id, **base)
         unit_id = await session.scalar(select(ApprovalFact.unit_id).where(ApprovalFact.case_id == case_id))
-        await _matter(session, kind, f"{case_id}:{p.due_date.isoformat()}", unit_id, p.due_date,
-                      overdue=True)
+        await _matter(session, kind, f"{case_id}:{p.due_date.isoformat()}", unit_id, p.due_date, overdue=True)
     else:  # approval.step_completed: the case is known
         await _upsert_case(session, case_id, **base)
 
@@ -303,8 +319,7 @@ async def on_issue(session: AsyncSession, event: Event) -> None:
         )
     )
     if isinstance(p, iss.IssueOverdueV1):
-        await _matter(session, event["type"], f"{p.issue_id}:{p.deadline}", p.unit_id, at,
-                      overdue=True)
+        await _matter(session, event["type"], f"{p.issue_id}:{p.deadline}", p.unit_id, at, overdue=True)
 
 
 HANDLERS = {

@@ -39,8 +39,6 @@ def previous_month(today: date) -> str:
     return month_of(today.replace(day=1) - timedelta(days=1))
 
 
-
-
 def parse_business_date(value: Any) -> date | None:
     """A date, or the Asia/Shanghai date of an ISO timestamp; None if absent or unreadable."""
     if value is None or value == "":

@@ -67,7 +67,8 @@ class ProjectFact(Base):
     revoked_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=0)
     recorded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
 
 class ProgressFact(Base):
@@ -165,7 +166,8 @@ class Assignment(Base):
     judgement_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -183,7 +185,8 @@ class Notice(Base):
     level: Mapped[str] = mapped_column(String(20))  # notice | deputy_summons | principal_summons
     issued_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
     __table_args__ = (UniqueConstraint("assignment_id", "month"),)
 
@@ -225,7 +228,8 @@ class Rubric(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
     __table_args__ = (UniqueConstraint("kind", "version"),)
 
@@ -243,7 +247,8 @@ class AssessmentRun(Base):
     inputs_digest: Mapped[str] = mapped_column(String(64))
     result: Mapped[dict[str, Any]] = mapped_column(JSONB)
     run_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
     run_by: Mapped[str] = mapped_column(String(120))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_by: Mapped[str | None] = mapped_column(String(120))
@@ -263,6 +268,7 @@ class Objection(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     raised_by: Mapped[str] = mapped_column(String(120))
     raised_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=clock.now, server_default=func.now())
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
     resolved_by: Mapped[str | None] = mapped_column(String(120))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -81,8 +81,11 @@ async def review_month(
         return issued
     calendar = await load_calendar()
     per_unit = scoring_settings().summons_count == "unit"
-    earlier = await (_unit_counts(session, month, {a.unit_id for a in due}) if per_unit
-                     else _task_counts(session, month, [a.id for a in due]))
+    earlier = await (
+        _unit_counts(session, month, {a.unit_id for a in due})
+        if per_unit
+        else _task_counts(session, month, [a.id for a in due])
+    )
     summoned: set[tuple[str, str]] = set()
     for a in due:
         badly = a.status == "badly_done" and a.completed_on is not None and a.completed_on <= last

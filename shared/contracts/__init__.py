@@ -72,8 +72,7 @@ def parse(type_: str, payload: Any) -> EventContract:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                             for e in exc.errors()[:5])
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         raise ContractViolation(f"事件 {type_} v{version} 不符合契约：{problems}") from None
 
 

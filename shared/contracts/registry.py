@@ -13,10 +13,8 @@ from shared.contracts import EventContract
 
 # policy R8: the registry's lifecycle 签约→落地→开工→在建→竣工→达效, the only stage names
 # a project.* event carries (services/registry/codes.py STAGES, checked by a test)
-ProjectStage = Literal["signed", "landed", "started", "under_construction", "completed",
-                       "effective"]
-STAGE_ORDER: tuple[str, ...] = ("signed", "landed", "started", "under_construction",
-                                "completed", "effective")
+ProjectStage = Literal["signed", "landed", "started", "under_construction", "completed", "effective"]
+STAGE_ORDER: tuple[str, ...] = ("signed", "landed", "started", "under_construction", "completed", "effective")
 
 
 class Library(BaseModel):

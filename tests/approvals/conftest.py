@@ -32,29 +32,60 @@ class Hall:
     async def project(self, *, unit_id: str = "town-chengguan", **over: Any) -> dict[str, Any]:
         """A project in the registry (``over``: its category, tags, libraries …)."""
         async with await self.platform.as_user("zdb") as c:
-            r = await c.post("/api/v1/projects", json={
-                "project_code": project_code(uuid.uuid4().hex[:8]),
-                "name": f"审批测试项目{self.uniq}-{uuid.uuid4().hex[:4]}",
-                "unit_id": unit_id, "category": "industrial", "total_investment": "2600", **over})
+            r = await c.post(
+                "/api/v1/projects",
+                json={
+                    "project_code": project_code(uuid.uuid4().hex[:8]),
+                    "name": f"审批测试项目{self.uniq}-{uuid.uuid4().hex[:4]}",
+                    "unit_id": unit_id,
+                    "category": "industrial",
+                    "total_investment": "2600",
+                    **over,
+                },
+            )
             assert r.status_code == 201, r.text
             return r.json()
 
-    async def open_case(self, kind: str = "low_risk_small", user: str = "xzsp",
-                        project: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    async def open_case(
+        self,
+        kind: str = "low_risk_small",
+        user: str = "xzsp",
+        project: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         project = project or await self.project()
         async with await self.platform.as_user(user) as c:
-            r = await c.post("/api/v1/approval-cases", json={
-                "project_id": project["id"], "project_code": project["project_code"],
-                "kind": kind, **extra})
+            r = await c.post(
+                "/api/v1/approval-cases",
+                json={
+                    "project_id": project["id"],
+                    "project_code": project["project_code"],
+                    "kind": kind,
+                    **extra,
+                },
+            )
             assert r.status_code == 201, r.text
             return r.json()
 
-    async def event(self, case_id: str, type_: str, day: str, *, expect: int = 201,
-                    user: str = "xzsp", event_id: str | None = None, hour: int = 10,
-                    **extra: Any):
+    async def event(
+        self,
+        case_id: str,
+        type_: str,
+        day: str,
+        *,
+        expect: int = 201,
+        user: str = "xzsp",
+        event_id: str | None = None,
+        hour: int = 10,
+        **extra: Any,
+    ):
         self.n += 1
-        body = {"event_id": event_id or f"hall-{self.uniq}-{self.n}", "type": type_,
-                "occurred_at": at(day, hour), **extra}
+        body = {
+            "event_id": event_id or f"hall-{self.uniq}-{self.n}",
+            "type": type_,
+            "occurred_at": at(day, hour),
+            **extra,
+        }
         async with await self.platform.as_user(user) as c:
             r = await c.post(f"/api/v1/approval-cases/{case_id}/events", json=body)
         assert r.status_code == expect, r.text

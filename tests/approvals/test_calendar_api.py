@@ -12,10 +12,10 @@ from tests.approvals.conftest import audit_actions, outbox_events
 
 OFFICIAL_2027 = {
     # test data standing in for the State Council's 2027 notice
-    "off_days": ["2027-01-01", "2027-01-02", "2027-01-03",
-                 *[f"2027-02-{d:02d}" for d in range(6, 15)]],
+    "off_days": ["2027-01-01", "2027-01-02", "2027-01-03", *[f"2027-02-{d:02d}" for d in range(6, 15)]],
     "working_days": ["2027-02-20"],
-    "official": True, "source": "国务院办公厅关于2027年部分节假日安排的通知（测试数据）",
+    "official": True,
+    "source": "国务院办公厅关于2027年部分节假日安排的通知（测试数据）",
     "reason": "国务院公布 2027 年放假安排",
 }
 
@@ -28,34 +28,45 @@ async def test_official_2026_and_provisional_2027(platform):
         assert "2026-10-01" in y["off_days"] and "2026-10-10" in y["working_days"]
         y = (await c.get("/api/v1/calendar/2027")).json()
         assert y["official"] is False and y["working_days"] == []
-        assert y["off_days"] == ["2027-01-01", "2027-05-01", "2027-05-02",
-                                 "2027-10-01", "2027-10-02", "2027-10-03"]
-        r = await c.get("/api/v1/calendar/add-working-days",
-                        params={"start": "2026-09-18", "days": 20})
+        assert y["off_days"] == [
+            "2027-01-01",
+            "2027-05-01",
+            "2027-05-02",
+            "2027-10-01",
+            "2027-10-02",
+            "2027-10-03",
+        ]
+        r = await c.get("/api/v1/calendar/add-working-days", params={"start": "2026-09-18", "days": 20})
         assert r.json()["date"] == "2026-10-22" and r.json()["provisional"] is False
-        r = await c.get("/api/v1/calendar/add-working-days",
-                        params={"start": "2026-12-24", "days": 6})
+        r = await c.get("/api/v1/calendar/add-working-days", params={"start": "2026-12-24", "days": 6})
         assert r.json() | {"convention": None} == {
-            "start": "2026-12-24", "days": 6, "date": "2027-01-04", "provisional": True,
-            "convention": None}
+            "start": "2026-12-24",
+            "days": 6,
+            "date": "2027-01-04",
+            "provisional": True,
+            "convention": None,
+        }
 
 
 async def test_bad_calendar_input_is_refused(platform):
     # policy R15: a day both off and working → 422; only the office loads a year
     async with await platform.as_user("admin") as c:
-        r = await c.put("/api/v1/calendar/2031", json={
-            "off_days": ["2031-02-08"], "working_days": ["2031-02-08"], "source": "x"})
+        r = await c.put(
+            "/api/v1/calendar/2031",
+            json={"off_days": ["2031-02-08"], "working_days": ["2031-02-08"], "source": "x"},
+        )
         assert r.status_code == 422 and r.json()["code"] == "calendar.day_both_off_and_working"
-        r = await c.put("/api/v1/calendar/2031", json={
-            "off_days": [], "working_days": ["2031-02-05"], "source": "x"})  # a Wednesday
+        r = await c.put(
+            "/api/v1/calendar/2031", json={"off_days": [], "working_days": ["2031-02-05"], "source": "x"}
+        )  # a Wednesday
         assert r.status_code == 422 and r.json()["code"] == "calendar.working_day_not_weekend"
-        r = await c.put("/api/v1/calendar/2031", json={
-            "off_days": ["2030-12-31"], "working_days": [], "source": "x"})
+        r = await c.put(
+            "/api/v1/calendar/2031", json={"off_days": ["2030-12-31"], "working_days": [], "source": "x"}
+        )
         assert r.status_code == 422 and r.json()["code"] == "calendar.date_outside_year"
         assert (await c.get("/api/v1/calendar/2031")).json()["stored"] is False
     async with await platform.as_user("chengguan") as c:
-        r = await c.put("/api/v1/calendar/2031", json={
-            "off_days": [], "working_days": [], "source": "x"})
+        r = await c.put("/api/v1/calendar/2031", json={"off_days": [], "working_days": [], "source": "x"})
         assert r.status_code == 403
 
 
@@ -74,10 +85,16 @@ async def test_provisional_2027_deadline_recomputed_when_official_year_loaded(pl
     # policy R15: a deadline in a provisional year is marked so, and is recomputed, audited
     # and announced (approval.deadline_changed) when the official year is loaded
     async with await platform.as_user("admin") as c:
-        r = await c.post("/api/v1/approval-kinds", json={
-            "code": f"long_review_{uniq}", "name": "长周期审查（测试）",
-            "steps": [{"code": "review", "name": "技术审查", "limit_days": 60,
-                       "agency_unit_id": "dept-fgj"}]})
+        r = await c.post(
+            "/api/v1/approval-kinds",
+            json={
+                "code": f"long_review_{uniq}",
+                "name": "长周期审查（测试）",
+                "steps": [
+                    {"code": "review", "name": "技术审查", "limit_days": 60, "agency_unit_id": "dept-fgj"}
+                ],
+            },
+        )
         assert r.status_code == 201, r.text
     case = await hall.open_case(kind=f"long_review_{uniq}")
     cid = case["id"]

@@ -13,25 +13,36 @@ from tests.approvals.conftest import outbox_events
 
 PARK = {"category": "industrial", "tags": ["园区", "新材料"]}
 TRANSPORT = {"category": "infrastructure", "tags": ["交通", "国道改线"]}
-KEY = {"libraries": [{"library": "annual", "kind": "new", "since": "2026-01-10"},
-                     {"library": "key", "kind": "new", "level": "county", "since": "2026-02-01"}],
-       "contact_leader": "孙丽萍", "carrying_unit_name": "枝柯新材料有限公司",
-       "team": "新材料项目工作专班", "work_plan": "一季度开工、年底主体封顶"}
+KEY = {
+    "libraries": [
+        {"library": "annual", "kind": "new", "since": "2026-01-10"},
+        {"library": "key", "kind": "new", "level": "county", "since": "2026-02-01"},
+    ],
+    "contact_leader": "孙丽萍",
+    "carrying_unit_name": "枝柯新材料有限公司",
+    "team": "新材料项目工作专班",
+    "work_plan": "一季度开工、年底主体封顶",
+}
 ASSISTANT = {"name": "帮办员 孙悦", "phone": "0350-1234567"}
 
 
 async def _open(platform, project: dict, user: str = "xzsp", **body):
     async with await platform.as_user(user) as c:
-        return await c.post("/api/v1/approval-cases", json={
-            "project_id": project["id"], "kind": "low_risk_small", **body})
+        return await c.post(
+            "/api/v1/approval-cases", json={"project_id": project["id"], "kind": "low_risk_small", **body}
+        )
 
 
 async def test_tolerance_records_items_and_flags_missed_due_date(hall, clock_at):
     # policy R19: a park industrial project (registry: industrial, tagged 园区) is accepted
     # with missing items without declaring its type; items and due date recorded, a miss flagged
     clock_at(datetime.fromisoformat("2026-11-25T11:00:00+08:00"))
-    case = await hall.open_case(project=await hall.project(**PARK), acceptance_mode="tolerance",
-                                missing_items=["环评批复（容缺）"], missing_items_due="2026-12-10")
+    case = await hall.open_case(
+        project=await hall.project(**PARK),
+        acceptance_mode="tolerance",
+        missing_items=["环评批复（容缺）"],
+        missing_items_due="2026-12-10",
+    )
     cid = case["id"]
     assert case["project_type"] == "park_industrial"
     assert case["missing_items"] == ["环评批复（容缺）"] and case["missing_items_overdue"] is False
@@ -48,10 +59,13 @@ async def test_credit_commitment_items_supplied_in_time_are_not_flagged(hall, cl
     # policy R19: a transport infrastructure project (infrastructure, tagged 交通); items
     # supplied before the due date → no flag
     clock_at(datetime.fromisoformat("2026-11-26T11:00:00+08:00"))
-    case = await hall.open_case(project=await hall.project(**TRANSPORT),
-                                project_type="transport_infrastructure",
-                                acceptance_mode="credit_commitment",
-                                missing_items=["水土保持方案"], missing_items_due="2026-12-10")
+    case = await hall.open_case(
+        project=await hall.project(**TRANSPORT),
+        project_type="transport_infrastructure",
+        acceptance_mode="credit_commitment",
+        missing_items=["水土保持方案"],
+        missing_items_due="2026-12-10",
+    )
     cid = case["id"]
     assert case["project_type"] == "transport_infrastructure"
     await hall.event(cid, "accepted", "2026-11-25")
@@ -65,8 +79,11 @@ async def test_credit_commitment_items_supplied_in_time_are_not_flagged(hall, cl
 async def test_tolerance_eligibility_comes_from_the_registry(hall, platform):
     # policy R19: only park industrial and transport infrastructure projects as the registry
     # records them; a declared type that contradicts the registry is refused
-    tolerance = {"acceptance_mode": "tolerance", "missing_items": ["环评批复"],
-                 "missing_items_due": "2026-12-01"}
+    tolerance = {
+        "acceptance_mode": "tolerance",
+        "missing_items": ["环评批复"],
+        "missing_items_due": "2026-12-01",
+    }
     outside_park = await hall.project(category="industrial", tags=["新材料"])
     r = await _open(platform, outside_park, project_type="park_industrial", **tolerance)
     assert r.status_code == 422 and r.json()["code"] == "approval_case.project_type_mismatch"
@@ -75,8 +92,10 @@ async def test_tolerance_eligibility_comes_from_the_registry(hall, platform):
     assert r.status_code == 422 and r.json()["code"] == "approval_case.tolerance_not_eligible"
     assert "园区工业项目和交通基础设施项目" in r.json()["detail"]
     # a park tag on an infrastructure project, a transport tag on a livelihood one: neither
-    for over in ({"category": "infrastructure", "tags": ["园区"]},
-                 {"category": "livelihood", "tags": ["交通"]}):
+    for over in (
+        {"category": "infrastructure", "tags": ["园区"]},
+        {"category": "livelihood", "tags": ["交通"]},
+    ):
         r = await _open(platform, await hall.project(**over), **tolerance)
         assert r.status_code == 422 and r.json()["code"] == "approval_case.tolerance_not_eligible"
     park = await hall.project(**PARK)
@@ -89,8 +108,7 @@ async def test_tolerance_eligibility_comes_from_the_registry(hall, platform):
 async def test_park_tags_are_configuration(hall, platform, monkeypatch):
     # policy R19: which registry tags mark a park (KPP_APPROVALS_PARK_TAGS) is configuration
     monkeypatch.setattr(approvals_settings(), "park_tags", ["经济开发区"])
-    tolerance = {"acceptance_mode": "tolerance", "missing_items": ["能评"],
-                 "missing_items_due": "2026-12-01"}
+    tolerance = {"acceptance_mode": "tolerance", "missing_items": ["能评"], "missing_items_due": "2026-12-01"}
     r = await _open(platform, await hall.project(category="industrial", tags=["经济开发区"]), **tolerance)
     assert r.status_code == 201 and r.json()["project_type"] == "park_industrial", r.text
     r = await _open(platform, await hall.project(**PARK), **tolerance)
@@ -108,8 +126,10 @@ async def test_key_project_is_flagged_for_the_fast_track_when_its_case_opens(hal
     opened = await outbox_events(case["id"], "approval.case_opened")
     assert opened[0]["fast_track"] is True and opened[0]["fast_track_basis"] == "key_project"
     async with await platform.as_user("zdb") as c:  # the office designates the assistant
-        r = await c.post(f"/api/v1/approval-cases/{case['id']}/fast-track",
-                         json={"fast_track": True, "assistant": ASSISTANT, "reason": "专人帮办"})
+        r = await c.post(
+            f"/api/v1/approval-cases/{case['id']}/fast-track",
+            json={"fast_track": True, "assistant": ASSISTANT, "reason": "专人帮办"},
+        )
         assert r.status_code == 200 and r.json()["assistant"]["name"] == "帮办员 孙悦"
 
 
@@ -130,8 +150,10 @@ async def test_fast_track_only_for_projects_in_a_library(hall, platform):
     assert r.status_code == 422 and r.json()["code"] == "approval_case.fast_track_not_in_library"
     other = await hall.open_case(project=loose)
     async with await platform.as_user("zdb") as c:
-        r = await c.post(f"/api/v1/approval-cases/{other['id']}/fast-track",
-                         json={"fast_track": True, "assistant": {"name": "帮办员 周强"}})
+        r = await c.post(
+            f"/api/v1/approval-cases/{other['id']}/fast-track",
+            json={"fast_track": True, "assistant": {"name": "帮办员 周强"}},
+        )
         assert r.status_code == 422 and r.json()["code"] == "approval_case.fast_track_not_in_library"
 
 
@@ -141,21 +163,26 @@ async def test_office_puts_a_library_project_on_the_fast_track(hall, platform):
     case = await hall.open_case(project=reserve, fast_track=True, assistant=ASSISTANT)
     assert case["fast_track"] is True and case["fast_track_basis"] == "office_decision"
     assert case["assistant"]["name"] == "帮办员 孙悦"
-    other = await hall.open_case(project=await hall.project(
-        libraries=[{"library": "reserve", "since": "2026-03-02"}]))
+    other = await hall.open_case(
+        project=await hall.project(libraries=[{"library": "reserve", "since": "2026-03-02"}])
+    )
     assert other["fast_track"] is False and other["fast_track_basis"] is None
     async with await platform.as_user("chengguan") as c:
-        r = await c.post(f"/api/v1/approval-cases/{other['id']}/fast-track",
-                         json={"fast_track": True, "assistant": {"name": "x"}})
+        r = await c.post(
+            f"/api/v1/approval-cases/{other['id']}/fast-track",
+            json={"fast_track": True, "assistant": {"name": "x"}},
+        )
         assert r.status_code == 403
     async with await platform.as_user("zdb") as c:
-        r = await c.post(f"/api/v1/approval-cases/{other['id']}/fast-track",
-                         json={"fast_track": True, "assistant": {"name": "帮办员 周强"},
-                               "reason": "列入省级重点工程"})
+        r = await c.post(
+            f"/api/v1/approval-cases/{other['id']}/fast-track",
+            json={"fast_track": True, "assistant": {"name": "帮办员 周强"}, "reason": "列入省级重点工程"},
+        )
         assert r.status_code == 200 and r.json()["fast_track"] is True
         assert r.json()["fast_track_basis"] == "office_decision"
-        r = await c.get("/api/v1/approval-cases", params={"fast_track": "true",
-                                                          "project_id": other["project_id"]})
+        r = await c.get(
+            "/api/v1/approval-cases", params={"fast_track": "true", "project_id": other["project_id"]}
+        )
         assert [i["id"] for i in r.json()["items"]] == [other["id"]]
     view = await hall.get(other["id"])
     assert view["history"][-1]["action"] == "fast_track.set"
@@ -169,16 +196,26 @@ async def test_three_zeros_request_records_its_facts_and_the_utility(hall, platf
         kinds = {k["code"]: k for k in (await c.get("/api/v1/approval-kinds")).json()["items"]}
     assert kinds["three_zeros_power"]["category"] == "three_zeros"
     assert kinds["three_zeros_power"]["total_limit_days"] == 5
-    agencies = {code: kinds[code]["steps"][0]["agency_unit_id"]
-                for code in ("three_zeros_power", "three_zeros_water", "three_zeros_drainage")}
-    assert agencies == {"three_zeros_power": "util-power", "three_zeros_water": "util-water",
-                        "three_zeros_drainage": "util-drainage"}
+    agencies = {
+        code: kinds[code]["steps"][0]["agency_unit_id"]
+        for code in ("three_zeros_power", "three_zeros_water", "three_zeros_drainage")
+    }
+    assert agencies == {
+        "three_zeros_power": "util-power",
+        "three_zeros_water": "util-water",
+        "three_zeros_drainage": "util-drainage",
+    }
     async with await platform.as_user("zdb") as c:
         unit = (await c.get("/api/v1/units/util-power")).json()
     assert unit["kind"] == "utility" and "供电" in unit["name"]
     case = await hall.open_case(kind="three_zeros_power")
-    assert case["three_zeros"] == {"zero_visit": True, "zero_approval": True, "zero_cost": True,
-                                   "note": None, "utility_unit_id": "util-power"}
+    assert case["three_zeros"] == {
+        "zero_visit": True,
+        "zero_approval": True,
+        "zero_cost": True,
+        "note": None,
+        "utility_unit_id": "util-power",
+    }
     cid = case["id"]
     await hall.event(cid, "accepted", "2026-11-19")
     view = await hall.get(cid)
@@ -193,8 +230,9 @@ async def test_three_zeros_request_records_its_facts_and_the_utility(hall, platf
 
 async def test_a_zero_not_kept_is_recorded_and_chains_carry_none(hall, platform):
     # policy R21: the hall records a zero that was not kept, with why; a chain has no zeros
-    case = await hall.open_case(kind="three_zeros_water", three_zeros={
-        "zero_visit": False, "note": "企业负责人到现场确认表位"})
+    case = await hall.open_case(
+        kind="three_zeros_water", three_zeros={"zero_visit": False, "note": "企业负责人到现场确认表位"}
+    )
     assert case["three_zeros"]["zero_visit"] is False
     assert case["three_zeros"]["zero_approval"] is True and case["three_zeros"]["zero_cost"] is True
     assert case["three_zeros"]["utility_unit_id"] == "util-water"

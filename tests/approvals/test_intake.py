@@ -19,8 +19,9 @@ async def test_replay_returns_first_result_and_other_payload_conflicts(hall, pla
         again = await c.post(f"/api/v1/approval-cases/{cid}/events", json=body)
         assert first.status_code == 201 and again.status_code == 200
         assert again.json() == first.json()  # replayed
-        other = await c.post(f"/api/v1/approval-cases/{cid}/events",
-                             json=body | {"occurred_at": "2026-11-03T09:30:00+08:00"})
+        other = await c.post(
+            f"/api/v1/approval-cases/{cid}/events", json=body | {"occurred_at": "2026-11-03T09:30:00+08:00"}
+        )
         assert other.status_code == 409 and other.json()["code"] == "approval_event.id_reused"
     view = await hall.get(cid)
     assert view["accepted_on"] == "2026-11-02"
@@ -50,22 +51,29 @@ async def test_impossible_unknown_and_future_events(hall, platform):
     assert r["state"] == "new" and r["allowed_events"] == ["submitted", "accepted", "rejected"]
     future = (clock.now() + timedelta(hours=2)).isoformat()
     async with await platform.as_user("xzsp") as c:
-        r = await c.post(f"/api/v1/approval-cases/{cid}/events",
-                         json={"event_id": str(uuid.uuid4()), "type": "accepted", "occurred_at": future})
+        r = await c.post(
+            f"/api/v1/approval-cases/{cid}/events",
+            json={"event_id": str(uuid.uuid4()), "type": "accepted", "occurred_at": future},
+        )
         assert r.status_code == 422 and r.json()["code"] == "approval_event.in_future"
-        r = await c.post(f"/api/v1/approval-cases/{uuid.uuid4()}/events",
-                         json={"event_id": str(uuid.uuid4()), "type": "accepted",
-                               "occurred_at": "2026-11-02T09:00:00+08:00"})
+        r = await c.post(
+            f"/api/v1/approval-cases/{uuid.uuid4()}/events",
+            json={
+                "event_id": str(uuid.uuid4()),
+                "type": "accepted",
+                "occurred_at": "2026-11-02T09:00:00+08:00",
+            },
+        )
         assert r.status_code == 404 and r.json()["code"] == "approval_case.not_found"
-        r = await c.post(f"/api/v1/approval-cases/{cid}/events",
-                         json={"event_id": "e", "type": "teleported",
-                               "occurred_at": "2026-11-02T09:00:00+08:00"})
+        r = await c.post(
+            f"/api/v1/approval-cases/{cid}/events",
+            json={"event_id": "e", "type": "teleported", "occurred_at": "2026-11-02T09:00:00+08:00"},
+        )
         assert r.status_code == 422
     await hall.event(cid, "accepted", "2026-11-02")
     r = await hall.event(cid, "completed", "2026-11-03", expect=409)  # not at the last step
     assert "step_completed" in r["allowed_events"] and "completed" not in r["allowed_events"]
-    r = await hall.event(cid, "step_completed", "2026-11-03", step_code="construction_permit",
-                         expect=409)
+    r = await hall.event(cid, "step_completed", "2026-11-03", step_code="construction_permit", expect=409)
     assert r["code"] == "approval.wrong_step"
     await hall.event(cid, "rejected", "2026-11-05", note="不符合法定条件")
     r = await hall.event(cid, "accepted", "2026-11-06", expect=409)
@@ -77,8 +85,9 @@ async def test_who_may_post_and_read(hall, platform):
     case = await hall.open_case()
     cid = case["id"]
     await hall.event(cid, "accepted", "2026-11-02", user="fgj")  # agency of step 1
-    r = await hall.event(cid, "paused", "2026-11-03", user="donghe", expect=403,
-                         reason="hearing", evidence_ref="x")
+    r = await hall.event(
+        cid, "paused", "2026-11-03", user="donghe", expect=403, reason="hearing", evidence_ref="x"
+    )
     assert r["code"] == "approval_event.forbidden"
     async with await platform.as_user("chengguan") as c:  # the project's township reads
         assert (await c.get(f"/api/v1/approval-cases/{cid}")).status_code == 200
@@ -87,8 +96,9 @@ async def test_who_may_post_and_read(hall, platform):
         r = await c.get("/api/v1/approval-cases", params={"project_id": case["project_id"]})
         assert r.json()["total"] == 0
     async with await platform.as_user("chengguan") as c:
-        r = await c.post("/api/v1/approval-cases", json={
-            "project_id": case["project_id"], "kind": "low_risk_small"})
+        r = await c.post(
+            "/api/v1/approval-cases", json={"project_id": case["project_id"], "kind": "low_risk_small"}
+        )
         assert r.status_code == 403
 
 
@@ -98,19 +108,31 @@ async def test_case_bad_input(hall, platform):
     async with await platform.as_user("xzsp") as c:
         r = await c.post("/api/v1/approval-cases", json={"project_id": project["id"], "kind": "nope"})
         assert r.status_code == 422 and r.json()["code"] == "approval_kind.unknown"
-        r = await c.post("/api/v1/approval-cases", json={
-            "project_id": project["id"], "kind": "low_risk_small",
-            "step_limits": {"construction_permit": 9}})
+        r = await c.post(
+            "/api/v1/approval-cases",
+            json={
+                "project_id": project["id"],
+                "kind": "low_risk_small",
+                "step_limits": {"construction_permit": 9},
+            },
+        )
         assert r.status_code == 422 and r.json()["code"] == "approval_kind.step_sum_exceeds_total"
-        r = await c.post("/api/v1/approval-cases", json={"project_id": str(uuid.uuid4()),
-                                                         "kind": "low_risk_small"})
+        r = await c.post(
+            "/api/v1/approval-cases", json={"project_id": str(uuid.uuid4()), "kind": "low_risk_small"}
+        )
         assert r.status_code == 422 and r.json()["code"] == "project.not_found"
-        r = await c.post("/api/v1/approval-cases", json={
-            "project_id": project["id"], "kind": "low_risk_small",
-            "step_limits": {"construction_permit": 6, "property_certificate": 5}})
+        r = await c.post(
+            "/api/v1/approval-cases",
+            json={
+                "project_id": project["id"],
+                "kind": "low_risk_small",
+                "step_limits": {"construction_permit": 6, "property_certificate": 5},
+            },
+        )
         assert r.status_code == 201
-        assert [s["limit_days"] for s in (await c.get(f"/api/v1/approval-cases/{r.json()['id']}"))
-                .json()["steps"]] == [3, 6, 6, 5]
+        assert [
+            s["limit_days"] for s in (await c.get(f"/api/v1/approval-cases/{r.json()['id']}")).json()["steps"]
+        ] == [3, 6, 6, 5]
 
 
 async def test_kinds_are_admin_data_with_enforced_totals(platform, uniq):
@@ -122,21 +144,29 @@ async def test_kinds_are_admin_data_with_enforced_totals(platform, uniq):
         steps[0]["limit_days"] = 4
         r = await c.put("/api/v1/approval-kinds/low_risk_small", json={"steps": steps})
         assert r.status_code == 422 and r.json()["code"] == "approval_kind.step_sum_exceeds_total"
-        kind = {"code": f"land_{uniq}", "name": "用地审批（测试）", "total_limit_days": 10,
-                "steps": [{"code": "pre_review", "name": "用地预审", "limit_days": 6,
-                           "agency_unit_id": "dept-zrzy"},
-                          {"code": "planning", "name": "规划许可", "limit_days": 5,
-                           "agency_unit_id": "dept-zrzy"}]}
+        kind = {
+            "code": f"land_{uniq}",
+            "name": "用地审批（测试）",
+            "total_limit_days": 10,
+            "steps": [
+                {"code": "pre_review", "name": "用地预审", "limit_days": 6, "agency_unit_id": "dept-zrzy"},
+                {"code": "planning", "name": "规划许可", "limit_days": 5, "agency_unit_id": "dept-zrzy"},
+            ],
+        }
         r = await c.post("/api/v1/approval-kinds", json=kind)
         assert r.status_code == 422 and r.json()["code"] == "approval_kind.step_sum_exceeds_total"
         kind["steps"][1]["limit_days"] = 4
-        r = await c.post("/api/v1/approval-kinds", json=kind | {
-            "steps": [kind["steps"][0] | {"agency_unit_id": "dept-nowhere"}]})
+        r = await c.post(
+            "/api/v1/approval-kinds",
+            json=kind | {"steps": [kind["steps"][0] | {"agency_unit_id": "dept-nowhere"}]},
+        )
         assert r.status_code == 422 and r.json()["code"] == "unit.unknown"
         assert (await c.post("/api/v1/approval-kinds", json=kind)).status_code == 201
         assert (await c.post("/api/v1/approval-kinds", json=kind)).status_code == 409
-        r = await c.put(f"/api/v1/approval-kinds/land_{uniq}", json={
-            "total_limit_days": 12, "reason": "县政府常务会议调整"})
+        r = await c.put(
+            f"/api/v1/approval-kinds/land_{uniq}",
+            json={"total_limit_days": 12, "reason": "县政府常务会议调整"},
+        )
         assert r.status_code == 200 and r.json()["version"] == 2
     async with await platform.as_user("fgj") as c:
         r = await c.post("/api/v1/approval-kinds", json=kind | {"code": f"x_{uniq}"})

@@ -46,19 +46,30 @@ async def test_calendar_bodies_match_their_models(platform):
         y = check(CalendarYearOut, await c.get(f"/api/v1/calendar/{YEAR}"))
         assert y["stored"] is False and "revision" not in y
         try:
-            r = await c.put(f"/api/v1/calendar/{YEAR}", json={
-                "off_days": [f"{YEAR}-01-01"], "working_days": [], "official": False,
-                "source": "接口文档测试数据", "reason": "测试"})
+            r = await c.put(
+                f"/api/v1/calendar/{YEAR}",
+                json={
+                    "off_days": [f"{YEAR}-01-01"],
+                    "working_days": [],
+                    "official": False,
+                    "source": "接口文档测试数据",
+                    "reason": "测试",
+                },
+            )
             y = check(CalendarChangeOut, r)
             assert y["stored"] is True and set(y["recomputed"]) == {"checked_cases", "changed_cases"}
         finally:
             y = check(CalendarChangeOut, await c.delete(f"/api/v1/calendar/{YEAR}"))
             assert y["stored"] is False
-        check(AddWorkingDaysOut, await c.get("/api/v1/calendar/add-working-days",
-                                             params={"start": "2026-09-30", "days": 1}))
+        check(
+            AddWorkingDaysOut,
+            await c.get("/api/v1/calendar/add-working-days", params={"start": "2026-09-30", "days": 1}),
+        )
         problem(await c.get("/api/v1/calendar/1800"), 422, "request.invalid")
-        r = await c.put(f"/api/v1/calendar/{YEAR}", json={
-            "off_days": [f"{YEAR}-02-03"], "working_days": [f"{YEAR}-02-03"], "source": "x"})
+        r = await c.put(
+            f"/api/v1/calendar/{YEAR}",
+            json={"off_days": [f"{YEAR}-02-03"], "working_days": [f"{YEAR}-02-03"], "source": "x"},
+        )
         body = problem(r, 422, "calendar.day_both_off_and_working")
         assert body["fields"][0]["field"] == "working_days"
 
@@ -69,19 +80,33 @@ async def test_kind_bodies_match_their_models(platform, uniq):
     async with await platform.as_user("admin") as c:
         kinds = check(KindList, await c.get("/api/v1/approval-kinds"))
         assert any(k["code"] == "low_risk_small" for k in kinds["items"])
-        r = await c.post("/api/v1/approval-kinds", json={
-            "code": code, "name": "文档测试类型",
-            "steps": [{"code": "review", "name": "审查", "limit_days": 5,
-                       "agency_unit_id": "dept-fgj"}]})
+        r = await c.post(
+            "/api/v1/approval-kinds",
+            json={
+                "code": code,
+                "name": "文档测试类型",
+                "steps": [{"code": "review", "name": "审查", "limit_days": 5, "agency_unit_id": "dept-fgj"}],
+            },
+        )
         assert check(KindOut, r, 201)["max_total_days"] is None
         check(KindOut, await c.get(f"/api/v1/approval-kinds/{code}"))
         r = await c.put(f"/api/v1/approval-kinds/{code}", json={"warn_days_left": 2})
         assert check(KindOut, r)["version"] == 2
         problem(await c.get(f"/api/v1/approval-kinds/none_{uniq}"), 404, "approval_kind.not_found")
-        problem(await c.post("/api/v1/approval-kinds", json={
-            "code": code, "name": "重复", "steps": [{"code": "review", "name": "审查",
-                                                   "limit_days": 5, "agency_unit_id": "dept-fgj"}]}),
-                409, "approval_kind.duplicate")
+        problem(
+            await c.post(
+                "/api/v1/approval-kinds",
+                json={
+                    "code": code,
+                    "name": "重复",
+                    "steps": [
+                        {"code": "review", "name": "审查", "limit_days": 5, "agency_unit_id": "dept-fgj"}
+                    ],
+                },
+            ),
+            409,
+            "approval_kind.duplicate",
+        )
 
 
 async def test_case_bodies_match_their_models(platform, hall):
@@ -89,13 +114,19 @@ async def test_case_bodies_match_their_models(platform, hall):
     # (R20: the fast track is for a project in a library)
     project = await hall.project(libraries=[{"library": "reserve", "since": "2026-03-02"}])
     async with await platform.as_user("xzsp") as c:
-        r = await c.post("/api/v1/approval-cases", json={
-            "project_id": project["id"], "kind": "low_risk_small"})
+        r = await c.post(
+            "/api/v1/approval-cases", json={"project_id": project["id"], "kind": "low_risk_small"}
+        )
         cid = check(CaseSummary, r, 201)["id"]
     async with await platform.as_user("zdb") as c:
-        r = await c.post(f"/api/v1/approval-cases/{cid}/fast-track", json={
-            "fast_track": True, "assistant": {"name": "李帮办", "phone": "0350-1234567"},
-            "reason": "重点项目"})
+        r = await c.post(
+            f"/api/v1/approval-cases/{cid}/fast-track",
+            json={
+                "fast_track": True,
+                "assistant": {"name": "李帮办", "phone": "0350-1234567"},
+                "reason": "重点项目",
+            },
+        )
         assert check(CaseSummary, r)["assistant"]["unit_id"] is None
     await hall.event(cid, "submitted", "2026-11-02", hour=9)
     await hall.event(cid, "accepted", "2026-11-02")
@@ -103,13 +134,12 @@ async def test_case_bodies_match_their_models(platform, hall):
     view = CaseView.model_validate(await hall.get(cid))
     assert view.pauses[0].reason == "expert_review" and view.history
     async with await platform.as_user("zdb") as c:
-        listed = check(CaseListOut, await c.get("/api/v1/approval-cases",
-                                                params={"project_id": project["id"]}))
+        listed = check(
+            CaseListOut, await c.get("/api/v1/approval-cases", params={"project_id": project["id"]})
+        )
         assert [i["id"] for i in listed["items"]] == [cid]
-        problem(await c.get(f"/api/v1/approval-cases/{project['id']}"), 404,
-                "approval_case.not_found")
-        problem(await c.get("/api/v1/approval-cases", params={"state": "lost"}), 422,
-                "request.invalid")
+        problem(await c.get(f"/api/v1/approval-cases/{project['id']}"), 404, "approval_case.not_found")
+        problem(await c.get("/api/v1/approval-cases", params={"state": "lost"}), 422, "request.invalid")
 
 
 async def test_event_bodies_match_their_models(platform, hall, uniq):
@@ -120,9 +150,10 @@ async def test_event_bodies_match_their_models(platform, hall, uniq):
         first = check(EventReply, await c.post(f"/api/v1/approval-cases/{cid}/events", json=body), 201)
         again = check(EventReply, await c.post(f"/api/v1/approval-cases/{cid}/events", json=body))
         assert again == first
-        r = await c.post(f"/api/v1/approval-cases/{cid}/events", json={
-            "event_id": f"doc-{uniq}-2", "type": "resumed",
-            "occurred_at": "2026-11-03T09:30:00+08:00"})
+        r = await c.post(
+            f"/api/v1/approval-cases/{cid}/events",
+            json={"event_id": f"doc-{uniq}-2", "type": "resumed", "occurred_at": "2026-11-03T09:30:00+08:00"},
+        )
         p = problem(r, 409, "approval.event_not_allowed")
         assert p["event_type"] == "resumed" and p["allowed_events"]
 
@@ -161,10 +192,14 @@ async def test_gateway_openapi_documents_every_approvals_response(platform):
         schema = responses[status]["content"]["application/json"]["schema"]
         assert schema == {"$ref": f"#/components/schemas/approvals.{model}"}, (path, method)
         assert "application/problem+json" in responses["401"]["content"], (path, method)
-    assert "application/problem+json" in doc["paths"]["/api/v1/approval-cases/{case_id}/events"][
-        "post"]["responses"]["409"]["content"]
+    assert (
+        "application/problem+json"
+        in doc["paths"]["/api/v1/approval-cases/{case_id}/events"]["post"]["responses"]["409"]["content"]
+    )
     for name in schemas:
         if name.startswith("approvals.") and name not in (
-                "approvals.HTTPValidationError", "approvals.ValidationError"):
+            "approvals.HTTPValidationError",
+            "approvals.ValidationError",
+        ):
             missing += _undescribed(schemas, name)
     assert missing == []

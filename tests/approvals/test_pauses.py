@@ -10,8 +10,9 @@ async def test_statutory_pause_is_not_counted(hall):
     await hall.event(cid, "accepted", "2026-11-02")
     r = await hall.event(cid, "paused", "2026-11-03", reason="expert_review", expect=422)
     assert r["code"] == "approval_event.pause_reason_required"
-    await hall.event(cid, "paused", "2026-11-03", reason="expert_review",
-                     evidence_ref="专家评审通知〔2026〕12号")
+    await hall.event(
+        cid, "paused", "2026-11-03", reason="expert_review", evidence_ref="专家评审通知〔2026〕12号"
+    )
     r = await hall.event(cid, "resumed", "2026-11-03", event_id=f"x-{cid}", expect=201)
     # resumed again while running is impossible: 409 naming the state and allowed events
     r = await hall.event(cid, "resumed", "2026-11-04", expect=409)
@@ -27,7 +28,8 @@ async def test_statutory_pause_is_not_counted(hall):
     assert view["chain"]["due_date"] == "2026-12-04"
     assert [(p["reason"], p["reason_name"], p["from"], p["until"]) for p in view["pauses"]] == [
         ("expert_review", "专家评审", "2026-11-03", "2026-11-03"),
-        ("testing", "检测", "2026-11-04", "2026-11-10")]
+        ("testing", "检测", "2026-11-04", "2026-11-10"),
+    ]
 
 
 async def test_supplement_later_than_five_working_days_is_refused(hall):
@@ -35,8 +37,7 @@ async def test_supplement_later_than_five_working_days_is_refused(hall):
     cid = (await hall.open_case())["id"]
     await hall.event(cid, "submitted", "2026-11-02")
     # Tue 11/10 is the 6th working day after Mon 11/2
-    r = await hall.event(cid, "supplement_requested", "2026-11-10", evidence_ref="补正-1",
-                         expect=409)
+    r = await hall.event(cid, "supplement_requested", "2026-11-10", evidence_ref="补正-1", expect=409)
     assert r["code"] == "approval.supplement_too_late"
     view = await hall.get(cid)
     assert view["deemed_accepted"] is True and view["accepted_on"] == "2026-11-02"

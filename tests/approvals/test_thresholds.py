@@ -27,7 +27,8 @@ async def test_warning_then_overdue_fire_once(hall, clock_at):
     assert r["case"]["step_due_date"] == "2026-11-30"
     warnings = await outbox_events(cid, "approval.warning")
     assert [(w["step_code"], w["warning_reason"], w["days_left"]) for w in warnings] == [
-        ("project_filing", "days_left", 2)]
+        ("project_filing", "days_left", 2)
+    ]
     assert warnings[0]["agency_unit_id"] == "dept-fgj" and warnings[0]["due_date"] == "2026-11-30"
 
     # the exact job at 00:00 12/1, run "as of" that moment: overdue (the unfired 80 %
@@ -37,9 +38,15 @@ async def test_warning_then_overdue_fire_once(hall, clock_at):
     assert moved == {"moved": 1, "events": 1}
     overdue = await outbox_events(cid, "approval.overdue")
     assert len(overdue) == 1 and overdue[0] | {"case_id": None} == overdue[0] | {
-        "case_id": None, "step_code": "project_filing", "step_name": "项目赋码备案",
-        "agency_unit_id": "dept-fgj", "due_date": "2026-11-30", "overdue_since": "2026-12-01",
-        "project_code": case["project_code"], "kind": "low_risk_small"}
+        "case_id": None,
+        "step_code": "project_filing",
+        "step_name": "项目赋码备案",
+        "agency_unit_id": "dept-fgj",
+        "due_date": "2026-11-30",
+        "overdue_since": "2026-12-01",
+        "project_code": case["project_code"],
+        "kind": "low_risk_small",
+    }
     # idempotent: sweeping again at the same moment moves nothing, emits nothing
     async with job_session() as s:
         assert (await sweep(s, case_id=uuid.UUID(cid), now=shanghai("2026-12-01")))["moved"] == 0
@@ -57,8 +64,10 @@ async def test_warning_then_overdue_fire_once(hall, clock_at):
     assert len(chain_o) == 1 and chain_o[0]["due_date"] == "2026-12-23"
     assert chain_o[0]["agency_unit_id"] == "dept-fgj"  # where the chain is stuck
     async with await hall.platform.as_user("zdb") as c:
-        r = await c.get("/api/v1/approval-cases", params={"state": "overdue", "kind": "low_risk_small",
-                                                          "project_id": case["project_id"]})
+        r = await c.get(
+            "/api/v1/approval-cases",
+            params={"state": "overdue", "kind": "low_risk_small", "project_id": case["project_id"]},
+        )
     assert [i["id"] for i in r.json()["items"]] == [cid]
 
 

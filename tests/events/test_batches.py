@@ -36,10 +36,15 @@ def counting(calls: Counter, bad: uuid.UUID | None = None, fail_times: int | Non
 async def _processed_at(project_ids: list[uuid.UUID]) -> set:
     inbox = scoring_pipeline.tables.inbox
     async with job_session() as session:
-        return set((await session.scalars(
-            select(inbox.c.processed_at).join(ProjectFact, ProjectFact.created_event_id
-                                              == inbox.c.event_id)
-            .where(ProjectFact.project_id.in_(project_ids)))).all())
+        return set(
+            (
+                await session.scalars(
+                    select(inbox.c.processed_at)
+                    .join(ProjectFact, ProjectFact.created_event_id == inbox.c.event_id)
+                    .where(ProjectFact.project_id.in_(project_ids))
+                )
+            ).all()
+        )
 
 
 async def test_one_failing_event_leaves_the_batch_and_is_dead_lettered(platform, uniq, monkeypatch):
@@ -59,14 +64,17 @@ async def test_one_failing_event_leaves_the_batch_and_is_dead_lettered(platform,
     assert calls[bad] == 5
     dead = scoring_pipeline.tables.dead_letter
     async with job_session() as session:
-        letter = (await session.execute(select(dead.c.tries, dead.c.event)
-                                        .where(dead.c.type == "project.created")
-                                        .order_by(dead.c.last_failed_at.desc()))).first()
+        letter = (
+            await session.execute(
+                select(dead.c.tries, dead.c.event)
+                .where(dead.c.type == "project.created")
+                .order_by(dead.c.last_failed_at.desc())
+            )
+        ).first()
     assert letter.tries == 5 and letter.event["payload"]["id"] == str(bad)
 
 
-async def test_event_failing_once_in_a_batch_is_retried_and_applied_once(platform, uniq,
-                                                                         monkeypatch):
+async def test_event_failing_once_in_a_batch_is_retried_and_applied_once(platform, uniq, monkeypatch):
     calls: Counter = Counter()
     ids = await create_projects(platform, uniq, 4)
     monkeypatch.setitem(HANDLERS, "project.created", counting(calls, ids[0], fail_times=1))
@@ -82,14 +90,17 @@ async def test_duplicates_in_a_batch_are_applied_once(platform, uniq, monkeypatc
     ids = await create_projects(platform, uniq, 2)
     out = registry_pipeline.tables.outbox
     async with job_session() as session:
-        rows = (await session.execute(
-            select(out.c.id, out.c.type, out.c.key, out.c.payload, out.c.request_id,
-                   out.c.created_at)
-            .where(out.c.type == "project.created", out.c.key.in_([str(i) for i in ids]))
-            .order_by(out.c.seq))).all()
+        rows = (
+            await session.execute(
+                select(out.c.id, out.c.type, out.c.key, out.c.payload, out.c.request_id, out.c.created_at)
+                .where(out.c.type == "project.created", out.c.key.in_([str(i) for i in ids]))
+                .order_by(out.c.seq)
+            )
+        ).all()
     first, second = (registry_pipeline._event(r) for r in rows)
-    await platform.queue.enqueue_job("handle_events", [first, first, second, first],
-                                     _job_id=f"evts:test:{uniq}", _queue_name="kpp:scoring")
+    await platform.queue.enqueue_job(
+        "handle_events", [first, first, second, first], _job_id=f"evts:test:{uniq}", _queue_name="kpp:scoring"
+    )
     await platform.drain()  # the relay's own delivery of both arrives as well
     assert await facts_for(ids) == 2 and await inbox_rows_for(ids) == 2
     assert calls[ids[0]] == 1 and calls[ids[1]] == 1

@@ -23,8 +23,11 @@ from shared.events import SUBSCRIPTIONS
 from tests.events.helpers import create_projects
 
 ROOT = Path(__file__).resolve().parents[2]
-CONSUMERS = {"scoring": "services.scoring.consumers", "issues": "services.issues.consumers",
-             "gateway": "services.gateway.webhooks"}
+CONSUMERS = {
+    "scoring": "services.scoring.consumers",
+    "issues": "services.issues.consumers",
+    "gateway": "services.gateway.webhooks",
+}
 
 
 def test_subscriptions_and_handlers_match_both_ways():
@@ -49,8 +52,7 @@ def test_every_emitted_event_type_has_a_contract():
         if "project.milestone_{" in source:
             emitted |= {"project.milestone_met", "project.milestone_missed"}
     assert emitted - contracts.all_types() == set()
-    assert {t for t in contracts.all_types() if not t.startswith("project.milestone_")} \
-        <= set(SUBSCRIPTIONS)
+    assert {t for t in contracts.all_types() if not t.startswith("project.milestone_")} <= set(SUBSCRIPTIONS)
 
 
 def test_contract_stage_names_are_the_registrys():
@@ -59,16 +61,27 @@ def test_contract_stage_names_are_the_registrys():
 
 
 def test_producer_cannot_build_a_payload_that_breaks_the_contract():
-    good = contracts.build("project.report_missing", {
-        "project_id": uuid.uuid4(), "unit_id": "town-donghe", "month": "2024-05",
-        "deadline": "2024-06-05"})
+    good = contracts.build(
+        "project.report_missing",
+        {"project_id": uuid.uuid4(), "unit_id": "town-donghe", "month": "2024-05", "deadline": "2024-06-05"},
+    )
     assert good.payload()["event_version"] == 1
     with pytest.raises(ValidationError):  # an amount nobody can read is refused at the source
-        contracts.build("project.progress_reported", {
-            "project_id": uuid.uuid4(), "project_code": "2024-140000-44-01-000001",
-            "unit_id": "town-donghe", "month": "2024-05", "investment_month": "五百万",
-            "cumulative_investment": "500", "progress_pct": "10",
-            "reported_at": "2024-05-30T08:00:00+08:00", "on_time": True, "version": 1})
+        contracts.build(
+            "project.progress_reported",
+            {
+                "project_id": uuid.uuid4(),
+                "project_code": "2024-140000-44-01-000001",
+                "unit_id": "town-donghe",
+                "month": "2024-05",
+                "investment_month": "五百万",
+                "cumulative_investment": "500",
+                "progress_pct": "10",
+                "reported_at": "2024-05-30T08:00:00+08:00",
+                "on_time": True,
+                "version": 1,
+            },
+        )
     with pytest.raises(ValidationError):  # a stage the registry has no such name for
         contracts.build("project.stage_changed", {"to_stage": "construction"})
 
@@ -79,8 +92,11 @@ async def _announced(platform, uniq: str) -> dict:
     await platform.drain()
     out = registry_pipeline.tables.outbox
     async with job_session() as session:
-        payload = (await session.execute(select(out.c.payload).where(
-            out.c.type == "project.created", out.c.key == str(ids[0])))).scalar_one()
+        payload = (
+            await session.execute(
+                select(out.c.payload).where(out.c.type == "project.created", out.c.key == str(ids[0]))
+            )
+        ).scalar_one()
     ProjectCreatedV1.model_validate(payload)  # what the registry sends keeps its contract
     return payload
 
@@ -89,8 +105,11 @@ async def _write_raw(payload: dict) -> uuid.UUID:
     """A producer that skipped its contract: the row goes straight into the outbox."""
     event_id = uuid.uuid4()
     async with job_session() as session:
-        await session.execute(insert(registry_pipeline.tables.outbox).values(
-            id=event_id, type="project.created", key=str(payload["id"]), payload=payload))
+        await session.execute(
+            insert(registry_pipeline.tables.outbox).values(
+                id=event_id, type="project.created", key=str(payload["id"]), payload=payload
+            )
+        )
     return event_id
 
 
@@ -103,8 +122,11 @@ async def _letters(platform, event_id: uuid.UUID) -> dict[str, dict]:
 
 async def _facts(project_id: str) -> int:
     async with job_session() as session:
-        return await session.scalar(select(func.count()).select_from(ProjectFact).where(
-            ProjectFact.project_id == uuid.UUID(project_id)))
+        return await session.scalar(
+            select(func.count())
+            .select_from(ProjectFact)
+            .where(ProjectFact.project_id == uuid.UUID(project_id))
+        )
 
 
 async def test_bad_payload_is_a_dead_letter_at_once(platform, uniq):

@@ -24,12 +24,16 @@ async def test_dead_letter_older_than_a_day_degrades_gateway_readiness(platform,
         r = await c.get("/readyz")
         took = time.monotonic() - started
         assert r.status_code == 200 and r.json()["status"] == "degraded"
-        assert r.json()["checks"]["dead_letters"].startswith("degraded") and "scoring" in \
-            r.json()["checks"]["dead_letters"]
+        assert (
+            r.json()["checks"]["dead_letters"].startswith("degraded")
+            and "scoring" in r.json()["checks"]["dead_letters"]
+        )
         assert took < 2
         async with await platform.as_user("admin") as admin:
-            r = await admin.post(f"/api/v1/admin/dead-letters/scoring/{calls[0]}/discard",
-                                 json={"reason": "就绪检查演练，已核实无需评分"})
+            r = await admin.post(
+                f"/api/v1/admin/dead-letters/scoring/{calls[0]}/discard",
+                json={"reason": "就绪检查演练，已核实无需评分"},
+            )
             assert r.status_code == 204
         r = await c.get("/readyz")
         assert r.status_code == 200 and r.json()["status"] == "ready"

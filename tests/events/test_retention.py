@@ -19,8 +19,7 @@ LONG_AGO = datetime.fromisoformat("2001-01-05T09:00:00+08:00")
 
 async def _count(table, column, ids) -> int:
     async with job_session() as session:
-        return await session.scalar(select(func.count()).select_from(table)
-                                    .where(column.in_(ids)))
+        return await session.scalar(select(func.count()).select_from(table).where(column.in_(ids)))
 
 
 async def _prune_all() -> None:
@@ -34,19 +33,30 @@ async def test_acknowledged_events_and_inbox_rows_are_pruned_after_30_days(platf
     ids = []
     async with job_session() as session:
         for month in ("2000-11", "2000-12"):
-            ids.append(await registry_pipeline.emit(session, contracts.build(
-                "project.report_missing", {"project_id": uuid.uuid4(), "unit_id": "town-donghe",
-                                           "month": month, "deadline": "2001-01-05"})))
+            ids.append(
+                await registry_pipeline.emit(
+                    session,
+                    contracts.build(
+                        "project.report_missing",
+                        {
+                            "project_id": uuid.uuid4(),
+                            "unit_id": "town-donghe",
+                            "month": month,
+                            "deadline": "2001-01-05",
+                        },
+                    ),
+                )
+            )
     await platform.drain()  # consumed by scoring and the gateway, acknowledged
     outbox, delivery = registry_pipeline.tables.outbox, registry_pipeline.tables.delivery
     inbox = scoring_pipeline.tables.inbox
     # one more event, published but never acknowledged by scoring (Redis lost it, say)
     stuck = uuid.uuid4()
     async with job_session() as session:
-        await session.execute(insert(outbox).values(
-            id=stuck, type="project.report_missing", payload={}, published_at=LONG_AGO))
-        await session.execute(insert(delivery).values(event_id=stuck, consumer="scoring",
-                                                      sent_at=LONG_AGO))
+        await session.execute(
+            insert(outbox).values(id=stuck, type="project.report_missing", payload={}, published_at=LONG_AGO)
+        )
+        await session.execute(insert(delivery).values(event_id=stuck, consumer="scoring", sent_at=LONG_AGO))
     try:
         # 29 days on: everything is kept
         clock_at(LONG_AGO + timedelta(days=29))

@@ -51,8 +51,7 @@ async def test_handler_failing_three_times_is_applied_once(platform, uniq, monke
     assert await facts_for(ids) == 1 and await inbox_rows_for(ids) == 1
 
 
-async def test_handler_always_failing_becomes_dead_letter_and_replays_once(
-        platform, uniq, monkeypatch):
+async def test_handler_always_failing_becomes_dead_letter_and_replays_once(platform, uniq, monkeypatch):
     # issue 11 fault test 2: after 1 + 4 retries (KPP_EVENT_RETRY_DELAYS_S has 4 delays)
     # the event is parked, visible at the gateway; once fixed, a replay applies it once
     calls: list[str] = []
@@ -62,8 +61,9 @@ async def test_handler_always_failing_becomes_dead_letter_and_replays_once(
     assert len(calls) == 5 and await facts_for(ids) == 0
     event_id = calls[0]
     async with await platform.as_user("admin") as admin:
-        r = await admin.get("/api/v1/admin/dead-letters",
-                            params={"service": "scoring", "type": "project.created"})
+        r = await admin.get(
+            "/api/v1/admin/dead-letters", params={"service": "scoring", "type": "project.created"}
+        )
         assert r.status_code == 200, r.text
         mine = [i for i in r.json()["items"] if i["event_id"] == event_id]
         assert len(mine) == 1 and mine[0]["tries"] == 5
@@ -84,9 +84,13 @@ async def test_handler_always_failing_becomes_dead_letter_and_replays_once(
     assert await facts_for(ids) == 1 and await inbox_rows_for(ids) == 1
     audit = scoring_pipeline.tables.audit
     async with job_session() as session:
-        actions = (await session.scalars(select(audit.c.actor).where(
-            audit.c.entity == "dead_letter", audit.c.entity_id == event_id,
-            audit.c.action == "replay"))).all()
+        actions = (
+            await session.scalars(
+                select(audit.c.actor).where(
+                    audit.c.entity == "dead_letter", audit.c.entity_id == event_id, audit.c.action == "replay"
+                )
+            )
+        ).all()
     assert actions == ["user:admin"]
     async with platform.client("scoring") as c:
         metrics = (await c.get("/metrics")).text
@@ -94,8 +98,7 @@ async def test_handler_always_failing_becomes_dead_letter_and_replays_once(
     await platform.drain()  # the replay changed nothing that is still pending
 
 
-async def test_discarding_a_dead_letter_needs_a_reason_and_is_audited(
-        platform, uniq, monkeypatch):
+async def test_discarding_a_dead_letter_needs_a_reason_and_is_audited(platform, uniq, monkeypatch):
     calls: list[str] = []
     monkeypatch.setitem(HANDLERS, "project.created", failing(None, calls))
     ids = await create_projects(platform, uniq, 1)
@@ -111,9 +114,11 @@ async def test_discarding_a_dead_letter_needs_a_reason_and_is_audited(
         assert event_id not in [i["event_id"] for i in r.json()["items"]]
     audit = scoring_pipeline.tables.audit
     async with job_session() as session:
-        reason = await session.scalar(select(audit.c.reason).where(
-            audit.c.entity == "dead_letter", audit.c.entity_id == event_id,
-            audit.c.action == "discard"))
+        reason = await session.scalar(
+            select(audit.c.reason).where(
+                audit.c.entity == "dead_letter", audit.c.entity_id == event_id, audit.c.action == "discard"
+            )
+        )
     assert reason == "项目已撤销，评分不再需要"
     assert await facts_for(ids) == 0
 
@@ -135,8 +140,11 @@ async def test_events_survive_redis_flushed_after_the_relay(platform, uniq):
     assert await facts_for(ids) == 5 and await inbox_rows_for(ids) == 5
     delivery = registry_pipeline.tables.delivery
     async with job_session() as session:
-        unacked = await session.scalar(select(func.count()).select_from(delivery).where(
-            delivery.c.acked_at.is_(None), delivery.c.consumer == "scoring"))
+        unacked = await session.scalar(
+            select(func.count())
+            .select_from(delivery)
+            .where(delivery.c.acked_at.is_(None), delivery.c.consumer == "scoring")
+        )
     assert unacked == 0
 
 
@@ -144,8 +152,7 @@ async def test_events_survive_redis_flushed_after_the_relay(platform, uniq):
 async def test_connection_killed_under_consumer_is_retried_once(platform, uniq, monkeypatch, kills):
     # issue 11 fault test 6: pg_terminate_backend on the consumer's connection mid-handler
     calls: list[str] = []
-    monkeypatch.setitem(HANDLERS, "project.created",
-                        failing(kills, calls, kill_connection=True))
+    monkeypatch.setitem(HANDLERS, "project.created", failing(kills, calls, kill_connection=True))
     ids = await create_projects(platform, uniq, 1)
     await platform.drain()
     assert len(calls) == kills + 1

@@ -70,6 +70,7 @@ async def test_worker_killed_mid_batch_redelivers_within_a_minute(platform, uniq
         await blocker.execute(text(f"LOCK TABLE {facts} IN EXCLUSIVE MODE"))
         assert await relay_registry(platform.queue) >= 12
         async with scoring_worker(REDIS_URL) as worker:
+
             async def in_flight() -> bool:
                 # the batch job (evts:…) of the relay pass, or a single event job (evt:…)
                 return bool(await redis.keys("arq:in-progress:evt*:scoring:*"))
@@ -80,6 +81,7 @@ async def test_worker_killed_mid_batch_redelivers_within_a_minute(platform, uniq
         await blocker.rollback()
     assert await facts_for(ids) == 0
     async with scoring_worker(REDIS_URL) as worker:
+
         async def all_applied() -> bool:
             return await facts_for(ids) == 12
 
@@ -95,8 +97,19 @@ async def test_workers_ride_out_redis_outage_and_consume_everything(platform, un
     # survives and every event is consumed once Redis is back (with none of its old data)
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
-    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(tmp_path)]
+    args = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(tmp_path),
+    ]
     server = subprocess.Popen(args, stdout=subprocess.DEVNULL)  # noqa: ASYNC220
     queue = None
     try:

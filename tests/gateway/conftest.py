@@ -23,9 +23,13 @@ PASSWORD = "Gw@test2026"
 
 
 def project_body(uniq: str, unit: str = "town-chengguan", **over) -> dict:
-    data = {"project_code": f"2023-140521-44-01-{int(uniq[:7], 16) % 10**6:06d}",
-            "name": f"网关测试项目{uniq}", "unit_id": unit, "category": "industrial",
-            "total_investment": "1200"}
+    data = {
+        "project_code": f"2023-140521-44-01-{int(uniq[:7], 16) % 10**6:06d}",
+        "name": f"网关测试项目{uniq}",
+        "unit_id": unit,
+        "category": "industrial",
+        "total_investment": "1200",
+    }
     return data | over
 
 
@@ -34,10 +38,12 @@ class App:
     key: str
     secret: str
 
-    def headers(self, method: str, path: str, *, query: str = "", body: bytes = b"",
-                algorithm: str = SHA256, **kw) -> dict[str, str]:
-        return signed_headers(self.key, self.secret, method, path, query=query, body=body,
-                              algorithm=algorithm, **kw)
+    def headers(
+        self, method: str, path: str, *, query: str = "", body: bytes = b"", algorithm: str = SHA256, **kw
+    ) -> dict[str, str]:
+        return signed_headers(
+            self.key, self.secret, method, path, query=query, body=body, algorithm=algorithm, **kw
+        )
 
 
 @pytest.fixture
@@ -50,15 +56,23 @@ def hall() -> App:
 def signed(platform):
     """``await signed(app, "GET", "/api/v1/units", query="kind=township")`` → httpx response."""
 
-    async def call(app: App, method: str, path: str, *, query: str = "", body: bytes = b"",
-                   headers: dict[str, str] | None = None, algorithm: str = SHA256, **kw):
+    async def call(
+        app: App,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        algorithm: str = SHA256,
+        **kw,
+    ):
         hdrs = app.headers(method, path, query=query, body=body, algorithm=algorithm, **kw)
         hdrs |= headers or {}
         if body:
             hdrs.setdefault("Content-Type", "application/json")
         async with platform.client() as c:
-            return await c.request(method, path + (f"?{query}" if query else ""), content=body,
-                                   headers=hdrs)
+            return await c.request(method, path + (f"?{query}" if query else ""), content=body, headers=hdrs)
 
     return call
 
@@ -67,12 +81,19 @@ def signed(platform):
 def new_app(platform):
     """A fresh app key (issued by the admin through the API) with the given scopes."""
 
-    async def make(uniq: str, scopes: list[str], *, rate: int | None = None,
-                   platform_kind: str = "other") -> App:
+    async def make(
+        uniq: str, scopes: list[str], *, rate: int | None = None, platform_kind: str = "other"
+    ) -> App:
         async with await platform.as_user("admin") as c:
-            r = await c.post("/api/v1/app-keys", json={
-                "name": f"测试平台{uniq}", "platform": platform_kind, "scopes": scopes,
-                "rate_limit_per_min": rate})
+            r = await c.post(
+                "/api/v1/app-keys",
+                json={
+                    "name": f"测试平台{uniq}",
+                    "platform": platform_kind,
+                    "scopes": scopes,
+                    "rate_limit_per_min": rate,
+                },
+            )
         assert r.status_code == 201, r.text
         return App(r.json()["key"], r.json()["secret"])
 
@@ -86,9 +107,17 @@ def new_user():
     async def make(uniq: str, role: str = "key_office", unit: str | None = "office-zdb") -> str:
         username = f"gw{uniq}"
         async with job_session() as session:
-            session.add(User(username=username, password_hash=hash_password(PASSWORD),
-                             name=f"测试{uniq}", role=role, unit_id=unit, active=True,
-                             failed_logins=0))
+            session.add(
+                User(
+                    username=username,
+                    password_hash=hash_password(PASSWORD),
+                    name=f"测试{uniq}",
+                    role=role,
+                    unit_id=unit,
+                    active=True,
+                    failed_logins=0,
+                )
+            )
         return username
 
     return make
@@ -98,8 +127,7 @@ def new_user():
 def login(platform):
     async def do(username: str, password: str = PASSWORD):
         async with platform.client() as c:
-            return await c.post("/api/v1/auth/token",
-                                data={"username": username, "password": password})
+            return await c.post("/api/v1/auth/token", data={"username": username, "password": password})
 
     return do
 
@@ -138,9 +166,16 @@ def drain_gateway(platform):
 
         await platform.drain()
         settings = importlib.import_module("services.gateway.worker").WorkerSettings
-        worker = create_worker(settings, burst=True, redis_pool=await create_queue_pool(REDIS_URL),
-                               handle_signals=False, poll_delay=0.01, cron_jobs=[],
-                               on_startup=None, on_shutdown=None)
+        worker = create_worker(
+            settings,
+            burst=True,
+            redis_pool=await create_queue_pool(REDIS_URL),
+            handle_signals=False,
+            poll_delay=0.01,
+            cron_jobs=[],
+            on_startup=None,
+            on_shutdown=None,
+        )
         await worker.main()
         await worker.close()
 
@@ -162,8 +197,14 @@ async def receiver():
 
     async def handle(request: web.Request) -> web.Response:
         body = await request.read()
-        rec.received.append({"path": request.path, "query": request.query_string,
-                             "headers": dict(request.headers), "body": body})
+        rec.received.append(
+            {
+                "path": request.path,
+                "query": request.query_string,
+                "headers": dict(request.headers),
+                "body": body,
+            }
+        )
         if len(rec.received) <= rec.fail_first:
             return web.Response(status=500, text="not yet")
         return web.json_response({"ok": True})

@@ -20,8 +20,7 @@ def _without_instance(body: dict) -> dict:
 
 
 @pytest.mark.parametrize("case", ["bad_signature", "skew", "replay", "no_token", "bad_token"])
-async def test_refusals_on_forwarded_paths_match_the_gateway_own_paths(platform, hall, audit,
-                                                                       uniq, case):
+async def test_refusals_on_forwarded_paths_match_the_gateway_own_paths(platform, hall, audit, uniq, case):
     # architecture: every refusal has its code and is audited, on every path
     bodies = []
     for path in (OWN, FORWARDED):
@@ -44,8 +43,12 @@ async def test_refusals_on_forwarded_paths_match_the_gateway_own_paths(platform,
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.headers["x-request-id"] == rid
         assert r.json()["instance"] == path
-        bodies.append((r.json(), dict((k, v) for k, v in r.headers.items()
-                                      if k in ("www-authenticate", "content-length"))))
+        bodies.append(
+            (
+                r.json(),
+                dict((k, v) for k, v in r.headers.items() if k in ("www-authenticate", "content-length")),
+            )
+        )
         [row] = await audit(request_id=rid)
         assert (row["status"], row["code"], row["path"]) == (401, r.json()["code"], path)
         if case in ("bad_signature", "skew", "replay"):
@@ -55,8 +58,7 @@ async def test_refusals_on_forwarded_paths_match_the_gateway_own_paths(platform,
     assert own_h.get("www-authenticate") == fwd_h.get("www-authenticate")
 
 
-async def test_forwarded_response_carries_request_id_and_service_headers(platform,
-                                                                        make_project_gw, uniq):
+async def test_forwarded_response_carries_request_id_and_service_headers(platform, make_project_gw, uniq):
     project = await make_project_gw(uniq)
     async with await platform.as_user("zdb") as c:
         r = await c.get(f"/api/v1/projects/{project['id']}")
@@ -80,8 +82,7 @@ async def test_hot_redis_scripts_and_reconnect(uniq):
         key = f"kpp:test:rl:{uniq}"
         assert await client.eval(USER_SCRIPT, (key,), (61,)) == 1
         # many calls in one loop turn share one write and get their own replies in order
-        counts = await asyncio.gather(*(client.eval(USER_SCRIPT, (key,), (61,))
-                                        for _ in range(20)))
+        counts = await asyncio.gather(*(client.eval(USER_SCRIPT, (key,), (61,)) for _ in range(20)))
         assert sorted(counts) == list(range(2, 22))
         nonce = f"kpp:test:nonce:{uniq}"
         assert await client.eval(SIGNED_SCRIPT, (nonce, key), (900, 61)) == [1, 22]

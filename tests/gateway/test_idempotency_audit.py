@@ -18,8 +18,11 @@ async def test_retried_write_returns_the_first_response(platform, uniq):
     async with await platform.as_user("zdb") as c:
         first = await c.post("/api/v1/projects", json=body, headers={"Idempotency-Key": f"k-{uniq}"})
         again = await c.post("/api/v1/projects", json=body, headers={"Idempotency-Key": f"k-{uniq}"})
-        other = await c.post("/api/v1/projects", json=project_body(uniq, name=f"另一个{uniq}"),
-                             headers={"Idempotency-Key": f"k-{uniq}"})
+        other = await c.post(
+            "/api/v1/projects",
+            json=project_body(uniq, name=f"另一个{uniq}"),
+            headers={"Idempotency-Key": f"k-{uniq}"},
+        )
     assert first.status_code == 201, first.text
     assert again.status_code == 201
     assert again.json()["id"] == first.json()["id"]
@@ -31,35 +34,50 @@ async def test_retried_write_returns_the_first_response(platform, uniq):
 
 async def test_idempotency_keys_belong_to_their_caller(platform, uniq):
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/projects", json=project_body(uniq),
-                         headers={"Idempotency-Key": f"shared-{uniq}"})
+        r = await c.post(
+            "/api/v1/projects", json=project_body(uniq), headers={"Idempotency-Key": f"shared-{uniq}"}
+        )
         assert r.status_code == 201, r.text
     async with await platform.as_user("chengguan") as c:
-        r = await c.post("/api/v1/projects", json=project_body(uniq[::-1]),
-                         headers={"Idempotency-Key": f"shared-{uniq}"})
+        r = await c.post(
+            "/api/v1/projects", json=project_body(uniq[::-1]), headers={"Idempotency-Key": f"shared-{uniq}"}
+        )
     assert r.status_code == 201, r.text  # another caller's key of the same name is no replay
 
 
-async def test_every_request_is_audited_with_principal_digest_and_latency(platform, signed, hall, audit,
-                                                                          make_project_gw, uniq):
+async def test_every_request_is_audited_with_principal_digest_and_latency(
+    platform, signed, hall, audit, make_project_gw, uniq
+):
     # architecture: every call is audited with its principal and request id
     project = await make_project_gw(uniq)
-    r = await signed(hall, "GET", f"/api/v1/projects/{project['id']}", query="view=full",
-                     headers={"X-Request-ID": f"audit-{uniq}"})
+    r = await signed(
+        hall,
+        "GET",
+        f"/api/v1/projects/{project['id']}",
+        query="view=full",
+        headers={"X-Request-ID": f"audit-{uniq}"},
+    )
     assert r.status_code == 200, r.text
     assert r.headers["x-request-id"] == f"audit-{uniq}"
     [row] = await audit(request_id=f"audit-{uniq}")
     assert row["principal"] == f"app:{hall.key}" and row["role"] == "platform"
     assert row["app_key"] == hall.key
     assert (row["method"], row["path"], row["query"], row["status"]) == (
-        "GET", f"/api/v1/projects/{project['id']}", "view=full", 200)
+        "GET",
+        f"/api/v1/projects/{project['id']}",
+        "view=full",
+        200,
+    )
     assert row["latency_ms"] > 0 and row["code"] is None
     assert row["body_sha256"] == hashlib.sha256(b"").hexdigest()
     # a write: the digest is the body's
     body = json.dumps(project_body(uniq[::-1])).encode()
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/projects", content=body, headers={
-            "content-type": "application/json", "X-Request-ID": f"audit-w-{uniq}"})
+        r = await c.post(
+            "/api/v1/projects",
+            content=body,
+            headers={"content-type": "application/json", "X-Request-ID": f"audit-w-{uniq}"},
+        )
     assert r.status_code == 201, r.text
     [row] = await audit(request_id=f"audit-w-{uniq}")
     assert row["principal"] == "user:zdb" and row["unit_id"] == "office-zdb"
@@ -72,8 +90,9 @@ async def test_app_secret_is_shown_once_and_never_stored(platform, signed, new_a
     app = await new_app(uniq, ["units:read"])
     async with job_session() as session:
         row = await session.get(AppKey, app.key)
-        dump = await session.execute(text("SELECT row_to_json(k)::text FROM gateway.app_keys k "
-                                          "WHERE key = :k"), {"k": app.key})
+        dump = await session.execute(
+            text("SELECT row_to_json(k)::text FROM gateway.app_keys k WHERE key = :k"), {"k": app.key}
+        )
         assert app.secret not in dump.scalar_one()
         assert row.secret_fp and row.salt
     assert (await signed(app, "GET", "/api/v1/units")).status_code == 200
@@ -94,14 +113,18 @@ async def test_revoked_key_refused_and_admin_scopes_not_grantable(platform, sign
     async with await platform.as_user("admin") as c:
         r = await c.patch(f"/api/v1/app-keys/{app.key}", json={"active": False, "reason": "停用"})
         assert r.status_code == 200 and r.json()["active"] is False
-        bad = await c.post("/api/v1/app-keys", json={"name": "越权平台", "platform": "other",
-                                                      "scopes": ["admin:audit"]})
+        bad = await c.post(
+            "/api/v1/app-keys", json={"name": "越权平台", "platform": "other", "scopes": ["admin:audit"]}
+        )
     r = await signed(app, "GET", "/api/v1/units")
     assert r.status_code == 401 and r.json()["code"] == "auth.app_key_invalid"
     assert bad.status_code == 422 and bad.json()["code"] == "app_key.scope_unknown"
     async with job_session() as session:
-        history = await session.execute(text(
-            "SELECT action FROM gateway.audit_log WHERE entity = 'app_key' AND entity_id = :k "
-            "ORDER BY id"), {"k": app.key})
+        history = await session.execute(
+            text(
+                "SELECT action FROM gateway.audit_log WHERE entity = 'app_key' AND entity_id = :k ORDER BY id"
+            ),
+            {"k": app.key},
+        )
         assert [a for (a,) in history] == ["create", "update"]
         assert (await session.scalar(select(AppKey.active).where(AppKey.key == app.key))) is False

@@ -26,8 +26,7 @@ async def test_app_key_rate_limit_is_a_429_with_retry_after(signed, new_app, aud
     assert rows and rows[0]["status"] == 429
 
 
-async def test_user_rate_limit_is_a_429_with_retry_after(platform, login, new_user, gw_settings,
-                                                         uniq):
+async def test_user_rate_limit_is_a_429_with_retry_after(platform, login, new_user, gw_settings, uniq):
     # architecture: rate limits per user
     username = await new_user(uniq)
     token = (await login(username)).json()["access_token"]
@@ -42,8 +41,11 @@ async def test_user_rate_limit_is_a_429_with_retry_after(platform, login, new_us
 async def test_body_over_the_limit_is_a_413(platform, gw_settings):
     gw_settings.max_body_bytes = 4096
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/projects", content=b"{" + b" " * 5000 + b"}",
-                         headers={"content-type": "application/json"})
+        r = await c.post(
+            "/api/v1/projects",
+            content=b"{" + b" " * 5000 + b"}",
+            headers={"content-type": "application/json"},
+        )
     assert r.status_code == 413
     assert r.json()["code"] == "request.too_large"
 

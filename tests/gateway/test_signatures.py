@@ -36,14 +36,11 @@ async def test_hmac_sm3_is_accepted_as_the_national_crypto_option(signed, hall):
 
 def test_hmac_sm3_matches_reference_vectors():
     # SM3 (GB/T 32905) "abc" vector, and HMAC-SM3 values computed with OpenSSL 3
-    assert sm3_digest(b"abc").hex() == (
-        "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0")
-    assert hmac_sm3(b"key", b"abc") == (
-        "28e63256e7c5a087b1f073265dc53092163f7b82729735d06f28f10af9d52393")
+    assert sm3_digest(b"abc").hex() == ("66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0")
+    assert hmac_sm3(b"key", b"abc") == ("28e63256e7c5a087b1f073265dc53092163f7b82729735d06f28f10af9d52393")
     long_key = b"k" * 100  # longer than the 64-byte block: hashed first (RFC 2104)
     msg = b"GET\n/api/v1/projects\n\n1700000000\nn1\n" + b"e3b0" * 16
-    assert hmac_sm3(long_key, msg) == (
-        "eda7620c419b064ba53bb9624bf026a966cbe49e5af1a3a646931fa3ed0349bc")
+    assert hmac_sm3(long_key, msg) == ("eda7620c419b064ba53bb9624bf026a966cbe49e5af1a3a646931fa3ed0349bc")
     assert hmac.compare_digest(hmac_sm3(b"key", b"abd"), hmac_sm3(b"key", b"abd"))
 
 
@@ -58,7 +55,11 @@ async def test_bad_signature_refused_and_audited(signed, hall, audit, uniq):
     assert len(rows) == 1
     row = rows[0]
     assert (row["status"], row["code"], row["app_key"], row["principal"]) == (
-        401, "auth.signature_invalid", hall.key, None)
+        401,
+        "auth.signature_invalid",
+        hall.key,
+        None,
+    )
 
 
 async def test_tampered_body_breaks_the_signature(platform, hall, uniq):
@@ -66,15 +67,23 @@ async def test_tampered_body_breaks_the_signature(platform, hall, uniq):
     body = json.dumps(project_body(uniq)).encode()
     headers = hall.headers("POST", "/api/v1/projects", body=body)
     async with platform.client() as c:
-        r = await c.post("/api/v1/projects", content=body.replace(b"1200", b"9999"),
-                         headers=headers | {"Content-Type": "application/json"})
+        r = await c.post(
+            "/api/v1/projects",
+            content=body.replace(b"1200", b"9999"),
+            headers=headers | {"Content-Type": "application/json"},
+        )
     assert r.status_code == 401 and r.json()["code"] == "auth.signature_invalid"
 
 
 async def test_timestamp_skew_refused_and_audited(signed, hall, audit, uniq):
     # architecture: timestamp valid ±5 minutes
-    r = await signed(hall, "GET", "/api/v1/units", timestamp=int(time.time()) - 301,
-                     headers={"X-Request-ID": f"skew-{uniq}"})
+    r = await signed(
+        hall,
+        "GET",
+        "/api/v1/units",
+        timestamp=int(time.time()) - 301,
+        headers={"X-Request-ID": f"skew-{uniq}"},
+    )
     assert r.status_code == 401
     assert r.json()["code"] == "auth.timestamp_skew"
     assert "server_time" in r.json()
@@ -99,14 +108,23 @@ async def test_missing_scope_refused_and_audited(signed, new_app, audit, uniq):
     # a finance platform reads the library (R12) but cannot post service-hall clock events
     finance = await new_app(uniq, ["registry:read"], platform_kind="finance")
     body = json.dumps({"event_id": uniq, "type": "submitted"}).encode()
-    r = await signed(finance, "POST", "/api/v1/approval-cases/00000000-0000-0000-0000-000000000001/events",
-                     body=body, headers={"X-Request-ID": f"scope-{uniq}"})
+    r = await signed(
+        finance,
+        "POST",
+        "/api/v1/approval-cases/00000000-0000-0000-0000-000000000001/events",
+        body=body,
+        headers={"X-Request-ID": f"scope-{uniq}"},
+    )
     assert r.status_code == 403
     assert r.json()["code"] == "auth.scope_missing"
     assert r.json()["required_scope"] == "approvals.events:write"
     [row] = await audit(request_id=f"scope-{uniq}")
     assert (row["status"], row["code"], row["principal"], row["role"]) == (
-        403, "auth.scope_missing", f"app:{finance.key}", "platform")
+        403,
+        "auth.scope_missing",
+        f"app:{finance.key}",
+        "platform",
+    )
 
 
 async def test_unknown_app_key_and_missing_headers_refused(platform, signed, hall):
@@ -120,8 +138,7 @@ async def test_unknown_app_key_and_missing_headers_refused(platform, signed, hal
     assert r.status_code == 401 and r.json()["code"] == "auth.signature_invalid"
 
 
-async def test_platform_reads_a_project_by_code_with_registry_scope(signed, make_project_gw, new_app,
-                                                                     uniq):
+async def test_platform_reads_a_project_by_code_with_registry_scope(signed, make_project_gw, new_app, uniq):
     # policy R12: the finance platform asks "is project X in the library" by national code
     project = await make_project_gw(uniq)
     finance = await new_app(uniq, ["registry:read"], platform_kind="finance")

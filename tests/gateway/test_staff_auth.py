@@ -30,16 +30,25 @@ async def test_failed_login_does_not_reveal_whether_the_user_exists(login, uniq)
 async def test_expired_token_refused(platform):
     # staff tokens expire
     now = int(time.time())
-    token = jwt.encode({"sub": "user:zdb", "role": "key_office", "unit": "office-zdb",
-                        "aud": STAFF_AUDIENCE, "typ": "access", "iat": now - 7200, "exp": now - 10},
-                       get_settings().secret_key, algorithm="HS256")
+    token = jwt.encode(
+        {
+            "sub": "user:zdb",
+            "role": "key_office",
+            "unit": "office-zdb",
+            "aud": STAFF_AUDIENCE,
+            "typ": "access",
+            "iat": now - 7200,
+            "exp": now - 10,
+        },
+        get_settings().secret_key,
+        algorithm="HS256",
+    )
     async with platform.client(headers={"Authorization": f"Bearer {token}"}) as c:
         r = await c.get("/api/v1/units")
     assert r.status_code == 401 and r.json()["code"] == "auth.token_expired"
 
 
-async def test_refresh_issues_new_tokens_and_only_from_a_refresh_token(platform, login, new_user,
-                                                                         uniq):
+async def test_refresh_issues_new_tokens_and_only_from_a_refresh_token(platform, login, new_user, uniq):
     username = await new_user(uniq)
     tokens = (await login(username)).json()
     async with platform.client() as c:
@@ -47,14 +56,12 @@ async def test_refresh_issues_new_tokens_and_only_from_a_refresh_token(platform,
         assert r.status_code == 200, r.text
         fresh = r.json()
         assert fresh["access_token"] and fresh["refresh_token"]
-        r = await c.get("/api/v1/auth/me",
-                        headers={"Authorization": f"Bearer {fresh['access_token']}"})
+        r = await c.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {fresh['access_token']}"})
         assert r.status_code == 200 and r.json()["subject"] == f"user:{username}"
         # an access token is not a refresh token, and a refresh token is no access token
         r = await c.post("/api/v1/auth/refresh", data={"refresh_token": tokens["access_token"]})
         assert r.status_code == 401 and r.json()["code"] == "auth.token_invalid"
-        r = await c.get("/api/v1/units",
-                        headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+        r = await c.get("/api/v1/units", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
         assert r.status_code == 401 and r.json()["code"] == "auth.token_invalid"
 
 

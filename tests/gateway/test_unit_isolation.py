@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 
-async def test_township_cannot_read_or_change_another_townships_project(platform, make_project_gw,
-                                                                         uniq):
+async def test_township_cannot_read_or_change_another_townships_project(platform, make_project_gw, uniq):
     # architecture: a township sees and edits its own projects and problems; the office sees all
     project = await make_project_gw(uniq, user="chengguan", unit="town-chengguan")
     pid = project["id"]
@@ -12,8 +11,11 @@ async def test_township_cannot_read_or_change_another_townships_project(platform
         r = await c.get(f"/api/v1/projects/{pid}")
         assert r.status_code in (403, 404), r.text
         assert r.headers["content-type"].startswith("application/problem+json")
-        r = await c.patch(f"/api/v1/projects/{pid}", json={"name": f"被改名{uniq}"},
-                          headers={"If-Match": f'"{project["version"]}"'})
+        r = await c.patch(
+            f"/api/v1/projects/{pid}",
+            json={"name": f"被改名{uniq}"},
+            headers={"If-Match": f'"{project["version"]}"'},
+        )
         assert r.status_code in (403, 404), r.text
     async with await platform.as_user("chengguan") as c:
         r = await c.get(f"/api/v1/projects/{pid}")

@@ -15,8 +15,9 @@ from tests.gateway.conftest import App
 def assert_signed_by(app: App, hit: dict) -> None:
     h = {k.lower(): v for k, v in hit["headers"].items()}
     assert h["x-app-key"] == app.key
-    message = string_to_sign("POST", hit["path"], hit["query"], h["x-timestamp"], h["x-nonce"],
-                             body_digest(hit["body"]))
+    message = string_to_sign(
+        "POST", hit["path"], hit["query"], h["x-timestamp"], h["x-nonce"], body_digest(hit["body"])
+    )
     assert Signer(app.secret).verify(message, h["x-signature"])  # with the platform's own secret
 
 
@@ -28,15 +29,19 @@ async def subscribe(signed, app: App, url: str, types: list[str]):
 
 
 def event_id_for(receiver, project_id: str) -> str:
-    ids = {json.loads(h["body"])["id"] for h in receiver.received
-           if json.loads(h["body"])["payload"].get("id") == project_id}
+    ids = {
+        json.loads(h["body"])["id"]
+        for h in receiver.received
+        if json.loads(h["body"])["payload"].get("id") == project_id
+    }
     assert len(ids) == 1
     return ids.pop()
 
 
 async def delivery(platform, subscription_id: str, event_id: str) -> dict:
-    [row] = [d for d in await deliveries(platform, subscription_id=subscription_id)
-             if d["event_id"] == event_id]
+    [row] = [
+        d for d in await deliveries(platform, subscription_id=subscription_id) if d["event_id"] == event_id
+    ]
     return row
 
 
@@ -47,8 +52,9 @@ async def deliveries(platform, **params) -> list[dict]:
     return r.json()
 
 
-async def test_event_is_delivered_signed_to_the_subscriber(platform, signed, new_app, receiver,
-                                                           make_project_gw, drain_gateway, uniq):
+async def test_event_is_delivered_signed_to_the_subscriber(
+    platform, signed, new_app, receiver, make_project_gw, drain_gateway, uniq
+):
     # architecture: outgoing notifications are signed the same way as requests
     app = await new_app(uniq, ["registry:read", "webhooks:manage"], platform_kind="province")
     sub = await subscribe(signed, app, receiver.url, ["project.created"])
@@ -62,8 +68,9 @@ async def test_event_is_delivered_signed_to_the_subscriber(platform, signed, new
     assert hit["headers"]["X-KPP-Event-Type"] == "project.created"
     envelope = json.loads(hit["body"])
     assert envelope["type"] == "project.created" and envelope["source"] == "registry"
-    [row] = [d for d in await deliveries(platform, subscription_id=sub["id"])
-             if d["event_id"] == envelope["id"]]
+    [row] = [
+        d for d in await deliveries(platform, subscription_id=sub["id"]) if d["event_id"] == envelope["id"]
+    ]
     assert row["status"] == "delivered" and row["attempts"] == 1
 
 
@@ -78,7 +85,8 @@ async def test_subscription_needs_the_scope_to_read_the_event(signed, new_app, r
 
 
 async def test_failed_deliveries_back_off_then_dead_letter_then_replay(
-        platform, signed, new_app, receiver, make_project_gw, drain_gateway, uniq):
+    platform, signed, new_app, receiver, make_project_gw, drain_gateway, uniq
+):
     # architecture: retried with backoff until acknowledged; dead-lettered after a limit
     app = await new_app(uniq, ["registry:read", "webhooks:manage"])
     sub = await subscribe(signed, app, receiver.url, ["project.created"])
@@ -106,19 +114,18 @@ async def test_failed_deliveries_back_off_then_dead_letter_then_replay(
     # the platform is fixed; an administrator replays the dead letter
     receiver.fail_first = 0
     async with await platform.as_user("admin") as c:
-        r = await c.post(f"/api/v1/webhooks/deliveries/{row['id']}/replay",
-                         json={"reason": "对方系统已恢复"})
+        r = await c.post(f"/api/v1/webhooks/deliveries/{row['id']}/replay", json={"reason": "对方系统已恢复"})
     assert r.status_code == 200 and r.json()["status"] == "pending", r.text
     await deliver_due()
     row = await delivery(platform, sub["id"], event_id)
     assert row["status"] == "delivered" and row["replays"] == 1
 
 
-async def test_platform_sees_only_its_own_deliveries_and_cannot_replay(platform, signed, new_app,
-                                                                       uniq):
+async def test_platform_sees_only_its_own_deliveries_and_cannot_replay(platform, signed, new_app, uniq):
     app = await new_app(uniq, ["registry:read", "webhooks:manage"])
     r = await signed(app, "GET", "/api/v1/webhooks/deliveries")
     assert r.status_code == 200 and all(d["app_key"] == app.key for d in r.json())
-    r = await signed(app, "POST", "/api/v1/webhooks/deliveries/00000000-0000-0000-0000-000000000001/replay",
-                     body=b"{}")
+    r = await signed(
+        app, "POST", "/api/v1/webhooks/deliveries/00000000-0000-0000-0000-000000000001/replay", body=b"{}"
+    )
     assert r.status_code == 403 and r.json()["code"] == "auth.scope_missing"

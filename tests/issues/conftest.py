@@ -19,11 +19,15 @@ def code_for(uniq: str) -> str:
     return f"2024-140000-44-01-{int(uniq, 16) % 1_000_000:06d}"
 
 
-async def make_project(platform, uniq: str, *, unit: str = "town-chengguan",
-                       credit: str | None = QIYE_CODE) -> dict[str, Any]:
+async def make_project(
+    platform, uniq: str, *, unit: str = "town-chengguan", credit: str | None = QIYE_CODE
+) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "project_code": code_for(uniq), "name": f"问题测试项目{uniq}", "unit_id": unit,
-        "category": "industrial", "total_investment": "12000",
+        "project_code": code_for(uniq),
+        "name": f"问题测试项目{uniq}",
+        "unit_id": unit,
+        "category": "industrial",
+        "total_investment": "12000",
     }
     if credit:
         body["carrying_unit_credit_code"] = credit
@@ -39,19 +43,28 @@ async def make_project(platform, uniq: str, *, unit: str = "town-chengguan",
         return r.json()
 
 
-async def act(c: httpx.AsyncClient, issue_id: str, action: str,
-              body: dict[str, Any] | None = None) -> httpx.Response:
+async def act(
+    c: httpx.AsyncClient, issue_id: str, action: str, body: dict[str, Any] | None = None
+) -> httpx.Response:
     return await c.post(f"/api/v1/issues/{issue_id}/actions/{action}", json=body or {})
 
 
-FIVE = {"responsible_unit_id": "dept-fgj", "responsible_leader": "李建华",
-        "responsible_person": "李娜", "solution": "协调办理节能审查，压缩审查时限",
-        "time_limit_days": 3}
+FIVE = {
+    "responsible_unit_id": "dept-fgj",
+    "responsible_leader": "李建华",
+    "responsible_person": "李娜",
+    "solution": "协调办理节能审查，压缩审查时限",
+    "time_limit_days": 3,
+}
 
 
 async def report(c: httpx.AsyncClient, project_id: str, **kw: Any) -> dict[str, Any]:
-    body = {"project_id": project_id, "kind": "energy_saving",
-            "description": "节能审查迟迟未办结，影响开工", "source": "supervision"} | kw
+    body = {
+        "project_id": project_id,
+        "kind": "energy_saving",
+        "description": "节能审查迟迟未办结，影响开工",
+        "source": "supervision",
+    } | kw
     r = await c.post("/api/v1/issues", json=body)
     assert r.status_code == 201, r.text
     return r.json()

@@ -10,9 +10,15 @@ from tests.issues.conftest import QIYE_CODE, act, make_project, report, walk_to_
 async def test_unknown_project_is_422(platform):
     # policy R22: a problem belongs to a project in the library (checked with the registry)
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/issues", json={
-            "project_id": str(uuid.uuid4()), "kind": "land", "description": "用地指标不足",
-            "source": "supervision"})
+        r = await c.post(
+            "/api/v1/issues",
+            json={
+                "project_id": str(uuid.uuid4()),
+                "kind": "land",
+                "description": "用地指标不足",
+                "source": "supervision",
+            },
+        )
     assert r.status_code == 422
     assert r.json()["code"] == "project.not_found"
     assert r.json()["fields"][0]["field"] == "project_id"
@@ -20,11 +26,18 @@ async def test_unknown_project_is_422(platform):
 
 async def test_bad_kind_and_attachment_are_422(platform, project):
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/issues", json={
-            "project_id": project["id"], "kind": "weather", "description": "天气原因",
-            "source": "supervision",
-            "attachments": [{"name": "a.pdf", "content_type": "application/pdf",
-                             "size": -1, "sha256": "xyz"}]})
+        r = await c.post(
+            "/api/v1/issues",
+            json={
+                "project_id": project["id"],
+                "kind": "weather",
+                "description": "天气原因",
+                "source": "supervision",
+                "attachments": [
+                    {"name": "a.pdf", "content_type": "application/pdf", "size": -1, "sha256": "xyz"}
+                ],
+            },
+        )
     assert r.status_code == 422
     fields = {f["field"] for f in r.json()["fields"]}
     assert {"body.kind", "body.attachments.0.size", "body.attachments.0.sha256"} <= fields
@@ -62,9 +75,15 @@ async def test_enterprise_reports_and_sees_its_own_projects_problems(platform, u
     async with await platform.as_user("zdb") as c:
         theirs = await report(c, other["id"])
     async with await platform.as_user("qiye") as c:
-        r = await c.post("/api/v1/issues", json={
-            "project_id": mine["id"], "kind": "utilities", "description": "施工用电迟迟未接通",
-            "source": "enterprise_report"})
+        r = await c.post(
+            "/api/v1/issues",
+            json={
+                "project_id": mine["id"],
+                "kind": "utilities",
+                "description": "施工用电迟迟未接通",
+                "source": "enterprise_report",
+            },
+        )
         if mine.get("carrying_unit_credit_code") != QIYE_CODE:
             # the registry does not carry credit codes yet: the enterprise cannot be matched
             assert r.status_code == 403
@@ -74,9 +93,15 @@ async def test_enterprise_reports_and_sees_its_own_projects_problems(platform, u
         r = await c.get("/api/v1/issues", params={"project_id": mine["id"]})
         assert [i["id"] for i in r.json()["items"]] == [own["id"]]
         assert (await c.get(f"/api/v1/issues/{theirs['id']}")).status_code == 403
-        r = await c.post("/api/v1/issues", json={
-            "project_id": other["id"], "kind": "utilities", "description": "别家的项目问题",
-            "source": "enterprise_report"})
+        r = await c.post(
+            "/api/v1/issues",
+            json={
+                "project_id": other["id"],
+                "kind": "utilities",
+                "description": "别家的项目问题",
+                "source": "enterprise_report",
+            },
+        )
         # refused: by us (403), or already by the registry hiding another's project (→ 422)
         assert r.status_code in (403, 422), r.text
         r = await act(c, own["id"], "analyse", {"finding": "自行研判", "within_authority": True})

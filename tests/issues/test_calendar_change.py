@@ -26,8 +26,7 @@ async def _recomputed(platform, issue_id: str) -> int:
     return sum(1 for h in history if h["action"] == "deadline_recomputed")
 
 
-async def test_calendar_outage_recomputes_nothing_and_the_change_event_does(
-        platform, project, clock_at):
+async def test_calendar_outage_recomputes_nothing_and_the_change_event_does(platform, project, clock_at):
     # policy R15/R24: Mon 2027-01-04, a problem with 30 working days. Provisional 2027
     # (weekends + 1/1 off): Jan 5–8 = 1–4, 11–15 = 9, 18–22 = 14, 25–29 = 19, Feb 1–5 = 24,
     # Feb 8–12 = 29, Mon Feb 15 = 30 → 2027-02-15, provisional.

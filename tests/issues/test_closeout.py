@@ -36,15 +36,20 @@ async def test_dissatisfied_reopens_and_counts_a_redo_satisfied_closes(platform,
     # policy R25: dissatisfied → reopened, redo counted; satisfied → closed
     async with await platform.as_user("zdb") as c:
         issue_id = await _awaiting_visit(c, project["id"])
-        r = await act(c, issue_id, "record_visit", VISIT | {
-            "satisfied": False, "words": "审查意见附加条件过多", "visited_on": str(clock.today())})
+        r = await act(
+            c,
+            issue_id,
+            "record_visit",
+            VISIT | {"satisfied": False, "words": "审查意见附加条件过多", "visited_on": str(clock.today())},
+        )
         assert r.status_code == 200, r.text
         out = r.json()
         assert out["step"] == "assigned" and out["redo_count"] == 1
         assert out["satisfied"] is False
         r = await act(c, issue_id, "request_close", {"summary": "已取消不合理附加条件"})
-        r = await act(c, issue_id, "record_visit", VISIT | {"channel": "on_site",
-                                                            "visited_on": str(clock.today())})
+        r = await act(
+            c, issue_id, "record_visit", VISIT | {"channel": "on_site", "visited_on": str(clock.today())}
+        )
         out = r.json()
     assert out["step"] == "closed" and out["satisfied"] is True and out["redo_count"] == 1
     assert [v["satisfied"] for v in out["visits"]] == [False, True]
@@ -71,8 +76,7 @@ async def test_no_visit_never_closes_pending_listed_and_reminded(platform, proje
     async with await platform.as_user("zdb") as c:
         r = await c.get(f"/api/v1/issues/{issue_id}")
         assert r.json()["step"] == "closure_requested"
-        r = await c.get("/api/v1/issues/reminders", params={"unit": "office-zdb",
-                                                            "since": str(later)})
+        r = await c.get("/api/v1/issues/reminders", params={"unit": "office-zdb", "since": str(later)})
     mine = [x for x in r.json()["items"] if x["issue_id"] == issue_id]
     assert [x["kind"] for x in mine] == ["visit_pending"]
 
@@ -81,8 +85,9 @@ async def test_visit_in_the_future_is_422(platform, project):
     # policy R25: a visit is recorded after it happened
     async with await platform.as_user("zdb") as c:
         issue_id = await _awaiting_visit(c, project["id"])
-        r = await act(c, issue_id, "record_visit",
-                      VISIT | {"visited_on": str(clock.today() + timedelta(days=3))})
+        r = await act(
+            c, issue_id, "record_visit", VISIT | {"visited_on": str(clock.today() + timedelta(days=3))}
+        )
         assert r.status_code == 422 and r.json()["code"] == "issue.visit_date_invalid"
 
 
@@ -91,15 +96,21 @@ async def test_open_sub_tasks_block_closure_request(platform, project):
     soon = str(clock.today() + timedelta(days=10))
     async with await platform.as_user("zdb") as c:
         issue = await report(c, project["id"])
-        await walk_to_assigned(c, issue["id"], sub_tasks=[
-            {"title": "出具审查意见", "unit_id": "dept-fgj", "person": "李娜", "deadline": soon}])
+        await walk_to_assigned(
+            c,
+            issue["id"],
+            sub_tasks=[{"title": "出具审查意见", "unit_id": "dept-fgj", "person": "李娜", "deadline": soon}],
+        )
     async with await platform.as_user("fgj") as c:  # the responsible unit itself
         r = await act(c, issue["id"], "request_close", {"summary": "已办结"})
         assert r.status_code == 409 and r.json()["open_sub_tasks"] == ["出具审查意见"]
         task_id = (await c.get(f"/api/v1/issues/{issue['id']}")).json()["sub_tasks"][0]["id"]
-        r = await act(c, issue["id"], "report_progress", {"note": "意见已出具",
-                                                          "sub_task_id": task_id,
-                                                          "sub_task_done": True})
+        r = await act(
+            c,
+            issue["id"],
+            "report_progress",
+            {"note": "意见已出具", "sub_task_id": task_id, "sub_task_done": True},
+        )
         assert r.status_code == 200, r.text
         r = await act(c, issue["id"], "request_close", {"summary": "已办结"})
         assert r.status_code == 200, r.text

@@ -19,11 +19,13 @@ async def test_assign_refused_naming_each_missing_field(platform, project):
     # policy R23: no assignment until unit, leader, person, solution and time limit are set
     async with await platform.as_user("zdb") as c:
         issue_id = await _analysed(c, project["id"])
-        r = await act(c, issue_id, "decompose", {"responsible_unit_id": "dept-fgj",
-                                                 "solution": "并联审查"})
+        r = await act(c, issue_id, "decompose", {"responsible_unit_id": "dept-fgj", "solution": "并联审查"})
         assert r.status_code == 200
         assert r.json()["five_in_place"]["missing"] == [
-            "responsible_leader", "responsible_person", "time_limit"]
+            "responsible_leader",
+            "responsible_person",
+            "time_limit",
+        ]
         r = await act(c, issue_id, "assign")
         assert r.status_code == 422
         body = r.json()
@@ -35,9 +37,12 @@ async def test_assign_refused_naming_each_missing_field(platform, project):
         assert r.json()["step"] == "decomposed"
         assert await outbox_events(issue_id, "issue.assigned") == []
         # with the five in place it is assigned, the deadline counted in working days
-        r = await act(c, issue_id, "decompose", {"responsible_leader": "李建华",
-                                                 "responsible_person": "李娜",
-                                                 "time_limit_days": 5})
+        r = await act(
+            c,
+            issue_id,
+            "decompose",
+            {"responsible_leader": "李建华", "responsible_person": "李娜", "time_limit_days": 5},
+        )
         r = await act(c, issue_id, "assign")
         assert r.status_code == 200, r.text
         out = r.json()
@@ -56,14 +61,18 @@ async def test_beyond_authority_needs_assisting_units_with_their_own_tasks(platf
         r = await act(c, issue_id, "assign")
         assert r.status_code == 422 and r.json()["missing"] == ["assisting_unit_ids"]
         soon = (clock.today() + timedelta(days=20)).isoformat()
-        r = await act(c, issue_id, "decompose", {
-            "assisting_unit_ids": ["dept-zrzy", "dept-sthj"],
-            "sub_tasks": [
-                {"title": "出具节能审查意见", "unit_id": "dept-fgj", "person": "李娜",
-                 "deadline": soon},
-                {"title": "核实用地指标", "unit_id": "dept-zrzy", "person": "王工",
-                 "deadline": soon},
-            ]})
+        r = await act(
+            c,
+            issue_id,
+            "decompose",
+            {
+                "assisting_unit_ids": ["dept-zrzy", "dept-sthj"],
+                "sub_tasks": [
+                    {"title": "出具节能审查意见", "unit_id": "dept-fgj", "person": "李娜", "deadline": soon},
+                    {"title": "核实用地指标", "unit_id": "dept-zrzy", "person": "王工", "deadline": soon},
+                ],
+            },
+        )
         assert r.status_code == 200, r.text
         out = r.json()
         assert out["lead_unit_id"] == "dept-fgj"
@@ -79,8 +88,17 @@ async def test_sub_task_of_a_unit_not_involved_is_422(platform, project):
     async with await platform.as_user("zdb") as c:
         issue_id = await _analysed(c, project["id"])
         soon = (clock.today() + timedelta(days=5)).isoformat()
-        r = await act(c, issue_id, "decompose", FIVE | {"sub_tasks": [
-            {"title": "协调供电", "unit_id": "dept-jtj", "person": "郑工", "deadline": soon}]})
+        r = await act(
+            c,
+            issue_id,
+            "decompose",
+            FIVE
+            | {
+                "sub_tasks": [
+                    {"title": "协调供电", "unit_id": "dept-jtj", "person": "郑工", "deadline": soon}
+                ]
+            },
+        )
         assert r.status_code == 422
         assert r.json()["code"] == "issue.sub_task_unit_invalid"
         assert r.json()["fields"][0]["field"] == "sub_tasks.0.unit_id"
@@ -94,9 +112,17 @@ async def test_deadline_in_the_past_is_422(platform, project):
         r = await act(c, issue_id, "decompose", {"deadline": yesterday})
         assert r.status_code == 422 and r.json()["code"] == "issue.deadline_in_past"
         assert r.json()["fields"][0]["field"] == "deadline"
-        r = await act(c, issue_id, "decompose", FIVE | {"sub_tasks": [
-            {"title": "补充材料", "unit_id": "dept-fgj", "person": "李娜",
-             "deadline": yesterday}]})
+        r = await act(
+            c,
+            issue_id,
+            "decompose",
+            FIVE
+            | {
+                "sub_tasks": [
+                    {"title": "补充材料", "unit_id": "dept-fgj", "person": "李娜", "deadline": yesterday}
+                ]
+            },
+        )
         assert r.status_code == 422 and r.json()["code"] == "issue.deadline_in_past"
         assert r.json()["fields"][0]["field"] == "sub_tasks.0.deadline"
         r = await c.get(f"/api/v1/issues/{issue_id}")

@@ -9,9 +9,15 @@ from tests.issues.conftest import act, outbox_events, report, walk_to_assigned
 async def test_problem_reported_at_discover_step_with_attachments(platform, project):
     # policy R22: step 1, discover — kind, description, source, reporter, attachments
     async with await platform.as_user("chengguan") as c:
-        issue = await report(c, project["id"], kind="land", source="progress_report",
-                             attachments=[{"name": "现场照片.jpg", "content_type": "image/jpeg",
-                                           "size": 20480, "sha256": "ab" * 32}])
+        issue = await report(
+            c,
+            project["id"],
+            kind="land",
+            source="progress_report",
+            attachments=[
+                {"name": "现场照片.jpg", "content_type": "image/jpeg", "size": 20480, "sha256": "ab" * 32}
+            ],
+        )
     assert issue["step"] == "discovered" and issue["step_no"] == 1
     assert issue["allowed_actions"] == ["analyse"]
     assert issue["reporter"] and issue["attachments"][0]["name"] == "现场照片.jpg"
@@ -32,9 +38,18 @@ async def test_steps_follow_the_table_and_illegal_action_is_409(platform, projec
         assert body["code"] == "issue.action_not_allowed"
         assert body["allowed_actions"] == ["analyse"]
         assert r.headers["content-type"].startswith("application/problem+json")
-        r = await act(c, issue["id"], "record_visit", {"visitor": "张明", "channel": "phone",
-                                                        "visited_on": "2024-01-01",
-                                                        "satisfied": True, "words": "好"})
+        r = await act(
+            c,
+            issue["id"],
+            "record_visit",
+            {
+                "visitor": "张明",
+                "channel": "phone",
+                "visited_on": "2024-01-01",
+                "satisfied": True,
+                "words": "好",
+            },
+        )
         assert r.status_code == 409 and r.json()["allowed_actions"] == ["analyse"]
         r = await act(c, issue["id"], "no_such_action")
         assert r.status_code == 409 and r.json()["allowed_actions"] == ["analyse"]
@@ -74,7 +89,9 @@ async def test_stale_if_match_is_412(platform, project):
     # architecture: a stale write is refused, not lost
     async with await platform.as_user("zdb") as c:
         issue = await report(c, project["id"])
-        r = await c.post(f"/api/v1/issues/{issue['id']}/actions/analyse",
-                         json={"finding": "研判", "within_authority": True},
-                         headers={"If-Match": '"99"'})
+        r = await c.post(
+            f"/api/v1/issues/{issue['id']}/actions/analyse",
+            json={"finding": "研判", "within_authority": True},
+            headers={"If-Match": '"99"'},
+        )
         assert r.status_code == 412 and r.json()["code"] == "issue.stale"

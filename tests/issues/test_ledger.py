@@ -23,17 +23,25 @@ async def test_ledger_json_and_xlsx_carry_the_five_step_days_left_and_redo(platf
         assert row["responsible_leader"] == "李建华" and row["time_limit_days"] == 7
         assert row["step"] == "assigned" and row["working_days_left"] == 7
         assert row["redo_count"] == 0 and row["supervision"] == "督办中"
-        r = await c.get("/api/v1/issues/ledger", params={"project_id": project["id"],
-                                                         "format": "xlsx"})
+        r = await c.get("/api/v1/issues/ledger", params={"project_id": project["id"], "format": "xlsx"})
     assert r.status_code == 200
     assert r.headers["content-type"].startswith(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     ws = load_workbook(io.BytesIO(r.content), read_only=True).active
     rows = list(ws.iter_rows(values_only=True))
     header, data = rows[1], rows[2]
     assert header[:3] == ("序号", "项目代码", "项目名称")
-    assert {"责任单位", "责任领导", "责任人", "解决措施", "办理时限（工作日）", "当前环节",
-            "剩余/超期（工作日）", "重办次数"} <= set(header)
+    assert {
+        "责任单位",
+        "责任领导",
+        "责任人",
+        "解决措施",
+        "办理时限（工作日）",
+        "当前环节",
+        "剩余/超期（工作日）",
+        "重办次数",
+    } <= set(header)
     record = dict(zip(header, data, strict=True))
     assert record["项目代码"] == project["project_code"]
     assert record["当前环节"] == "交办督办" and record["剩余/超期（工作日）"] == 7

@@ -84,11 +84,9 @@ async def test_overdue_filter_lists_matters_past_their_deadline(platform, uniq):
         row = await s.get(Issue, uuid.UUID(late["id"]))
         row.deadline = clock.today() - timedelta(days=3)
     async with await platform.as_user("zdb") as c:
-        r = await c.get("/api/v1/issues", params={"overdue": "true",
-                                                  "project_id": project["id"]})
+        r = await c.get("/api/v1/issues", params={"overdue": "true", "project_id": project["id"]})
         assert r.status_code == 200
         assert [i["id"] for i in r.json()["items"]] == [late["id"]]
         assert r.json()["items"][0]["working_days_left"] < 0
-        r = await c.get("/api/v1/issues", params={"overdue": "false",
-                                                  "project_id": project["id"]})
+        r = await c.get("/api/v1/issues", params={"overdue": "false", "project_id": project["id"]})
         assert [i["id"] for i in r.json()["items"]] == [fine["id"]]

@@ -33,11 +33,16 @@ def credit_code(seed: str) -> str:
 
 def body(uniq: str, **over) -> dict:
     data = {
-        "project_code": new_code(uniq), "name": f"测试项目{uniq}", "unit_id": "town-chengguan",
-        "category": "industrial", "total_investment": "4200.5",
+        "project_code": new_code(uniq),
+        "name": f"测试项目{uniq}",
+        "unit_id": "town-chengguan",
+        "category": "industrial",
+        "total_investment": "4200.5",
         # policy R14 四个一, required of key projects (harmless elsewhere)
-        "contact_leader": "韩振东", "carrying_unit_name": "晋城关建设有限公司",
-        "team": "项目工作专班", "work_plan": "挂图作战，按月调度",
+        "contact_leader": "韩振东",
+        "carrying_unit_name": "晋城关建设有限公司",
+        "team": "项目工作专班",
+        "work_plan": "挂图作战，按月调度",
     }
     data.update(over)
     return data
@@ -50,6 +55,7 @@ def make_project(platform):
             r = await c.post("/api/v1/projects", json=body(uniq, **over))
             assert r.status_code == 201, r.text
             return r.json()
+
     return make
 
 

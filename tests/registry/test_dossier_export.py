@@ -13,8 +13,10 @@ from tests.registry.conftest import approvals_unreachable
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 SHEETS = ["项目概况", "月度进度", "照片", "文件", "审批", "问题", "变更记录", "说明"]
-LIBS = [{"library": "annual", "kind": "new", "since": "2025-01-01"},
-        {"library": "key", "level": "provincial", "since": "2025-01-01"}]
+LIBS = [
+    {"library": "annual", "kind": "new", "since": "2025-01-01"},
+    {"library": "key", "level": "provincial", "since": "2025-01-01"},
+]
 
 
 def book(content: bytes):
@@ -36,19 +38,27 @@ async def test_dossier_export_holds_the_whole_file(platform, make_project, uniq)
     p = await make_project(uniq, user="chengguan", total_investment="5000.1234", libraries=LIBS)
     base = f"/api/v1/projects/{p['id']}"
     async with await platform.as_user("chengguan") as c:
-        for month, inv, cum in (("2023-03", "123.4567", "123.4567"),
-                                ("2023-04", "1000.0001", "1123.4568")):
-            r = await c.post(f"{base}/progress", json={
-                "month": month, "investment_month": inv, "cumulative_investment": cum,
-                "progress_pct": "12.5", "milestone": "场平完成", "problems": "=用地待批"})
+        for month, inv, cum in (("2023-03", "123.4567", "123.4567"), ("2023-04", "1000.0001", "1123.4568")):
+            r = await c.post(
+                f"{base}/progress",
+                json={
+                    "month": month,
+                    "investment_month": inv,
+                    "cumulative_investment": cum,
+                    "progress_pct": "12.5",
+                    "milestone": "场平完成",
+                    "problems": "=用地待批",
+                },
+            )
             assert r.status_code == 201, r.text
-        r = await c.post(f"{base}/progress/2023-03/photos",
-                         files={"file": ("site.png", PNG, "image/png")})
+        r = await c.post(f"{base}/progress/2023-03/photos", files={"file": ("site.png", PNG, "image/png")})
         assert r.status_code == 201, r.text
         photo = r.json()
     async with await platform.as_user("xzsp") as c:
-        r = await c.post("/api/v1/approval-cases", json={
-            "project_id": p["id"], "project_code": p["project_code"], "kind": "low_risk_small"})
+        r = await c.post(
+            "/api/v1/approval-cases",
+            json={"project_id": p["id"], "project_code": p["project_code"], "kind": "low_risk_small"},
+        )
         assert r.status_code == 201, r.text
         case = r.json()
     async with await platform.as_user("chengguan") as c:
@@ -76,10 +86,8 @@ async def test_dossier_export_holds_the_whole_file(platform, make_project, uniq)
     assert ws.freeze_panes == "A2" and all(c.font.b for c in ws[1])
     prog = rows(ws)
     assert [r["月份"] for r in prog] == ["2023-03", "2023-04"]
-    assert [Decimal(str(r["本月完成投资"])) for r in prog] == [Decimal("123.4567"),
-                                                             Decimal("1000.0001")]
-    assert [Decimal(str(r["累计完成投资"])) for r in prog] == [Decimal("123.4567"),
-                                                             Decimal("1123.4568")]
+    assert [Decimal(str(r["本月完成投资"])) for r in prog] == [Decimal("123.4567"), Decimal("1000.0001")]
+    assert [Decimal(str(r["累计完成投资"])) for r in prog] == [Decimal("123.4567"), Decimal("1123.4568")]
     assert "万元" in ws["B2"].number_format and ws["B2"].data_type == "n"
     assert prog[0]["存在问题"] == "=用地待批" and ws["F2"].data_type == "s"  # text, not a formula
     assert prog[0]["版本"] == 1 and prog[0]["形象进度"] == 12.5
@@ -95,7 +103,11 @@ async def test_dossier_export_holds_the_whole_file(platform, make_project, uniq)
     assert [r["环节"] for r in steps] == [s["step_name"] for s in view["steps"]]
     assert [r["剩余工作日"] for r in steps] == [s["left_days"] for s in view["steps"]]
     assert rows(wb["问题"]) == [] and [c.value for c in wb["问题"][1]][:4] == [
-        "问题编号", "问题类型", "问题描述", "环节"]
+        "问题编号",
+        "问题类型",
+        "问题描述",
+        "环节",
+    ]
 
     history = rows(wb["变更记录"])
     assert history[0]["操作"] == "创建" and history[0]["操作人"].endswith("chengguan")
@@ -118,8 +130,7 @@ async def test_township_cannot_export_another_townships_project(platform, make_p
         assert (await c.get(f"/api/v1/projects/{p['id']}/dossier.xlsx")).status_code == 200
 
 
-async def test_export_names_the_missing_part_when_approvals_are_down(platform, make_project,
-                                                                     uniq):
+async def test_export_names_the_missing_part_when_approvals_are_down(platform, make_project, uniq):
     # policy R7: a service that is down is named in 说明, the export is still produced
     p = await make_project(uniq)
     async with await platform.as_user("zdb") as c:

@@ -27,13 +27,28 @@ def xlsx(rows: list[list]) -> bytes:
 
 def row(uniq: str, **over) -> list:
     values = {h: None for h in HEADERS}
-    values.update({"项目代码": new_code(uniq), "项目名称": f"导入项目{uniq}", "责任单位": "城关镇",
-                   "统一社会信用代码": credit_code(uniq), "项目承载单位": "晋城关建设有限公司",
-                   "类别": "基础设施类", "总投资（万元）": "3200.25", "政府投资": "是",
-                   "年度建设类型": "新开工", "年度库入库日期": "2025-01-06", "重点项目级别": "县级",
-                   "重点库入库日期": "2025-01-06", "项目阶段": "签约", "阶段日期": "2025-01-02",
-                   "标签": f"{uniq};导入", "包联领导": "韩振东", "工作专班": "项目工作专班",
-                   "推进方案": "挂图作战，按月调度"})
+    values.update(
+        {
+            "项目代码": new_code(uniq),
+            "项目名称": f"导入项目{uniq}",
+            "责任单位": "城关镇",
+            "统一社会信用代码": credit_code(uniq),
+            "项目承载单位": "晋城关建设有限公司",
+            "类别": "基础设施类",
+            "总投资（万元）": "3200.25",
+            "政府投资": "是",
+            "年度建设类型": "新开工",
+            "年度库入库日期": "2025-01-06",
+            "重点项目级别": "县级",
+            "重点库入库日期": "2025-01-06",
+            "项目阶段": "签约",
+            "阶段日期": "2025-01-02",
+            "标签": f"{uniq};导入",
+            "包联领导": "韩振东",
+            "工作专班": "项目工作专班",
+            "推进方案": "挂图作战，按月调度",
+        }
+    )
     values.update(over)
     return [values[h] for h in HEADERS]
 
@@ -41,16 +56,30 @@ def row(uniq: str, **over) -> list:
 async def test_list_filters_and_paging(platform, make_project, uniq):
     # policy R1, R2, R3, R6: filter by library, level, unit, tag, band, stage, year, q
     common = {"tags": [uniq]}
-    hit = await make_project(uniq + "1", unit_id="town-chengguan", libraries=[
-        {"library": "annual", "kind": "new", "since": "2025-01-01"},
-        {"library": "key", "level": "county", "since": "2025-01-01"}], **common)
-    await make_project(uniq + "2", unit_id="town-donghe", libraries=[
-        {"library": "annual", "kind": "new", "since": "2025-01-01"},
-        {"library": "key", "level": "county", "since": "2025-01-01"}], **common)
+    hit = await make_project(
+        uniq + "1",
+        unit_id="town-chengguan",
+        libraries=[
+            {"library": "annual", "kind": "new", "since": "2025-01-01"},
+            {"library": "key", "level": "county", "since": "2025-01-01"},
+        ],
+        **common,
+    )
+    await make_project(
+        uniq + "2",
+        unit_id="town-donghe",
+        libraries=[
+            {"library": "annual", "kind": "new", "since": "2025-01-01"},
+            {"library": "key", "level": "county", "since": "2025-01-01"},
+        ],
+        **common,
+    )
     await make_project(uniq + "3", unit_id="town-chengguan", total_investment="100", **common)
     async with await platform.as_user("zdb") as c:
-        r = await c.get("/api/v1/projects", params={"library": "key", "level": "county",
-                                                    "unit": "town-chengguan", "tag": uniq})
+        r = await c.get(
+            "/api/v1/projects",
+            params={"library": "key", "level": "county", "unit": "town-chengguan", "tag": uniq},
+        )
         assert r.status_code == 200
         assert r.json()["total"] == 1 and r.json()["items"][0]["id"] == hit["id"]
         r = await c.get("/api/v1/projects", params={"tag": uniq, "page_size": 2, "page": 2})
@@ -90,7 +119,11 @@ async def test_import_all_or_nothing_with_every_bad_row(platform, uniq):
         report = r.json()
         assert report["code"] == "import.rows_invalid" and report["bad_rows"] == 4
         assert {(e["row"], e["column"]) for e in report["errors"]} == {
-            (3, "项目代码"), (4, "总投资（万元）"), (5, "统一社会信用代码"), (6, "责任单位")}
+            (3, "项目代码"),
+            (4, "总投资（万元）"),
+            (5, "统一社会信用代码"),
+            (6, "责任单位"),
+        }
         r = await c.get(f"/api/v1/projects/by-code/{good[0]}")
         assert r.status_code == 404  # all or nothing: the good row was not written either
         r = await c.post("/api/v1/projects/import", params={"partial": "true"}, files=files)
@@ -121,15 +154,26 @@ async def test_import_written_chunk_by_chunk_is_still_all_or_nothing(platform, u
         r = await c.post("/api/v1/projects/import", params={"partial": "true"}, files=files)
         assert r.status_code == 200, r.text
         assert (r.json()["created"], r.json()["bad_rows"]) == (5, 1)
-        ids = [(await c.get(f"/api/v1/projects/by-code/{g[0]}")).json()["project_id"]
-               for g in good]
+        ids = [(await c.get(f"/api/v1/projects/by-code/{g[0]}")).json()["project_id"] for g in good]
     async with job_session() as session:
-        audited = (await session.execute(text(
-            "SELECT entity_id, count(*) FROM registry.audit_log WHERE action = 'import' "
-            "AND entity_id = ANY(:ids) GROUP BY entity_id"), {"ids": ids})).all()
-        announced = (await session.execute(text(
-            "SELECT key, count(*) FROM registry.outbox WHERE type = 'project.created' "
-            "AND key = ANY(:ids) GROUP BY key"), {"ids": ids})).all()
+        audited = (
+            await session.execute(
+                text(
+                    "SELECT entity_id, count(*) FROM registry.audit_log WHERE action = 'import' "
+                    "AND entity_id = ANY(:ids) GROUP BY entity_id"
+                ),
+                {"ids": ids},
+            )
+        ).all()
+        announced = (
+            await session.execute(
+                text(
+                    "SELECT key, count(*) FROM registry.outbox WHERE type = 'project.created' "
+                    "AND key = ANY(:ids) GROUP BY key"
+                ),
+                {"ids": ids},
+            )
+        ).all()
     assert sorted(audited) == sorted(announced) == sorted((i, 1) for i in ids)
 
 
@@ -143,8 +187,15 @@ async def test_township_imports_only_its_own_rows(platform, uniq):
 
 async def test_export_import_round_trip(platform, uniq):
     # policy R1–R3, R14: export → import reproduces every ledger field
-    rows = [row(uniq + str(i), 项目阶段="开工", 阶段日期="2025-02-0" + str(i + 1),
-                重大产业项目="是" if i else "否") for i in range(3)]
+    rows = [
+        row(
+            uniq + str(i),
+            项目阶段="开工",
+            阶段日期="2025-02-0" + str(i + 1),
+            重大产业项目="是" if i else "否",
+        )
+        for i in range(3)
+    ]
     async with await platform.as_user("zdb") as c:
         r = await c.post("/api/v1/projects/import", files={"file": ("a.xlsx", xlsx(rows))})
         assert r.status_code == 200 and r.json()["created"] == 3, r.text
@@ -156,17 +207,23 @@ async def test_export_import_round_trip(platform, uniq):
             originals[p["project_code"]] = p
     parsed = read_rows(exported)
     assert len(parsed) == 1
-    data = ProjectIn.model_validate(row_to_input(
-        {k: cell_value(k, v, {"城关镇": "town-chengguan"}) for k, v in parsed[0][1].items()}))
+    data = ProjectIn.model_validate(
+        row_to_input({k: cell_value(k, v, {"城关镇": "town-chengguan"}) for k, v in parsed[0][1].items()})
+    )
     p = originals[data.project_code]
-    assert (data.name, data.unit_id, data.category, data.carrying_unit_credit_code) == \
-        (p["name"], p["unit_id"], p["category"], p["carrying_unit_credit_code"])
+    assert (data.name, data.unit_id, data.category, data.carrying_unit_credit_code) == (
+        p["name"],
+        p["unit_id"],
+        p["category"],
+        p["carrying_unit_credit_code"],
+    )
     assert format(data.total_investment, "f") == "3200.2500" == p["total_investment"]
     assert data.stage == p["stage"] == "started" and str(data.stage_on) == p["stage_dates"]["started"]
     # a key membership's kind is the annual one's (derived), so it is not a column of its own
-    assert [(m.library, m.kind, m.level, str(m.since)) for m in data.libraries] == \
-        [(m["library"], m["kind"] if m["library"] != "key" else None, m["level"], m["since"])
-         for m in p["libraries"]]
+    assert [(m.library, m.kind, m.level, str(m.since)) for m in data.libraries] == [
+        (m["library"], m["kind"] if m["library"] != "key" else None, m["level"], m["since"])
+        for m in p["libraries"]
+    ]
     assert data.tags == p["tags"] and data.government_investment is p["government_investment"]
     async with await platform.as_user("zdb") as c:  # importing the export again: duplicates only
         r = await c.post("/api/v1/projects/import", files={"file": ("b.xlsx", exported)})

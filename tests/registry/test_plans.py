@@ -20,28 +20,54 @@ def key(level: str, kind: str) -> list[dict]:
 
 async def test_summary_counts_rates_targets_and_every_mismatch(platform, make_project, uniq):
     # policy R4, R5, R9, R11
-    a = await make_project(uniq + "a", total_investment="800", libraries=key("county", "new"),
-                           stage="started", stage_on="2019-03-01",
-                           targets=[{"name": "2月前开工", "kind": "start", "due_on": "2019-02-01"}])
-    b = await make_project(uniq + "b", total_investment="6000", libraries=key("county", "continued"),
-                           stage="under_construction", stage_on="2018-05-01")
-    await make_project(uniq + "c", total_investment="4000", category="infrastructure",
-                       libraries=key("municipal", "new"))
-    await make_project(uniq + "d", total_investment="60000",
-                       libraries=[{"library": "reserve", "since": "2019-01-01",
-                                        "until": "2019-12-31"}])
+    a = await make_project(
+        uniq + "a",
+        total_investment="800",
+        libraries=key("county", "new"),
+        stage="started",
+        stage_on="2019-03-01",
+        targets=[{"name": "2月前开工", "kind": "start", "due_on": "2019-02-01"}],
+    )
+    b = await make_project(
+        uniq + "b",
+        total_investment="6000",
+        libraries=key("county", "continued"),
+        stage="under_construction",
+        stage_on="2018-05-01",
+    )
+    await make_project(
+        uniq + "c", total_investment="4000", category="infrastructure", libraries=key("municipal", "new")
+    )
+    await make_project(
+        uniq + "d",
+        total_investment="60000",
+        libraries=[{"library": "reserve", "since": "2019-01-01", "until": "2019-12-31"}],
+    )
     async with await platform.as_user("zdb") as c:
         for p, month, pct in ((a, "2019-06", "40"), (b, "2019-11", "95")):
-            r = await c.post(f"/api/v1/projects/{p['id']}/progress", json={
-                "month": month, "investment_month": "100", "cumulative_investment": "100",
-                "progress_pct": pct})
+            r = await c.post(
+                f"/api/v1/projects/{p['id']}/progress",
+                json={
+                    "month": month,
+                    "investment_month": "100",
+                    "cumulative_investment": "100",
+                    "progress_pct": pct,
+                },
+            )
             assert r.status_code == 201, r.text
-        r = await c.put("/api/v1/plans/2019", json={
-            "count": 3, "total_investment": "10800",
-            "by_category": {"industrial": {"count": 2, "total_investment": "6800"},
-                            "infrastructure": {"count": 1, "total_investment": "4100"}},
-            "by_level": {"county": {"count": 2}, "municipal": {"count": 1, "continued": 0, "new": 1}},
-            "by_band": {"small": {"count": 1}, "medium": {"count": 1}, "large": {"count": 1}}})
+        r = await c.put(
+            "/api/v1/plans/2019",
+            json={
+                "count": 3,
+                "total_investment": "10800",
+                "by_category": {
+                    "industrial": {"count": 2, "total_investment": "6800"},
+                    "infrastructure": {"count": 1, "total_investment": "4100"},
+                },
+                "by_level": {"county": {"count": 2}, "municipal": {"count": 1, "continued": 0, "new": 1}},
+                "by_band": {"small": {"count": 1}, "medium": {"count": 1}, "large": {"count": 1}},
+            },
+        )
         assert r.status_code == 200, r.text
         r = await c.get("/api/v1/plans/2019/summary")
         assert r.status_code == 200, r.text
@@ -53,8 +79,9 @@ async def test_summary_counts_rates_targets_and_every_mismatch(platform, make_pr
     assert s["reserve_ratio"]["value"] == "5.5555" and s["reserve_ratio"]["met"] is True
     assert s["reserve_ratio"]["base"]["required_reserve"] == "54000.0000"
     assert s["municipal"]["new"] == 1 and s["municipal"]["new_started"] == 0
-    rules = {i["project_code"][-8:]: (i["rule"], i["target_pct"], i["status"])
-             for i in s["completion_targets"]}
+    rules = {
+        i["project_code"][-8:]: (i["rule"], i["target_pct"], i["status"]) for i in s["completion_targets"]
+    }
     assert rules[a["project_code"][-8:]] == ("basic_completion", "100", "missed")
     assert rules[b["project_code"][-8:]] == ("continued_large", "90", "met")
     assert s["completion_counts"] == {"met": 1, "behind": 0, "missed": 2}
@@ -101,16 +128,27 @@ async def test_demo_seed_loads_once_and_shows_the_declared_mismatch(platform):
         assert r.status_code == 200, r.text
         s = r.json()
     assert s["key"]["count"] == 36 and s["key"]["total_yi"] == "368.4900"
-    assert {k: v["count"] for k, v in s["by_level"].items()} == \
-        {"provincial": 2, "municipal": 7, "county": 27}
+    assert {k: v["count"] for k, v in s["by_level"].items()} == {
+        "provincial": 2,
+        "municipal": 7,
+        "county": 27,
+    }
     assert {k: v["count"] for k, v in s["by_band"].items()} == {"small": 8, "medium": 5, "large": 23}
-    assert {k: v["total_yi"] for k, v in s["by_category"].items()} == \
-        {"industrial": "305.3000", "infrastructure": "47.1100", "livelihood": "16.0800"}
+    assert {k: v["total_yi"] for k, v in s["by_category"].items()} == {
+        "industrial": "305.3000",
+        "infrastructure": "47.1100",
+        "livelihood": "16.0800",
+    }
     assert s["municipal"] == {"continued": 5, "new": 2, "continued_completed": 0, "new_started": 2}
     # policy R11: the 5 municipal continued projects must be basically completed in 2023 (none
     # is: missed, the year is over), the 2 new ones started (both are: met)
     assert s["municipal_targets"]["continued_completed"] == {
-        "numerator": 0, "denominator": 5, "target": 5, "met": False, "status": "missed"}
+        "numerator": 0,
+        "denominator": 5,
+        "target": 5,
+        "met": False,
+        "status": "missed",
+    }
     assert s["municipal_targets"]["new_started"]["status"] == "met"
     named = {(t["name"], t["target"]): (t["due_on"], t["status"]) for t in s["named_targets"]}
     # the seed: 枝柯煤化工新材料工业园区 务必于6月中旬实质性开工 (started 2023-04-20: met);
@@ -132,22 +170,30 @@ async def test_completion_rule_boundaries_and_configured_thresholds(platform, ma
     # → 60 %; continued > 3,000万 → 90 %; new between 1,000 and 3,000 → configured, 60 %.
     # A year (2017) only this test uses, memberships closed within it.
     span = {"since": "2017-01-01", "until": "2017-12-31"}
-    cases = {("new", "1000"): "basic_completion", ("new", "1000.0001"): "new_mid",
-             ("new", "3000"): "new_mid", ("new", "3000.0001"): "new_large",
-             ("continued", "3000"): "basic_completion",
-             ("continued", "3000.0001"): "continued_large"}
+    cases = {
+        ("new", "1000"): "basic_completion",
+        ("new", "1000.0001"): "new_mid",
+        ("new", "3000"): "new_mid",
+        ("new", "3000.0001"): "new_large",
+        ("continued", "3000"): "basic_completion",
+        ("continued", "3000.0001"): "continued_large",
+    }
     codes = {}
     for i, (kind, amount) in enumerate(cases):
-        p = await make_project(f"{uniq[:6]}r{i}", total_investment=amount,
-                               libraries=[{"library": "annual", "kind": kind, **span}])
+        p = await make_project(
+            f"{uniq[:6]}r{i}",
+            total_investment=amount,
+            libraries=[{"library": "annual", "kind": kind, **span}],
+        )
         codes[p["project_code"]] = (kind, amount)
 
     async def rules() -> dict:
         async with await platform.as_user("zdb") as c:
             r = await c.get("/api/v1/plans/2017/summary")
             assert r.status_code == 200, r.text
-        return {codes[i["project_code"]]: (i["rule"], i["target_pct"])
-                for i in r.json()["completion_targets"]}
+        return {
+            codes[i["project_code"]]: (i["rule"], i["target_pct"]) for i in r.json()["completion_targets"]
+        }
 
     got = await rules()
     assert {k: v[0] for k, v in got.items()} == cases

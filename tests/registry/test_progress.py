@@ -18,14 +18,17 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def rep(month: str, inv: str, cum: str, pct: str = "10", **kw) -> dict:
-    return {"month": month, "investment_month": inv, "cumulative_investment": cum,
-            "progress_pct": pct, **kw}
+    return {"month": month, "investment_month": inv, "cumulative_investment": cum, "progress_pct": pct, **kw}
 
 
 async def test_monthly_reports_and_cumulative_rules(platform, make_project, uniq):
     # policy R6: cumulative never falls, adds up month to month, stays within the total
-    p = await make_project(uniq, user="chengguan", total_investment="1000",
-                           libraries=[{"library": "annual", "kind": "new", "since": "2025-01-01"}])
+    p = await make_project(
+        uniq,
+        user="chengguan",
+        total_investment="1000",
+        libraries=[{"library": "annual", "kind": "new", "since": "2025-01-01"}],
+    )
     url = f"/api/v1/projects/{p['id']}/progress"
     async with await platform.as_user("chengguan") as c:
         r = await c.post(url, json=rep("2023-03", "100", "100", "5", milestone="场平完成"))
@@ -40,8 +43,7 @@ async def test_monthly_reports_and_cumulative_rules(platform, make_project, uniq
         assert r.status_code == 422 and r.json()["code"] == "progress.cumulative_mismatch"
         r = await c.post(url, json=rep("2023-04", "1000", "1100"))
         assert r.status_code == 422 and r.json()["code"] == "progress.exceeds_total"
-        r = await c.post(url, json=rep("2023-04", "1000", "1100", "20",
-                                       exceeds_total_confirmed=True))
+        r = await c.post(url, json=rep("2023-04", "1000", "1100", "20", exceeds_total_confirmed=True))
         assert r.status_code == 201 and r.json()["exceeds_total"] is True
         r = await c.post(url, json=rep("2023-05", "1e3", "2100"))
         assert r.status_code == 422
@@ -55,9 +57,15 @@ async def test_correction_is_a_new_audited_version(platform, make_project, uniq)
     url = f"/api/v1/projects/{p['id']}/progress"
     async with await platform.as_user("chengguan") as c:
         assert (await c.post(url, json=rep("2023-03", "100", "100"))).status_code == 201
-        r = await c.post(f"{url}/2023-03/corrections",
-                         json={"investment_month": "120", "cumulative_investment": "120",
-                               "progress_pct": "12", "reason": "统计口径更正"})
+        r = await c.post(
+            f"{url}/2023-03/corrections",
+            json={
+                "investment_month": "120",
+                "cumulative_investment": "120",
+                "progress_pct": "12",
+                "reason": "统计口径更正",
+            },
+        )
         assert r.status_code == 201, r.text
         assert r.json()["version"] == 2 and r.json()["correction_reason"] == "统计口径更正"
         r = await c.get(url)
@@ -78,13 +86,15 @@ async def test_photos_hash_type_and_size(platform, make_project, uniq):
         r = await c.post(f"{base}/2023-03/photos", files={"file": ("a.png", PNG, "image/png")})
         assert r.status_code == 422 and r.json()["code"] == "photo.no_report"
         assert (await c.post(base, json=rep("2023-03", "100", "100"))).status_code == 201
-        r = await c.post(f"{base}/2023-03/photos",
-                         files={"file": ("fake.png", b"MZ not an image", "image/png")})
+        r = await c.post(
+            f"{base}/2023-03/photos", files={"file": ("fake.png", b"MZ not an image", "image/png")}
+        )
         assert r.status_code == 422 and r.json()["code"] == "photo.type_refused"
         r = await c.post(f"{base}/2023-03/photos", files={"file": ("site.png", PNG, "image/png")})
         assert r.status_code == 201, r.text
         photo = r.json()
         import hashlib
+
         assert photo["sha256"] == hashlib.sha256(PNG).hexdigest() and photo["size"] == len(PNG)
         r = await c.get(f"/api/v1/files/{photo['id']}")
         assert r.status_code == 200 and r.content == PNG
@@ -99,15 +109,19 @@ async def test_missing_report_flagged_after_deadline(platform, make_project, uni
     done = await make_project(uniq[::-1], libraries=[{"library": "reserve", "since": "2024-01-15"}])
     async with await platform.as_user("zdb") as c:
         for month in ("2024-01", "2024-02"):
-            r = await c.post(f"/api/v1/projects/{done['id']}/progress",
-                             json=rep(month, "0", "0", "0"))
+            r = await c.post(f"/api/v1/projects/{done['id']}/progress", json=rep(month, "0", "0", "0"))
             assert r.status_code == 201
     ids = [late["id"], done["id"]]
 
     async def flagged() -> list:
         async with job_session() as s:
-            rows = (await s.scalars(select(MissingReport).where(
-                MissingReport.project_id.in_(ids)).order_by(MissingReport.month))).all()
+            rows = (
+                await s.scalars(
+                    select(MissingReport)
+                    .where(MissingReport.project_id.in_(ids))
+                    .order_by(MissingReport.month)
+                )
+            ).all()
         return [(str(r.project_id), r.month) for r in rows]
 
     async with job_session() as s:  # the job never ran in February: January still caught
@@ -119,23 +133,25 @@ async def test_missing_report_flagged_after_deadline(platform, make_project, uni
         await flag_missing_reports(s, date(2024, 3, 12))  # idempotent
     assert await flagged() == [(late["id"], "2024-01"), (late["id"], "2024-02")]
     async with job_session() as s:  # on read, as of a date
-        assert await missing_months(s, uuid.UUID(late["id"]), date(2024, 3, 12)) == \
-            ["2024-01", "2024-02"]
+        assert await missing_months(s, uuid.UUID(late["id"]), date(2024, 3, 12)) == ["2024-01", "2024-02"]
         assert await missing_months(s, uuid.UUID(done["id"]), date(2024, 3, 12)) == []
     async with await platform.as_user("zdb") as c:
-        r = await c.post(f"/api/v1/projects/{late['id']}/progress",
-                         json=rep("2024-02", "0", "0", "0"))
+        r = await c.post(f"/api/v1/projects/{late['id']}/progress", json=rep("2024-02", "0", "0", "0"))
         assert r.status_code == 201 and r.json()["on_time"] is False
     async with job_session() as s:
         assert await missing_months(s, uuid.UUID(late["id"]), date(2024, 3, 12)) == ["2024-01"]
         # the report resolves its own month's open flag, and only that one
-        flags = (await s.execute(select(MissingReport.month, MissingReport.resolved_on).where(
-            MissingReport.project_id == uuid.UUID(late["id"])).order_by(MissingReport.month))).all()
+        flags = (
+            await s.execute(
+                select(MissingReport.month, MissingReport.resolved_on)
+                .where(MissingReport.project_id == uuid.UUID(late["id"]))
+                .order_by(MissingReport.month)
+            )
+        ).all()
         assert [(m, on is not None) for m, on in flags] == [("2024-01", False), ("2024-02", True)]
 
 
-async def test_back_dated_project_shows_every_missing_month_on_read(platform, make_project,
-                                                                    uniq):
+async def test_back_dated_project_shows_every_missing_month_on_read(platform, make_project, uniq):
     # policy R6: a project put into the annual library five months back and never reported
     # shows each closed month on read, with no job run. Months are derived from the clock:
     # month M is missing once today is past the 10th of M + 1.
@@ -151,8 +167,9 @@ async def test_back_dated_project_shows_every_missing_month_on_read(platform, ma
         if today > due:
             expected.append(m.strftime("%Y-%m"))
     assert len(expected) >= 3  # four or five closed months, whichever day the suite runs
-    p = await make_project(uniq, libraries=[{"library": "annual", "kind": "new",
-                                             "since": months[0].isoformat()}])
+    p = await make_project(
+        uniq, libraries=[{"library": "annual", "kind": "new", "since": months[0].isoformat()}]
+    )
     async with await platform.as_user("zdb") as c:
         r = await c.get(f"/api/v1/projects/{p['id']}/progress")
         assert r.json()["missing_months"] == expected
@@ -162,14 +179,22 @@ async def test_progress_event_reaches_the_outbox(platform, make_project, uniq):
     # policy R6: project.progress_reported with the contract's keys
     p = await make_project(uniq, total_investment="1000")
     async with await platform.as_user("zdb") as c:
-        r = await c.post(f"/api/v1/projects/{p['id']}/progress",
-                         json=rep("2023-06", "10", "10", "1"))
+        r = await c.post(f"/api/v1/projects/{p['id']}/progress", json=rep("2023-06", "10", "10", "1"))
         assert r.status_code == 201
     async with job_session() as s:
         t = pipeline.tables.outbox
         rows = (await s.execute(select(t.c.type, t.c.payload).where(t.c.key == p["id"]))).all()
     event = next(r.payload for r in rows if r.type == "project.progress_reported")
-    assert {"project_id", "project_code", "unit_id", "month", "investment_month",
-            "cumulative_investment", "progress_pct", "reported_at", "on_time",
-            "version"} <= set(event)
+    assert {
+        "project_id",
+        "project_code",
+        "unit_id",
+        "month",
+        "investment_month",
+        "cumulative_investment",
+        "progress_pct",
+        "reported_at",
+        "on_time",
+        "version",
+    } <= set(event)
     assert event["month"] == "2023-06" and event["cumulative_investment"] == "10.0000"

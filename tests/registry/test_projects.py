@@ -29,20 +29,39 @@ async def test_create_full_project_and_read_back(platform, uniq):
     # policy R14, R1, R2, R3: identity, four ones, libraries with dates, derived band
     cc = credit_code(uniq)
     async with await platform.as_user("chengguan") as c:
-        r = await c.post("/api/v1/projects", json=body(
-            uniq, carrying_unit_name="晋能新材料有限公司", carrying_unit_credit_code=cc,
-            contact_leader="韩振东", team="城关镇项目专班", work_plan="一期2023年底竣工",
-            follow_owner="马文斌", government_investment=True, total_investment="5000",
-            libraries=[{"library": "annual", "kind": "new", "since": "2025-01-10"},
-                       {"library": "key", "level": "county", "since": "2025-02-01"}],
-            tags=["园区", "新材料"], planned_start="2023-03-01", planned_finish="2024-06-30"))
+        r = await c.post(
+            "/api/v1/projects",
+            json=body(
+                uniq,
+                carrying_unit_name="晋能新材料有限公司",
+                carrying_unit_credit_code=cc,
+                contact_leader="韩振东",
+                team="城关镇项目专班",
+                work_plan="一期2023年底竣工",
+                follow_owner="马文斌",
+                government_investment=True,
+                total_investment="5000",
+                libraries=[
+                    {"library": "annual", "kind": "new", "since": "2025-01-10"},
+                    {"library": "key", "level": "county", "since": "2025-02-01"},
+                ],
+                tags=["园区", "新材料"],
+                planned_start="2023-03-01",
+                planned_finish="2024-06-30",
+            ),
+        )
         assert r.status_code == 201, r.text
         p = r.json()
         assert p["scale_band"] == "large"  # policy R3: 5000万元以上 includes 5,000万 (民法典 art. 1259)
         assert p["carrying_unit_credit_code"] == cc and p["contact_leader"] == "韩振东"
         key = next(m for m in p["libraries"] if m["library"] == "key")
-        assert key == {"library": "key", "kind": "new", "level": "county", "since": "2025-02-01",
-                       "until": None}
+        assert key == {
+            "library": "key",
+            "kind": "new",
+            "level": "county",
+            "since": "2025-02-01",
+            "until": None,
+        }
         assert p["stage"] == "signed" and p["version"] == 1
         r = await c.get(f"/api/v1/projects/{p['id']}")
         assert r.status_code == 200 and r.headers["etag"] == '"1"'
@@ -54,8 +73,7 @@ async def test_scale_band_boundaries(make_project, uniq):
     for i, amount in enumerate(["3000", "3000.0001", "4999.9999", "5000"]):
         p = await make_project(f"{uniq[:6]}{i}0", total_investment=amount)
         bands[amount] = p["scale_band"]
-    assert bands == {"3000": "small", "3000.0001": "medium", "4999.9999": "medium",
-                     "5000": "large"}
+    assert bands == {"3000": "small", "3000.0001": "medium", "4999.9999": "medium", "5000": "large"}
 
 
 async def test_bad_codes_and_money_are_422_naming_the_field(platform, uniq):
@@ -89,8 +107,9 @@ async def test_unknown_unit_and_duplicate_code(platform, make_project, uniq):
 async def test_key_project_must_be_annual(platform, uniq):
     # policy R1: a key project is also an annual construction project
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/projects", json=body(
-            uniq, libraries=[{"library": "key", "level": "county"}]))
+        r = await c.post(
+            "/api/v1/projects", json=body(uniq, libraries=[{"library": "key", "level": "county"}])
+        )
         assert r.status_code == 422
 
 
@@ -101,16 +120,20 @@ async def test_patch_needs_if_match_and_refuses_stale(platform, make_project, un
     async with await platform.as_user("chengguan") as c:
         r = await c.patch(url, json={"name": "改名后的项目"})
         assert r.status_code == 428 and r.json()["code"] == "project.if_match_required"
-        r = await c.patch(url, json={"stage": "landed", "stage_on": "2023-04-01",
-                                     "reason": "土地摘牌"}, headers={"If-Match": '"1"'})
+        r = await c.patch(
+            url,
+            json={"stage": "landed", "stage_on": "2023-04-01", "reason": "土地摘牌"},
+            headers={"If-Match": '"1"'},
+        )
         assert r.status_code == 200, r.text
         assert r.headers["etag"] == '"2"' and r.json()["stage_dates"]["landed"] == "2023-04-01"
         r = await c.patch(url, json={"name": "再次改名"}, headers={"If-Match": '"1"'})
         assert r.status_code == 412 and r.json()["code"] == "project.stale"
         r = await c.patch(url, json={"stage": "signed"}, headers={"If-Match": '"2"'})
         assert r.status_code == 422 and r.json()["code"] == "project.stage_backwards"
-        r = await c.patch(url, json={"stage": "started", "stage_on": "2023-05-08"},
-                          headers={"If-Match": '"2"'})
+        r = await c.patch(
+            url, json={"stage": "started", "stage_on": "2023-05-08"}, headers={"If-Match": '"2"'}
+        )
         assert r.status_code == 200 and r.json()["actual_start"] == "2023-05-08"
         r = await c.get(f"{url}/dossier")
         stages = [(s["from_stage"], s["to_stage"], s["on"]) for s in r.json()["stage_history"]]
@@ -123,9 +146,16 @@ async def test_membership_change_keeps_dated_history(platform, make_project, uni
     # policy R1, R2: memberships with the date each began and ended
     p = await make_project(uniq, libraries=[{"library": "reserve", "since": "2024-06-01"}])
     async with await platform.as_user("zdb") as c:
-        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'}, json={
-            "libraries": [{"library": "annual", "kind": "new", "since": "2025-01-05"},
-                          {"library": "key", "level": "municipal", "since": "2025-01-05"}]})
+        r = await c.patch(
+            f"/api/v1/projects/{p['id']}",
+            headers={"If-Match": '"1"'},
+            json={
+                "libraries": [
+                    {"library": "annual", "kind": "new", "since": "2025-01-05"},
+                    {"library": "key", "level": "municipal", "since": "2025-01-05"},
+                ]
+            },
+        )
         assert r.status_code == 200, r.text
         libs = {(m["library"], m["until"] is None) for m in r.json()["libraries"]}
         assert libs == {("reserve", False), ("annual", True), ("key", True)}
@@ -137,27 +167,27 @@ async def test_township_writes_only_its_own(platform, make_project, uniq):
     async with await platform.as_user("chengguan") as c:
         r = await c.get(f"/api/v1/projects/{p['id']}")
         assert r.status_code == 404
-        r = await c.patch(f"/api/v1/projects/{p['id']}", json={"name": "越权"},
-                          headers={"If-Match": '"1"'})
+        r = await c.patch(f"/api/v1/projects/{p['id']}", json={"name": "越权"}, headers={"If-Match": '"1"'})
         assert r.status_code == 404
     async with await platform.as_user("leader") as c:
         assert (await c.get(f"/api/v1/projects/{p['id']}")).status_code == 200
-        r = await c.patch(f"/api/v1/projects/{p['id']}", json={"name": "领导改名"},
-                          headers={"If-Match": '"1"'})
+        r = await c.patch(
+            f"/api/v1/projects/{p['id']}", json={"name": "领导改名"}, headers={"If-Match": '"1"'}
+        )
         assert r.status_code == 403
 
 
 async def test_enterprise_reads_its_own_projects(platform, make_project, uniq):
     # architecture: an enterprise sees the projects it carries (org_code = credit code)
-    mine = await make_project(uniq, carrying_unit_credit_code="91140000MA0C1XY858",
-                              carrying_unit_name="枝柯新材料有限公司")
+    mine = await make_project(
+        uniq, carrying_unit_credit_code="91140000MA0C1XY858", carrying_unit_name="枝柯新材料有限公司"
+    )
     other = await make_project(uniq[::-1])
     async with await platform.as_user("qiye") as c:
         assert (await c.get(f"/api/v1/projects/{mine['id']}")).status_code == 200
         assert (await c.get(f"/api/v1/projects/{other['id']}")).status_code == 404
         r = await c.get("/api/v1/projects", params={"q": uniq})
         assert [i["id"] for i in r.json()["items"]] == [mine["id"]]
-
 
 
 def test_import_and_create_derive_a_new_project_the_same_way(uniq):
@@ -170,8 +200,14 @@ def test_import_and_create_derive_a_new_project_the_same_way(uniq):
     from services.registry.service import build_project
     from shared.identity import SYSTEM_PRINCIPAL
 
-    data = ProjectIn.model_validate(body(uniq, stage="completed", stage_on="2023-05-20", targets=[
-        {"name": "6月底前竣工", "kind": "complete", "due_on": "2023-06-30"}]))
+    data = ProjectIn.model_validate(
+        body(
+            uniq,
+            stage="completed",
+            stage_on="2023-05-20",
+            targets=[{"name": "6月底前竣工", "kind": "complete", "due_on": "2023-06-30"}],
+        )
+    )
     on = date(2023, 9, 1)
     created, _ = build_project(data, SYSTEM_PRINCIPAL, on)
     imported = plain_project(data, on, datetime(2023, 9, 1, tzinfo=UTC))
@@ -182,25 +218,36 @@ def test_import_and_create_derive_a_new_project_the_same_way(uniq):
 async def test_key_projects_need_the_four_ones(platform, make_project, uniq):
     # policy R14 四个一 (一个项目、一套班子、一套方案、一抓到底): a key project needs its contact
     # leader, carrying unit, team and work plan; a reserve project may go without
-    key_libs = [{"library": "annual", "kind": "new", "since": "2025-01-10"},
-                {"library": "key", "level": "county", "since": "2025-01-10"}]
+    key_libs = [
+        {"library": "annual", "kind": "new", "since": "2025-01-10"},
+        {"library": "key", "level": "county", "since": "2025-01-10"},
+    ]
     bare = {"contact_leader": None, "carrying_unit_name": None, "team": None, "work_plan": None}
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/projects", json=body(uniq, libraries=key_libs,
-                                                       **{**bare, "team": "专班"}))
+        r = await c.post("/api/v1/projects", json=body(uniq, libraries=key_libs, **{**bare, "team": "专班"}))
         assert r.status_code == 422 and r.json()["code"] == "project.four_ones_missing"
         assert {f["field"] for f in r.json()["fields"]} == {
-            "contact_leader", "carrying_unit_name", "work_plan"}
+            "contact_leader",
+            "carrying_unit_name",
+            "work_plan",
+        }
     p = await make_project(uniq, libraries=[{"library": "reserve", "since": "2025-01-10"}], **bare)
     async with await platform.as_user("zdb") as c:
-        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'},
-                          json={"libraries": key_libs})
+        r = await c.patch(
+            f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'}, json={"libraries": key_libs}
+        )
         assert r.status_code == 422 and r.json()["code"] == "project.four_ones_missing"
         r = await c.get(f"/api/v1/projects/{p['id']}")
-        assert r.json()["version"] == 1 and [m["library"] for m in r.json()["libraries"]] == \
-            ["reserve"]  # nothing half-written
-        files = {"file": ("l.xlsx", xlsx([row(uniq + "k", 工作专班=None, 推进方案=None)]),
-                          "application/octet-stream")}
+        assert r.json()["version"] == 1 and [m["library"] for m in r.json()["libraries"]] == [
+            "reserve"
+        ]  # nothing half-written
+        files = {
+            "file": (
+                "l.xlsx",
+                xlsx([row(uniq + "k", 工作专班=None, 推进方案=None)]),
+                "application/octet-stream",
+            )
+        }
         r = await c.post("/api/v1/projects/import", files=files)
         assert r.status_code == 422
         assert {e["column"] for e in r.json()["errors"]} == {"工作专班", "推进方案"}

@@ -15,16 +15,18 @@ from shared.db import job_session
 async def outbox(key: str) -> list:
     async with job_session() as s:
         t = pipeline.tables.outbox
-        return (await s.execute(select(t.c.type, t.c.payload).where(t.c.key == key)
-                                .order_by(t.c.seq))).all()
+        return (await s.execute(select(t.c.type, t.c.payload).where(t.c.key == key).order_by(t.c.seq))).all()
 
 
 async def test_major_industrial_milestones(platform, make_project, uniq):
     # policy R10: one year building, two years in operation, three years at capacity
     p = await make_project(uniq, major_industrial=True, stage="started", stage_on="2022-03-01")
     async with await platform.as_user("zdb") as c:
-        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'},
-                          json={"stage": "completed", "stage_on": "2023-02-01"})
+        r = await c.patch(
+            f"/api/v1/projects/{p['id']}",
+            headers={"If-Match": '"1"'},
+            json={"stage": "completed", "stage_on": "2023-02-01"},
+        )
         assert r.status_code == 200, r.text
     ms = {m["key"]: (m["due_on"], m["status"]) for m in r.json()["milestones"]}
     assert ms["build"] == ("2023-03-01", "met")
@@ -34,17 +36,36 @@ async def test_major_industrial_milestones(platform, make_project, uniq):
 
 async def test_named_targets(platform, make_project, uniq):
     # policy R11: named dated targets, met by the project's own record
-    p = await make_project(uniq, total_investment="1000", stage_on="2023-01-01", targets=[
-        {"name": "6月15日前实质性开工", "kind": "start", "due_on": "2023-06-15"},
-        {"name": "年内完成建设任务50%以上", "kind": "progress", "due_on": "2023-12-31",
-         "threshold_pct": "50"}])
+    p = await make_project(
+        uniq,
+        total_investment="1000",
+        stage_on="2023-01-01",
+        targets=[
+            {"name": "6月15日前实质性开工", "kind": "start", "due_on": "2023-06-15"},
+            {
+                "name": "年内完成建设任务50%以上",
+                "kind": "progress",
+                "due_on": "2023-12-31",
+                "threshold_pct": "50",
+            },
+        ],
+    )
     async with await platform.as_user("zdb") as c:
-        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'},
-                          json={"stage": "started", "stage_on": "2023-06-20"})
+        r = await c.patch(
+            f"/api/v1/projects/{p['id']}",
+            headers={"If-Match": '"1"'},
+            json={"stage": "started", "stage_on": "2023-06-20"},
+        )
         assert r.status_code == 200
-        r = await c.post(f"/api/v1/projects/{p['id']}/progress", json={
-            "month": "2023-07", "investment_month": "600", "cumulative_investment": "600",
-            "progress_pct": "55"})
+        r = await c.post(
+            f"/api/v1/projects/{p['id']}/progress",
+            json={
+                "month": "2023-07",
+                "investment_month": "600",
+                "cumulative_investment": "600",
+                "progress_pct": "55",
+            },
+        )
         assert r.status_code == 201
         r = await c.get(f"/api/v1/projects/{p['id']}")
     targets = {t["kind"]: (t["met_on"], t["status"]) for t in r.json()["targets"]}
@@ -54,8 +75,9 @@ async def test_named_targets(platform, make_project, uniq):
 
 async def test_lookup_by_code_for_finance(platform, make_project, uniq):
     # policy R12: no library, no money — in the library? which sub-libraries, since when?
-    p = await make_project(uniq, government_investment=True, libraries=[
-        {"library": "reserve", "since": "2024-02-01"}])
+    p = await make_project(
+        uniq, government_investment=True, libraries=[{"library": "reserve", "since": "2024-02-01"}]
+    )
     async with await platform.as_user("leader") as c:
         r = await c.get(f"/api/v1/projects/by-code/{p['project_code']}")
         assert r.status_code == 200, r.text
@@ -69,30 +91,34 @@ async def test_lookup_by_code_for_finance(platform, make_project, uniq):
         r = await c.get("/api/v1/projects/by-code/NOT-A-CODE")
         assert r.status_code == 422 and r.json()["code"] == "project.code_invalid"
     async with await platform.as_user("zdb") as c:
-        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'},
-                          json={"libraries": []})
+        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'}, json={"libraries": []})
         r = await c.get(f"/api/v1/projects/by-code/{p['project_code']}")
         assert r.json()["in_library"] is False and r.json()["history"][0]["until"] is not None
 
 
 async def test_operation_and_capacity_are_separate_milestones_recorded_by_the_job(
-        platform, make_project, uniq):
+    platform, make_project, uniq
+):
     # policy R10: started 2022-03-01 → built by 2023-03-01, operating by 2024-03-01, at design
     # capacity by 2025-03-01. Completed 2023-02-01 and operating since 2023-12-01 but never at
     # capacity: year two is met, year three missed — 投运 is not 达产达效.
     p = await make_project(uniq, major_industrial=True, stage="started", stage_on="2022-03-01")
     async with await platform.as_user("zdb") as c:
-        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'},
-                          json={"stage": "completed", "stage_on": "2023-02-01",
-                                "operation_started_on": "2023-12-01"})
+        r = await c.patch(
+            f"/api/v1/projects/{p['id']}",
+            headers={"If-Match": '"1"'},
+            json={"stage": "completed", "stage_on": "2023-02-01", "operation_started_on": "2023-12-01"},
+        )
         assert r.status_code == 200, r.text
     ms = {m["key"]: (m["due_on"], m["reached_on"], m["status"]) for m in r.json()["milestones"]}
     assert ms["operate"] == ("2024-03-01", "2023-12-01", "met")
     assert ms["capacity"] == ("2025-03-01", None, "missed")
     async with job_session() as s:  # the job on 2024-03-02: build and operate known, capacity not
         await record_milestones(s, date(2024, 3, 2))
-    assert [t for t, _ in await outbox(p["id"]) if "milestone" in t] == \
-        ["project.milestone_met", "project.milestone_met"]
+    assert [t for t, _ in await outbox(p["id"]) if "milestone" in t] == [
+        "project.milestone_met",
+        "project.milestone_met",
+    ]
     async with job_session() as s:
         await record_milestones(s, date(2025, 3, 1))  # the due day itself: still pending
         await record_milestones(s, date(2025, 3, 2))
@@ -104,18 +130,27 @@ async def test_operation_and_capacity_are_separate_milestones_recorded_by_the_jo
         assert [i["id"] for i in r.json()["items"]] == [p["id"]]
 
 
-COUNTY_FILED = {"approval_kind": "filing", "approval_level": "county",
-                "approval_authority": "县行政审批服务管理局"}
+COUNTY_FILED = {
+    "approval_kind": "filing",
+    "approval_level": "county",
+    "approval_authority": "县行政审批服务管理局",
+}
 
 
 async def test_use_it_or_lose_it(platform, make_project, uniq):
     # policy R13: conditions met 2024-01-10; the day itself is not counted, so the two months
     # end with 2024-03-10 (民法典 arts. 200–203): warning 14 days before (2024-02-25),
     # revocation possible from 2024-03-11 only, then a confirmed revocation
-    p = await make_project(uniq, stage="landed", stage_on="2024-01-05",
-                           start_conditions_met_on="2024-01-10", **COUNTY_FILED)
-    saved = await make_project(uniq[::-1], stage="landed", stage_on="2024-01-05",
-                               start_conditions_met_on="2024-01-10", **COUNTY_FILED)
+    p = await make_project(
+        uniq, stage="landed", stage_on="2024-01-05", start_conditions_met_on="2024-01-10", **COUNTY_FILED
+    )
+    saved = await make_project(
+        uniq[::-1],
+        stage="landed",
+        stage_on="2024-01-05",
+        start_conditions_met_on="2024-01-10",
+        **COUNTY_FILED,
+    )
     async with job_session() as s:
         await check_revocations(s, date(2024, 2, 24))
     async with await platform.as_user("zdb") as c:
@@ -127,8 +162,11 @@ async def test_use_it_or_lose_it(platform, make_project, uniq):
         assert rev == {"state": "warned", "due_on": "2024-03-10", "revoked_on": None}
         etag = (await c.get(f"/api/v1/projects/{saved['id']}")).headers["etag"]
         assert etag == '"2"'  # the warning itself is a change of the project
-        r = await c.patch(f"/api/v1/projects/{saved['id']}", headers={"If-Match": etag},
-                          json={"stage": "started", "stage_on": "2024-02-26"})
+        r = await c.patch(
+            f"/api/v1/projects/{saved['id']}",
+            headers={"If-Match": etag},
+            json={"stage": "started", "stage_on": "2024-02-26"},
+        )
         assert r.status_code == 200
     async with job_session() as s:
         await check_revocations(s, date(2024, 3, 10))  # the period's last day: not yet
@@ -144,12 +182,14 @@ async def test_use_it_or_lose_it(platform, make_project, uniq):
         assert r.status_code == 403
     async with await platform.as_user("zdb") as c:
         assert (await c.get(f"/api/v1/projects/{saved['id']}")).json()["revocation"]["state"] is None
-        r = await c.post(f"/api/v1/projects/{p['id']}/revocation",
-                         json={"reason": "依规收回", "on": "2024-03-10"})
+        r = await c.post(
+            f"/api/v1/projects/{p['id']}/revocation", json={"reason": "依规收回", "on": "2024-03-10"}
+        )
         assert r.status_code == 422 and r.json()["code"] == "project.revocation_too_early"
-        r = await c.post(f"/api/v1/projects/{p['id']}/revocation",
-                         json={"reason": "具备开工条件满两个月未实质性开工，依规收回",
-                               "on": "2024-03-11"})
+        r = await c.post(
+            f"/api/v1/projects/{p['id']}/revocation",
+            json={"reason": "具备开工条件满两个月未实质性开工，依规收回", "on": "2024-03-11"},
+        )
         assert r.status_code == 200, r.text
         assert r.json()["revocation"]["state"] == "revoked"
         r = await c.post(f"/api/v1/projects/{p['id']}/revocation", json={"reason": "再次收回"})
@@ -165,9 +205,15 @@ async def test_use_it_or_lose_it(platform, make_project, uniq):
 
 async def test_use_it_or_lose_it_is_for_county_level_only(platform, make_project, uniq):
     # policy R13: a project approved (核准) by the municipal level is not the county's to revoke
-    p = await make_project(uniq, stage="landed", stage_on="2024-01-05",
-                           start_conditions_met_on="2024-01-10", approval_kind="approval",
-                           approval_level="municipal", approval_authority="市发展和改革委员会")
+    p = await make_project(
+        uniq,
+        stage="landed",
+        stage_on="2024-01-05",
+        start_conditions_met_on="2024-01-10",
+        approval_kind="approval",
+        approval_level="municipal",
+        approval_authority="市发展和改革委员会",
+    )
     assert p["approval_level"] == "municipal" and p["approval_authority"] == "市发展和改革委员会"
     async with job_session() as s:
         await check_revocations(s, date(2024, 5, 1))
@@ -195,17 +241,34 @@ async def test_events_carry_the_contract_payload(platform, make_project, uniq):
     # contracts: project.created / updated / stage_changed payloads
     p = await make_project(uniq, stage_on="2024-01-02")
     async with await platform.as_user("zdb") as c:
-        r = await c.patch(f"/api/v1/projects/{p['id']}", headers={"If-Match": '"1"'},
-                          json={"stage": "landed", "stage_on": "2024-02-02"})
+        r = await c.patch(
+            f"/api/v1/projects/{p['id']}",
+            headers={"If-Match": '"1"'},
+            json={"stage": "landed", "stage_on": "2024-02-02"},
+        )
         assert r.status_code == 200
     events = {t: body for t, body in await outbox(p["id"])}
-    keys = {"id", "project_code", "name", "unit_id", "category", "total_investment",
-            "government_investment", "scale_band", "libraries", "stage", "start_conditions_met_on",
-            "planned_start", "planned_finish", "actual_start", "tags", "version"}
+    keys = {
+        "id",
+        "project_code",
+        "name",
+        "unit_id",
+        "category",
+        "total_investment",
+        "government_investment",
+        "scale_band",
+        "libraries",
+        "stage",
+        "start_conditions_met_on",
+        "planned_start",
+        "planned_finish",
+        "actual_start",
+        "tags",
+        "version",
+    }
     assert keys <= set(events["project.created"]) and keys <= set(events["project.updated"])
     changed = events["project.stage_changed"]
-    assert (changed["from_stage"], changed["to_stage"], changed["on"]) == \
-        ("signed", "landed", "2024-02-02")
+    assert (changed["from_stage"], changed["to_stage"], changed["on"]) == ("signed", "landed", "2024-02-02")
     assert isinstance(events["project.created"]["total_investment"], str)
 
 
@@ -214,8 +277,15 @@ async def test_import_carries_approval_level_and_operation_date(platform, uniq):
     # an imported project too) and the 投运 date apart from 达产达效
     from tests.registry.test_ledger import row, xlsx
 
-    line = row(uniq, **{"核准/备案": "备案", "核准/备案机关层级": "县级",
-                        "核准/备案机关": "县行政审批服务管理局", "投运日期": "2025-06-30"})
+    line = row(
+        uniq,
+        **{
+            "核准/备案": "备案",
+            "核准/备案机关层级": "县级",
+            "核准/备案机关": "县行政审批服务管理局",
+            "投运日期": "2025-06-30",
+        },
+    )
     files = {"file": ("l.xlsx", xlsx([line]), "application/octet-stream")}
     async with await platform.as_user("zdb") as c:
         r = await c.post("/api/v1/projects/import", files=files)
@@ -223,5 +293,8 @@ async def test_import_carries_approval_level_and_operation_date(platform, uniq):
         r = await c.get(f"/api/v1/projects/by-code/{line[0]}")
         p = (await c.get(f"/api/v1/projects/{r.json()['project_id']}")).json()
     assert (p["approval_kind"], p["approval_level"], p["approval_authority"]) == (
-        "filing", "county", "县行政审批服务管理局")
+        "filing",
+        "county",
+        "县行政审批服务管理局",
+    )
     assert p["operation_started_on"] == "2025-06-30" and p["capacity_reached_on"] is None

@@ -51,8 +51,14 @@ def test_date_columns_take_excel_serial_numbers():
     ws = wb.active
     ws.append(HEADERS)
     values = {h: None for h in HEADERS}
-    values.update({"项目代码": "2023-140521-44-01-000001", "阶段日期": 45000,
-                   "计划开工日期": datetime(2023, 3, 1), "总投资（万元）": 45000})
+    values.update(
+        {
+            "项目代码": "2023-140521-44-01-000001",
+            "阶段日期": 45000,
+            "计划开工日期": datetime(2023, 3, 1),
+            "总投资（万元）": 45000,
+        }
+    )
     ws.append([values[h] for h in HEADERS])
     buf = io.BytesIO()
     wb.save(buf)
@@ -63,11 +69,14 @@ def test_date_columns_take_excel_serial_numbers():
     assert row["total_investment"] == 45000  # not a date column: the number as typed
 
 
-@pytest.mark.parametrize("content", [
-    b"not a spreadsheet",
-    b"PK\x03\x04 truncated zip",
-    b"",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not a spreadsheet",
+        b"PK\x03\x04 truncated zip",
+        b"",
+    ],
+)
 def test_non_xlsx_is_refused(content):
     # policy R6: an upload that is not an xlsx workbook is a 422, not a 500
     with pytest.raises(InvalidInput) as exc:
@@ -88,6 +97,5 @@ def test_zip_without_a_workbook_is_refused():
 async def test_import_of_a_non_xlsx_upload_is_422(platform):
     # policy R6: the endpoint answers the refusal as a problem
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/projects/import",
-                         files={"file": ("ledger.xlsx", b"<html>not xlsx</html>")})
+        r = await c.post("/api/v1/projects/import", files={"file": ("ledger.xlsx", b"<html>not xlsx</html>")})
     assert r.status_code == 422 and r.json()["code"] == "import.bad_file"

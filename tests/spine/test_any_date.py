@@ -27,20 +27,39 @@ hall = hall_fixture  # the service hall's helper, shared with the approvals test
 # (moment, business date, step due (3 wd), chain due (20 wd), sweep moment, overdue since)
 WALKS = [
     # Jan 5, 6, 7 = 1–3; chain: Jan 5–8 = 4, … 25–29 = 19, Mon Feb 1 = 20
-    ("2027-01-04T10:30:00+08:00", "2027-01-04", "2027-01-07", "2027-02-01",
-     "2027-01-08T09:00:00+08:00", "2027-01-08"),
+    (
+        "2027-01-04T10:30:00+08:00",
+        "2027-01-04",
+        "2027-01-07",
+        "2027-02-01",
+        "2027-01-08T09:00:00+08:00",
+        "2027-01-08",
+    ),
     # business date Fri 1 Jan (off); Jan 4, 5, 6 = 1–3; chain: Jan 4–8 = 5, … 25–29 = 20
-    ("2026-12-31T16:30:00+00:00", "2027-01-01", "2027-01-06", "2027-01-29",
-     "2027-01-07T09:00:00+08:00", "2027-01-07"),
+    (
+        "2026-12-31T16:30:00+00:00",
+        "2027-01-01",
+        "2027-01-06",
+        "2027-01-29",
+        "2027-01-07T09:00:00+08:00",
+        "2027-01-07",
+    ),
     # Mar 1, 2, 3 = 1–3; chain: Mar 1–3 = 3, 6–10 = 8, … 20–24 = 18, 27 = 19, Tue Mar 28 = 20
-    ("2028-02-29T10:30:00+08:00", "2028-02-29", "2028-03-03", "2028-03-28",
-     "2028-03-06T09:00:00+08:00", "2028-03-04"),
+    (
+        "2028-02-29T10:30:00+08:00",
+        "2028-02-29",
+        "2028-03-03",
+        "2028-03-28",
+        "2028-03-06T09:00:00+08:00",
+        "2028-03-04",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("moment", "today", "step_due", "chain_due", "sweep_at", "since"), WALKS)
 async def test_an_approval_and_a_problem_walk_across_the_date(
-        platform, hall, uniq, clock_at, moment, today, step_due, chain_due, sweep_at, since):
+    platform, hall, uniq, clock_at, moment, today, step_due, chain_due, sweep_at, since
+):
     # policy R15/R16/R17 (approval) and R24 (problem) on the set clock, nothing else
     clock_at(datetime.fromisoformat(moment))
     clear_calendar_cache()  # count with the calendar approvals holds now
@@ -66,7 +85,8 @@ async def test_an_approval_and_a_problem_walk_across_the_date(
     assert (await clock_due({}, case["id"]))["moved"] == 1
     overdue = await outbox_events(case["id"], "approval.overdue")
     assert [(o["step_code"], o["due_date"], o["overdue_since"]) for o in overdue] == [
-        ("project_filing", step_due, since)]
+        ("project_filing", step_due, since)
+    ]
     await sweep_supervision({})
     async with await platform.as_user("zdb") as c:
         got = (await c.get(f"/api/v1/issues/{issue['id']}")).json()

@@ -38,7 +38,11 @@ def test_the_wall_clock_is_read_in_one_place():
     pattern = r"datetime\.now\(|date\.today\(|time\.time\(|datetime\.utcnow\("
     out = subprocess.run(
         ["git", "grep", "-nE", pattern, "--", "services", "shared", ":!shared/clock.py"],
-        cwd=ROOT, capture_output=True, text=True, check=False)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode in (0, 1), out.stderr
     assert out.stdout == "", f"wall-clock reads outside shared/clock.py:\n{out.stdout}"
     assert re.search(pattern, "x = datetime.now(UTC)")  # the pattern itself finds one

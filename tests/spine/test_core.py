@@ -51,16 +51,26 @@ def test_money_keeps_exact_decimal_and_writes_a_string():
 async def test_request_id_travels_from_gateway_to_service_audit(platform, uniq):
     rid = f"req-{uniq}"
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/projects", headers={"X-Request-ID": rid}, json={
-            "project_code": code(uniq), "name": f"请求追踪项目{uniq}", "unit_id": "town-xishan",
-            "category": "industrial", "total_investment": "3000"})
+        r = await c.post(
+            "/api/v1/projects",
+            headers={"X-Request-ID": rid},
+            json={
+                "project_code": code(uniq),
+                "name": f"请求追踪项目{uniq}",
+                "unit_id": "town-xishan",
+                "category": "industrial",
+                "total_investment": "3000",
+            },
+        )
     assert r.status_code == 201, r.text
     assert r.headers["x-request-id"] == rid
     audit = pipeline.tables.audit
     async with job_session() as session:
-        row = (await session.execute(
-            select(audit.c.request_id, audit.c.actor).where(audit.c.entity_id == r.json()["id"])
-        )).first()
+        row = (
+            await session.execute(
+                select(audit.c.request_id, audit.c.actor).where(audit.c.entity_id == r.json()["id"])
+            )
+        ).first()
     assert row.request_id == rid and row.actor == "user:zdb"
 
 

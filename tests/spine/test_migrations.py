@@ -39,12 +39,15 @@ def _diff(url: str, service: str) -> list:
     metadata = importlib.import_module(f"services.{service}.models").Base.metadata
 
     def compare(conn):
-        ctx = MigrationContext.configure(conn, opts={
-            "include_schemas": True,
-            "include_name": lambda name, type_, parents: type_ != "schema" or name == service,
-            "compare_type": True,
-            "version_table_schema": service,
-        })
+        ctx = MigrationContext.configure(
+            conn,
+            opts={
+                "include_schemas": True,
+                "include_name": lambda name, type_, parents: type_ != "schema" or name == service,
+                "compare_type": True,
+                "version_table_schema": service,
+            },
+        )
         return compare_metadata(ctx, metadata)
 
     return _inspect(url, compare)

@@ -29,14 +29,22 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "shared.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_unreachable_database_is_one_line_naming_host_and_port():
     port = free_port()
-    env = _env(KPP_DATABASE_URL=f"postgresql+asyncpg://kpp:s3cret@127.0.0.1:{port}/kpp",
-               KPP_PORT_BASE=str(free_port() - 10))
+    env = _env(
+        KPP_DATABASE_URL=f"postgresql+asyncpg://kpp:s3cret@127.0.0.1:{port}/kpp",
+        KPP_PORT_BASE=str(free_port() - 10),
+    )
     result = _cli("worker", "registry", env=env)
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -47,8 +55,7 @@ def test_unreachable_database_is_one_line_naming_host_and_port():
 
 def test_unreachable_redis_is_one_line():
     port = free_port()
-    env = _env(KPP_DATABASE_URL=os.environ["KPP_DATABASE_URL"],
-               KPP_REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    env = _env(KPP_DATABASE_URL=os.environ["KPP_DATABASE_URL"], KPP_REDIS_URL=f"redis://127.0.0.1:{port}/0")
     result = _cli("worker", "scoring", env=env)
     assert result.returncode != 0
     assert f"127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
@@ -59,9 +66,15 @@ def test_port_in_use_says_which():
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = _cli("serve", "registry", "--port", str(port),
-                      env=_env(KPP_DATABASE_URL=os.environ["KPP_DATABASE_URL"],
-                               KPP_REDIS_URL=os.environ["KPP_REDIS_URL"]))
+        result = _cli(
+            "serve",
+            "registry",
+            "--port",
+            str(port),
+            env=_env(
+                KPP_DATABASE_URL=os.environ["KPP_DATABASE_URL"], KPP_REDIS_URL=os.environ["KPP_REDIS_URL"]
+            ),
+        )
     assert result.returncode != 0
     assert f"127.0.0.1:{port}" in result.stderr and "registry" in result.stderr
     assert "Traceback" not in result.stderr
@@ -98,9 +111,14 @@ class _Output:
 
 
 def _up_once(data_dir: Path, base: int) -> tuple[str, set[int]]:
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "up"], cwd=ROOT,
-                            env=_env(KPP_DATA_DIR=str(data_dir), KPP_PORT_BASE=str(base)),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "up"],
+        cwd=ROOT,
+        env=_env(KPP_DATA_DIR=str(data_dir), KPP_PORT_BASE=str(base)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     output = _Output(proc)
     try:
         # the banner comes once the gateway's /readyz is green for make up itself
@@ -149,8 +167,11 @@ def _check_up_twice(data_dir: Path, base: int) -> None:
     assert "演示账号" in out and f"http://127.0.0.1:{base}" in out
     assert "demo data gateway: loaded" in out
     time.sleep(1)
-    alive = [pid for pid in children if psutil.pid_exists(pid)
-             and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    alive = [
+        pid
+        for pid in children
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]
     assert alive == [], f"processes left behind: {alive}"
     # a second `make up` re-uses the data
     out, _ = _up_once(data_dir, base)

@@ -18,11 +18,16 @@ def code(uniq: str) -> str:
 async def test_create_and_read_project_through_gateway(platform, uniq):
     # policy R14: the project carries its national code, unit in charge and investment
     async with await platform.as_user("chengguan") as c:
-        r = await c.post("/api/v1/projects", json={
-            "project_code": code(uniq), "name": f"城关镇污水处理厂提标改造{uniq}",
-            "unit_id": "town-chengguan", "category": "infrastructure",
-            "total_investment": "4200.5",
-        })
+        r = await c.post(
+            "/api/v1/projects",
+            json={
+                "project_code": code(uniq),
+                "name": f"城关镇污水处理厂提标改造{uniq}",
+                "unit_id": "town-chengguan",
+                "category": "infrastructure",
+                "total_investment": "4200.5",
+            },
+        )
         assert r.status_code == 201, r.text
         created = r.json()
         assert created["total_investment"] == "4200.5000"
@@ -35,10 +40,16 @@ async def test_create_and_read_project_through_gateway(platform, uniq):
 async def test_project_created_event_recorded_exactly_once(platform, uniq):
     # architecture: events are never lost, consumers are idempotent
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/projects", json={
-            "project_code": code(uniq), "name": f"东河镇农贸市场{uniq}",
-            "unit_id": "town-donghe", "category": "livelihood", "total_investment": "800",
-        })
+        r = await c.post(
+            "/api/v1/projects",
+            json={
+                "project_code": code(uniq),
+                "name": f"东河镇农贸市场{uniq}",
+                "unit_id": "town-donghe",
+                "category": "livelihood",
+                "total_investment": "800",
+            },
+        )
         assert r.status_code == 201, r.text
         project_id = uuid.UUID(r.json()["id"])
     await platform.drain()
@@ -47,10 +58,16 @@ async def test_project_created_event_recorded_exactly_once(platform, uniq):
         fact = await session.get(ProjectFact, project_id)
         assert fact is not None and fact.unit_id == "town-donghe"
         event_id = fact.created_event_id
-    event = {"id": str(event_id), "type": "project.created", "source": "registry",
-             "payload": {"id": str(project_id)}, "request_id": None}
-    await platform.queue.enqueue_job("handle_event", event, _job_id=f"again:{uniq}",
-                                     _queue_name="kpp:scoring")
+    event = {
+        "id": str(event_id),
+        "type": "project.created",
+        "source": "registry",
+        "payload": {"id": str(project_id)},
+        "request_id": None,
+    }
+    await platform.queue.enqueue_job(
+        "handle_event", event, _job_id=f"again:{uniq}", _queue_name="kpp:scoring"
+    )
     await platform.drain()
     async with job_session() as session:
         count = await session.scalar(
@@ -70,8 +87,9 @@ async def test_service_refuses_request_without_identity(platform):
 
 async def test_malformed_json_is_a_422_problem(platform):
     async with await platform.as_user("zdb") as c:
-        r = await c.post("/api/v1/projects", content=b"{not json",
-                         headers={"content-type": "application/json"})
+        r = await c.post(
+            "/api/v1/projects", content=b"{not json", headers={"content-type": "application/json"}
+        )
     assert r.status_code == 422
     body = r.json()
     assert body["code"] == "request.invalid" and "JSON" in body["detail"]
@@ -79,8 +97,14 @@ async def test_malformed_json_is_a_422_problem(platform):
 
 async def test_township_cannot_create_for_another_township(platform, uniq):
     async with await platform.as_user("chengguan") as c:
-        r = await c.post("/api/v1/projects", json={
-            "project_code": code(uniq), "name": "越权项目", "unit_id": "town-donghe",
-            "category": "industrial", "total_investment": "100",
-        })
+        r = await c.post(
+            "/api/v1/projects",
+            json={
+                "project_code": code(uniq),
+                "name": "越权项目",
+                "unit_id": "town-donghe",
+                "category": "industrial",
+                "total_investment": "100",
+            },
+        )
     assert r.status_code == 403 and r.json()["code"] == "auth.unit_forbidden"

@@ -5,6 +5,7 @@ Revises: e40e7d078b2e
 Create Date: 2026-12-01 11:00:00
 
 """
+
 from typing import Sequence, Union
 
 import sqlalchemy as sa
@@ -17,8 +18,11 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    op.add_column("users", sa.Column("token_version", sa.Integer(), server_default="0",
-                                     nullable=False), schema="gateway")
+    op.add_column(
+        "users",
+        sa.Column("token_version", sa.Integer(), server_default="0", nullable=False),
+        schema="gateway",
+    )
 
 
 def downgrade() -> None:

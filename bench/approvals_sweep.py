@@ -18,12 +18,12 @@ from bench.harness import bench_env, scratch_database
 
 LOAD_SQL = """
 INSERT INTO approvals.approval_case (
-  id, project_id, project_code, kind, kind_name, steps, total_limit_days, warn_share,
+  id, project_id, project_code, unit_id, kind, kind_name, steps, total_limit_days, warn_share,
   warn_days_left, supplement_window_days, agency_unit_ids, project_type, acceptance_mode,
   missing_items, missing_items_overdue, fast_track, phase, state, current_step, due_date,
   due_provisional, thresholds, fired, next_threshold_at, version, created_by, created_at,
   updated_at)
-SELECT gen_random_uuid(), gen_random_uuid(), '2026-140000-44-01-' || lpad(i::text, 6, '0'),
+SELECT gen_random_uuid(), gen_random_uuid(), '2026-140000-44-01-' || lpad(i::text, 6, '0'), 'town-chengguan',
   'low_risk_small', '低风险小型项目', '[]'::jsonb, 20, 0.8, 3, 5, ARRAY['dept-fgj'], 'other',
   'standard', '[]'::jsonb, false, false, 'running', 'running', 'project_filing',
   (t.at - interval '1 day')::date, false,

@@ -83,7 +83,7 @@ class ApprovalCase(Base):
     project_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
     project_code: Mapped[str] = mapped_column(String(40), nullable=False)
     project_name: Mapped[str | None] = mapped_column(String(300))
-    unit_id: Mapped[str | None] = mapped_column(String(40))
+    unit_id: Mapped[str] = mapped_column(String(40), nullable=False)
     kind: Mapped[str] = mapped_column(String(60), nullable=False)
     kind_name: Mapped[str] = mapped_column(String(200), nullable=False)
     # the kind as it was when the case opened (a later change of the kind moves no deadline)

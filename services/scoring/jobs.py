@@ -8,10 +8,10 @@ from arq import cron
 
 from services.scoring.assessment import run_month
 from services.scoring.dates import previous_month
+from shared.clients.units import unit_directory
 from shared.clock import today
 from shared.db import job_session
 from shared.identity import SYSTEM_PRINCIPAL
-from shared.units import unit_directory
 
 
 async def monthly_assessment(ctx: dict[str, Any], month: str | None = None) -> dict[str, Any]:

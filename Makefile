@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: up test install lint format bench migrate clean-data
 
 up: $(STAMP)            ## the whole platform (embedded PostgreSQL + Valkey unless KPP_*_URL are set)
-	$(PY) -m shared.cli up
+	$(PY) -m ops.cli up
 
 test: $(STAMP)          ## the whole test suite against real PostgreSQL and Redis
 	$(PY) -m pytest
@@ -36,7 +36,7 @@ bench: $(STAMP)         ## every benchmark in bench/, one after the other, then 
 	echo "== summary"; $(PY) -m bench.summary .kpp/bench
 
 migrate: $(STAMP)
-	$(PY) -m shared.cli migrate
+	$(PY) -m ops.cli migrate
 
 clean-data:             ## forget the embedded databases' data (.kpp/)
 	rm -rf .kpp

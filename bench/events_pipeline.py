@@ -4,7 +4,7 @@
         [--per-commit 500] [--rate 0]
 
 A scratch database (all services migrated), its own Redis db (KPP_BENCH_REDIS_URL, flushed
-first), and ONE real worker process per service involved (`python -m shared.cli worker
+first), and ONE real worker process per service involved (`python -m ops.cli worker
 registry|scoring|gateway`), all on loopback. The producer commits ``project.created``
 events (the registry's contract, ``--per-commit`` to a transaction, ``--rate`` events/s or
 as fast as it can) into the registry's outbox; the registry worker relays them, scoring
@@ -145,7 +145,7 @@ async def main(total: int, per_commit: int, rate: float, timeout_s: float) -> No
         await redis.aclose()
         workers = [
             subprocess.Popen(  # noqa: ASYNC220
-                [sys.executable, "-m", "shared.cli", "worker", s],
+                [sys.executable, "-m", "ops.cli", "worker", s],
                 cwd=ROOT,
                 env=env,
             )

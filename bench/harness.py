@@ -39,7 +39,7 @@ def free_port() -> int:
 @contextlib.asynccontextmanager
 async def scratch_database(name: str, services: tuple[str, ...] | None = None) -> AsyncIterator[str]:
     """A fresh database with the services' migrations applied (all by default); dropped after."""
-    from shared import migrate
+    from ops import migrate
 
     db = f"kpp_bench_{name}_{uuid.uuid4().hex[:6]}"
     conn = await asyncpg.connect(ADMIN_URL)

@@ -68,7 +68,7 @@ async def main(rows: int) -> None:
         os.environ.update(KPP_DATABASE_URL=url, KPP_ENV="test", KPP_LOG_LEVEL="WARNING")
         from services.gateway.seed import DEMO_UNITS
         from services.registry import excel
-        from shared import units
+        from shared.clients import units
         from shared.db import dispose_engine, job_session
         from shared.identity import Principal, Role
 

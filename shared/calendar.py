@@ -299,7 +299,7 @@ async def _refresh() -> WorkingCalendar:
     now = time.monotonic()
     problem: object
     try:
-        resp = await service_client.get_json("approvals", "/internal/calendar")
+        resp = await service_client.get("approvals", "/internal/calendar")
         if resp.ok:
             body = resp.json()
             cal = calendar_from_json(body)

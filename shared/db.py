@@ -102,19 +102,6 @@ async def dispose_engine() -> None:
     _engine = _sessionmaker = None
 
 
-AfterCommit = Callable[[], Awaitable[Any]]
-
-
-def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
-    """Run ``hook`` once the surrounding request or job has committed (e.g. enqueue a job)."""
-    session.info.setdefault("after_commit", []).append(hook)
-
-
-async def _run_after_commit(session: AsyncSession) -> None:
-    for hook in session.info.pop("after_commit", []):
-        await hook()
-
-
 def keep_on_refusal(session: AsyncSession) -> None:
     """Commit what was flushed even though the request ends in a refusal.
 
@@ -198,7 +185,6 @@ class UnitOfWorkRoute(APIRoute):
                 session: AsyncSession | None = getattr(request.state, "db_session", None)
                 if session is not None and response.status_code < 400:
                     await session.commit()
-                    await _run_after_commit(session)
                 elif session is not None:
                     await session.rollback()
                 return response
@@ -230,7 +216,6 @@ async def job_session() -> AsyncIterator[AsyncSession]:
     try:
         yield session
         await session.commit()
-        await _run_after_commit(session)
     except BaseException:
         await session.rollback()
         raise

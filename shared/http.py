@@ -117,7 +117,7 @@ class ServiceClient:
             service=service,
         )
 
-    async def get_json(self, service: str, path: str, **kw: Any) -> ServiceResponse:
+    async def get(self, service: str, path: str, **kw: Any) -> ServiceResponse:
         return await self.request(service, "GET", path, **kw)
 
 

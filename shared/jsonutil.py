@@ -10,7 +10,8 @@ from enum import Enum
 from typing import Any
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """The JSON form of a value ``json`` cannot write itself (the encoder's ``default``)."""
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime | date):
@@ -26,8 +27,12 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+# one encoder for every call (json.dumps with options builds a new one each time)
+_ENCODER = json.JSONEncoder(default=json_default, ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def to_jsonable(value: Any) -> Any:

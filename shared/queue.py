@@ -142,7 +142,7 @@ def worker_settings(
         "handle_signals": True,
         "keep_result": 3600,
     }
-    # Long jobs run on a queue of their own (shared.worker_run runs both workers in one
+    # Long jobs run on a queue of their own (ops.worker_run runs both workers in one
     # process): arq's in-progress lock lasts the longest job timeout of a worker + 10 s, so
     # the event queue keeps only short jobs and an event in flight at a crash is picked up
     # again within EVENT_TIMEOUT_S + 10 s (issue 11).

@@ -37,7 +37,8 @@ import uvicorn  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from shared import clock, migrate  # noqa: E402
+from ops import migrate  # noqa: E402
+from shared import clock  # noqa: E402
 from shared.db import dispose_engine, job_session  # noqa: E402
 from shared.http import service_client  # noqa: E402
 from shared.queue import create_queue_pool  # noqa: E402

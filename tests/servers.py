@@ -35,14 +35,14 @@ def server_urls(env: dict[str, str]) -> tuple[str, str]:
         if local and answers("127.0.0.1", 5432):
             pg = "postgresql://postgres@127.0.0.1:5432/postgres"
         else:
-            from shared.embedded import start_embedded_postgres
+            from ops.embedded import start_embedded_postgres
 
             pg = start_embedded_postgres(ROOT / ".kpp" / "test-pgdata").replace("+asyncpg", "")
     if not redis:
         if local and answers("127.0.0.1", 6379):
             redis = "redis://127.0.0.1:6379/15"
         else:
-            from shared.embedded import start_embedded_valkey
+            from ops.embedded import start_embedded_valkey
 
             redis = start_embedded_valkey(ROOT / ".kpp" / "test-valkey", persist=False)
     return pg.replace("postgresql+asyncpg://", "postgresql://"), redis

@@ -19,9 +19,9 @@ from services.approvals.clock import KindSpec, StepSpec
 from services.approvals.config import approvals_settings
 from services.approvals.models import ApprovalKind, pipeline
 from services.approvals.schemas import CaseIn, KindIn, KindUpdate, StepIn, ThreeZerosIn
+from shared.clients.units import require_unit
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal
-from shared.units import require_unit
 
 LOW_RISK_SMALL = "low_risk_small"
 

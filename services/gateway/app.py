@@ -32,7 +32,7 @@ ADMIN_PROBE = Principal(subject="kpp-readyz", role=Role.admin, name="就绪检�
 
 def _service_ready(service: str):
     async def check() -> None:
-        resp = await service_client.get_json(service, "/readyz")
+        resp = await service_client.get(service, "/readyz")
         if resp.status != 200:
             raise RuntimeError(f"{service} not ready")
 
@@ -44,7 +44,7 @@ async def _dead_letters_fresh() -> str:
     day_ago = clock.now() - timedelta(days=1)
     old = []
     for consumer in CONSUMERS:
-        resp = await service_client.get_json(
+        resp = await service_client.get(
             consumer, "/internal/dead-letters", principal=ADMIN_PROBE, params={"limit": 1}
         )
         rows = resp.json() if resp.ok else []

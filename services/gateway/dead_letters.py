@@ -51,7 +51,7 @@ async def list_dead_letters(
     params = {"limit": limit, **({"type": type_} if type_ else {})}
     for consumer in [service] if service else CONSUMERS:
         try:
-            resp = await service_client.get_json(
+            resp = await service_client.get(
                 consumer, "/internal/dead-letters", principal=principal, params=params
             )
         except KPPError:

@@ -126,7 +126,7 @@ class MergedOpenAPI:
         fetched: dict[str, dict[str, Any] | None] = {}
         for service in DOWNSTREAM:
             try:
-                resp = await service_client.get_json(service, "/openapi.json")
+                resp = await service_client.get(service, "/openapi.json")
                 fetched[service] = resp.json() if resp.ok else None
             except (KPPError, ValueError):
                 fetched[service] = None

@@ -51,7 +51,7 @@ async def _section(principal: Principal, name: str, service: str, path: str, wha
     route, _, query = path.partition("?")
     params = dict(p.split("=", 1) for p in query.split("&")) if query else None
     try:
-        resp = await service_client.get_json(service, route, principal=principal, params=params)
+        resp = await service_client.get(service, route, principal=principal, params=params)
     except ServiceUnavailable as exc:
         return out | {"status": "unavailable", "detail": exc.detail}
     body = resp.json() if resp.body else None

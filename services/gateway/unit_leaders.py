@@ -4,7 +4,7 @@ Each unit has the county's principal leader (主要领导) who summons its head 
 notices and the deputy county heads in charge (分管县领导; the first listed summons after two).
 They are names the office maintains — changed with ``PUT /api/v1/units/{id}/leaders``,
 audited, their history at ``GET /api/v1/units/{id}/history`` — and reach the services through
-``shared.units``.
+``shared.clients.units``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The gateway's arq worker: turns events into webhook deliveries and sends them.
 
-python -m shared.cli worker gateway   (needs "gateway" in shared.cli.WORKER_SERVICES)
+python -m ops.cli worker gateway   (needs "gateway" in ops.devrun.WORKER_SERVICES)
 """
 
 from __future__ import annotations

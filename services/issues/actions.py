@@ -24,9 +24,9 @@ from services.issues.schemas import (
 )
 from services.issues.service import FIVE, event_payload, five_in_place, load_issue, snapshot
 from shared import contracts
+from shared.clients.units import require_unit
 from shared.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from shared.identity import Principal
-from shared.units import require_unit
 
 
 def _authorise(principal: Principal, issue: Issue, who: str) -> None:

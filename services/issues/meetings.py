@@ -13,9 +13,9 @@ from services.issues.models import AgendaItem, Issue, Meeting, pipeline
 from services.issues.schemas import DecisionIn, MeetingIn
 from services.issues.service import load_issue
 from shared import clock
+from shared.clients.units import require_unit
 from shared.errors import Conflict, InvalidInput, KPPError, NotFound
 from shared.identity import Principal
-from shared.units import require_unit
 
 
 async def _meeting(session: AsyncSession, meeting_id: uuid.UUID) -> Meeting:

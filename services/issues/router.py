@@ -13,10 +13,10 @@ from services.issues import actions, clock, flow, overview, service, supervision
 from services.issues.ledger import XLSX_MEDIA_TYPE, json_rows, ledger_rows, xlsx_bytes
 from services.issues.models import Issue, Reminder
 from services.issues.schemas import IssueIn, Kind, Source
+from shared.clients.units import unit_directory
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.errors import InvalidInput
 from shared.identity import CurrentPrincipal
-from shared.units import unit_directory
 
 router = APIRouter(prefix="/api/v1/issues", tags=["issues"], route_class=UnitOfWorkRoute)
 

@@ -37,9 +37,7 @@ async def _get(
     name = SERVICE_NAMES_ZH.get(service, service)
     what = f"{PARTS_ZH[part]}部分" if part else "本部分"
     try:
-        resp = await asyncio.wait_for(
-            service_client.get_json(service, path, principal=principal), PART_TIMEOUT_S
-        )
+        resp = await asyncio.wait_for(service_client.get(service, path, principal=principal), PART_TIMEOUT_S)
     except (ServiceUnavailable, TimeoutError):
         return None, "unreachable", f"{name}暂不可用，{what}缺失"
     if not resp.ok:

@@ -29,9 +29,9 @@ from services.registry.dossier_sheets import (
 )
 from services.registry.excel import _book_bytes
 from shared import clock
+from shared.clients.units import unit_directory
 from shared.errors import ServiceUnavailable
 from shared.identity import Principal
-from shared.units import unit_directory
 
 
 def approvals_sheet(wb: Workbook, part: dict[str, Any], units: dict[str, str]) -> None:

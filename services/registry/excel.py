@@ -35,10 +35,10 @@ from services.registry.libraries import four_ones_missing
 from services.registry.listing import ProjectFilter, filter_clause
 from services.registry.models import Project
 from services.registry.schemas import ProjectIn
+from shared.clients.units import unit_directory
 from shared.clock import today
 from shared.errors import Forbidden, InvalidInput
 from shared.identity import Principal, Role
-from shared.units import unit_directory
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_LIMIT = 200_000

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from datetime import date, datetime
 from types import SimpleNamespace
@@ -22,12 +21,10 @@ from services.registry.service import derive_new
 from shared import clock, contracts
 from shared.clock import today
 from shared.identity import Principal
-from shared.jsonutil import _default
+from shared.jsonutil import dumps
 from shared.logging import request_id_var
 from shared.money import money_str
 
-# shared.jsonutil.dumps, with one encoder for all rows (a new one per call costs 10 µs)
-_encode = json.JSONEncoder(default=_default, ensure_ascii=False, separators=(",", ":")).encode
 P_COLS = [c.key for c in Project.__table__.columns]
 M_COLS = ["id", "project_id", "library", "kind", "level", "since", "until"]
 T_COLS = ["id", "project_id", "name", "kind", "due_on", "threshold_pct", "met_on"]
@@ -94,7 +91,7 @@ class ChunkedWrite:
         p = plain_project(data, self.on, now)
         pid, reason = p.id, f"Excel 导入第 {n} 行"
         row = [getattr(p, k) for k in P_COLS]
-        row[_STAGE_DATES_AT] = _encode(p.stage_dates)
+        row[_STAGE_DATES_AT] = dumps(p.stage_dates)
         projects.append(tuple(row))
         memberships += [(m.id, pid, m.library, m.kind, m.level, m.since, m.until) for m in p.memberships]
         targets += [(t.id, pid, t.name, t.kind, t.due_on, t.threshold_pct, t.met_on) for t in p.targets]
@@ -102,7 +99,7 @@ class ChunkedWrite:
         # the same JSON the API shows (ProjectOut), serialised once for audit and event
         snap = project_dict(p, self.on)  # type: ignore[arg-type]
         snap["total_investment"] = money_str(p.total_investment)
-        text = _encode(snap)
+        text = dumps(snap)
         key = str(pid)
         audits.append(
             (self.actor, self.role, self.unit, "project", key, "import", None, text, reason, self.rid, now)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import uuid
 from datetime import date
 from typing import Any
@@ -20,25 +19,12 @@ from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal
 from shared.money import money_str
-
-
-def month_end(month: str) -> date:
-    y, m = int(month[:4]), int(month[5:])
-    return date(y, m, calendar.monthrange(y, m)[1])
-
-
-def month_start(month: str) -> date:
-    return date(int(month[:4]), int(month[5:]), 1)
-
-
-def previous_month(month: str) -> str:
-    y, m = int(month[:4]), int(month[5:])
-    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+from shared.months import last_day, month_of, previous_month
 
 
 def deadline(month: str) -> date:
     """The report for ``month`` is due by the configured day of the following month."""
-    end = month_end(month)
+    end = last_day(month)
     nxt = date(end.year + (end.month == 12), end.month % 12 + 1, 1)
     return nxt.replace(day=registry_settings().report_deadline_day)
 
@@ -99,7 +85,7 @@ async def _around(session: AsyncSession, project_id: uuid.UUID, month: str):
 def _check(project: Project, data: ProgressIn | CorrectionIn, month: str, prev, nxt) -> None:
     """Cumulative investment never falls, matches the month's amount, stays within the total."""
     cum, inv = data.cumulative_investment, data.investment_month
-    if month > today().strftime("%Y-%m"):
+    if month > month_of(today()):
         raise _bad(f"不能填报未来月份 {month}", "progress.month_future", "month")
     if cum < inv:
         raise _bad(
@@ -167,7 +153,7 @@ async def _after_report(
             and t.threshold_pct is not None
             and r.progress_pct >= t.threshold_pct
         ):
-            t.met_on = month_end(r.month)
+            t.met_on = last_day(r.month)
     if missing_open:
         await session.execute(
             update(MissingReport)
@@ -286,7 +272,7 @@ async def list_progress(session: AsyncSession, project_id: uuid.UUID) -> list[Pr
 
 def last_closed_month(on: date) -> str:
     """The latest month whose report deadline has passed on ``on`` (policy R6)."""
-    month = previous_month(on.strftime("%Y-%m"))
+    month = previous_month(month_of(on))
     return month if on > deadline(month) else previous_month(month)
 
 
@@ -311,7 +297,7 @@ async def missing(
     session: AsyncSession, on: date, project_id: uuid.UUID | None = None
 ) -> list[tuple[uuid.UUID, str]]:
     last = last_closed_month(on)
-    rows = await session.execute(MISSING_SQL, {"last_end": month_end(last), "project_id": project_id})
+    rows = await session.execute(MISSING_SQL, {"last_end": last_day(last), "project_id": project_id})
     return [(r.project_id, r.month) for r in rows]
 
 

@@ -29,10 +29,10 @@ from services.registry.models import Membership, Project, StageChange, Target, p
 from services.registry.present import snapshot
 from services.registry.schemas import ProjectIn, ProjectPatch
 from shared import clock, contracts
+from shared.clients.units import require_unit
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput, PreconditionFailed, PreconditionRequired
 from shared.identity import Principal
-from shared.units import require_unit
 
 SIMPLE_FIELDS = (
     "name",

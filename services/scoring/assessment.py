@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.dates import ensure_month_ended, parse_month
+from services.scoring.dates import ensure_month_ended
 from services.scoring.facts import collect_inputs, digest
 from services.scoring.models import AssessmentRun, Objection, Rubric, pipeline
 from services.scoring.notices import review_month
@@ -23,6 +23,7 @@ from services.scoring.schemas import RubricIn, RubricOut
 from shared import clock, contracts
 from shared.errors import Conflict, NotFound
 from shared.identity import SYSTEM_PRINCIPAL, Principal
+from shared.months import parse_month
 
 
 async def create_rubric(session: AsyncSession, *, principal: Principal, data: RubricIn) -> Rubric:

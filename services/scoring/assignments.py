@@ -12,10 +12,10 @@ from services.scoring.models import Assignment, pipeline
 from services.scoring.schemas import AssignmentIn, AssignmentOut, CompletionIn, JudgementIn
 from shared import contracts
 from shared.clients.registry import get_project
+from shared.clients.units import require_unit
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal
-from shared.units import require_unit
 
 
 def snapshot(a: Assignment) -> dict[str, Any]:

@@ -23,11 +23,11 @@ from docx.table import Table
 
 from services.scoring.bulletin import KIND_ZH, BulletinContent
 from services.scoring.bulletin_charts import bulletin_charts
-from services.scoring.dates import parse_month
 from services.scoring.rubric import COMPARISONS
+from shared.clients.units import unit_directory
 from shared.clock import today
 from shared.errors import ServiceUnavailable
-from shared.units import unit_directory
+from shared.months import parse_month
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DEFAULT_ISSUER = "县重点项目建设服务中心"

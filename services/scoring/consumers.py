@@ -16,12 +16,13 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.dates import month_bounds, month_of, parse_business_date
+from services.scoring.dates import parse_business_date
 from services.scoring.models import ApprovalFact, IssueFact, MatterFact, ProgressFact, ProjectFact
 from shared import clock
 from shared.contracts import approvals as ap
 from shared.contracts import issues as iss
 from shared.contracts import registry as reg
+from shared.months import month_bounds, month_of
 
 # R8 lifecycle 签约→落地→开工→在建→竣工→达效, in the registry's own stage names (the
 # contract's ProjectStage): which stages mean "started" and "completed"

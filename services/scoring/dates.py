@@ -1,42 +1,14 @@
-"""Months (`YYYY-MM`) and business dates (Asia/Shanghai) as the scoring service uses them."""
+"""Business dates in event payloads, and which months may be assessed (scoring); months
+themselves are ``shared.months``."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from shared import clock
 from shared.errors import InvalidInput
-
-MONTH_RE = re.compile(r"^([12][0-9]{3})-(0[1-9]|1[0-2])$")  # ASCII digits, no year 0
-
-
-def parse_month(month: str, *, field: str = "month") -> tuple[int, int]:
-    m = MONTH_RE.match(month or "")
-    if not m:
-        raise InvalidInput(
-            f"月份 {month!r} 格式应为 YYYY-MM",
-            code="month.invalid",
-            fields=[{"field": field, "message": "应为 YYYY-MM"}],
-        )
-    return int(m.group(1)), int(m.group(2))
-
-
-def month_bounds(month: str) -> tuple[date, date]:
-    """(first day, last day) of the month."""
-    y, m = parse_month(month)
-    first = date(y, m, 1)
-    nxt = date(y + (m == 12), m % 12 + 1, 1)
-    return first, nxt - timedelta(days=1)
-
-
-def month_of(d: date) -> str:
-    return f"{d.year:04d}-{d.month:02d}"
-
-
-def previous_month(today: date) -> str:
-    return month_of(today.replace(day=1) - timedelta(days=1))
+from shared.months import month_bounds
 
 
 def parse_business_date(value: Any) -> date | None:

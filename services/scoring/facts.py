@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.dates import month_bounds
 from services.scoring.rubric import KINDS, RATE_Q
+from shared.months import month_bounds
 
 MONEY_Q = Decimal("0.0001")
 

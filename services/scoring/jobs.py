@@ -7,16 +7,16 @@ from typing import Any
 from arq import cron
 
 from services.scoring.assessment import run_month
-from services.scoring.dates import previous_month
+from shared.clients.units import unit_directory
 from shared.clock import today
 from shared.db import job_session
 from shared.identity import SYSTEM_PRINCIPAL
-from shared.units import unit_directory
+from shared.months import month_of, previous_month
 
 
 async def monthly_assessment(ctx: dict[str, Any], month: str | None = None) -> dict[str, Any]:
     """Run last month's assessment as a draft (idempotent: a second run changes nothing)."""
-    month = month or previous_month(today())
+    month = month or previous_month(month_of(today()))
     units = await unit_directory(refresh=True)
     if not units:
         raise RuntimeError("unit directory unreachable; arq retries the job")

@@ -29,15 +29,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.config import scoring_settings
-from services.scoring.dates import month_bounds
 from services.scoring.models import Assignment, Notice, Summons, pipeline
 from services.scoring.schemas import NoticeOut, NoticeWithSummons, SummonsOut, SummonsOutcomeIn, UnitNotices
 from shared import contracts
 from shared.calendar import load_calendar
+from shared.clients.units import leaders_of
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal, Role
-from shared.units import leaders_of
+from shared.months import month_bounds
 
 LEVELS = {
     "notice": "通报",

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.bulletin import KIND_ZH, gather_bulletin
-from services.scoring.dates import month_bounds, previous_month
 from services.scoring.models import AssessmentRun, Notice, Summons
 from services.scoring.rubric import METRICS
 from shared import clock
+from shared.months import previous_month
 
 
 async def latest_published(session: AsyncSession, year: int) -> str | None:
@@ -31,7 +31,7 @@ async def ranking(session: AsyncSession, year: int) -> dict[str, Any] | None:
     if month is None:
         return None
     b = await gather_bulletin(session, month)
-    before = previous_month(month_bounds(month)[0])
+    before = previous_month(month)
     prev = await session.get(AssessmentRun, before)
     prev_rank = (
         {u["unit_id"]: u["rank"] for u in prev.result["units"]}

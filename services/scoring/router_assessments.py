@@ -15,10 +15,10 @@ from services.scoring.models import AssessmentRun
 from services.scoring.schemas import ObjectionIn, ObjectionOut, ResolutionIn, RubricIn, RubricOut
 from services.scoring.schemas_assessment import AssessmentOut, AssessmentRunOut, YearResultOut
 from services.scoring.schemas_problem import file_response, problems
+from shared.clients.units import unit_directory
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.errors import InvalidInput, ServiceUnavailable
 from shared.identity import CurrentPrincipal, Principal, Role
-from shared.units import unit_directory
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"], route_class=UnitOfWorkRoute)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -80,7 +80,7 @@ async def get_project(
 
     ``field`` names the input that carried the id: then an unknown project is a 422 on that
     field (a write refers to it); without it, a 404 (a read of it)."""
-    resp = await service_client.get_json(
+    resp = await service_client.get(
         "registry", f"/api/v1/projects/{project_id}", principal=principal or SYSTEM_PRINCIPAL
     )
     if resp.status == 404:

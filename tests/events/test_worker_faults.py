@@ -1,5 +1,5 @@
 """Fault tests 4 and 5 of the event pipeline (docs/events.md), with real worker processes
-(`python -m shared.cli worker scoring`): a worker killed with SIGKILL mid-batch, and a Redis
+(`python -m ops.cli worker scoring`): a worker killed with SIGKILL mid-batch, and a Redis
 that goes away for 20 s while producers keep writing. Each counts the committed
 ``project.created`` events against scoring's recorded facts: 0 lost, 0 duplicated.
 
@@ -32,7 +32,7 @@ from tests.servers import free_port
 async def scoring_worker(redis_url: str):
     """A real scoring worker process; killed at the end whatever happened."""
     env = {**os.environ, "KPP_REDIS_URL": redis_url, "KPP_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker", "scoring"], env=env)  # noqa: ASYNC220
+    proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "worker", "scoring"], env=env)  # noqa: ASYNC220
     try:
         yield proc
     finally:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from services.scoring.dates import month_of
 from services.scoring.rubric import DEFAULT_ITEMS, compute_result, item_points
 from shared.clock import today
+from shared.months import month_of
 
 RUBRIC = [
     {"metric": "starts", "weight": "40", "method": "rank"},

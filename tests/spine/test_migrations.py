@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from shared import migrate
+from ops import migrate
 from tests.conftest import ADMIN_URL
 from tests.servers import create_database, drop_database, with_database
 

@@ -30,7 +30,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args],
+        [sys.executable, "-m", "ops.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -112,7 +112,7 @@ class _Output:
 
 def _up_once(data_dir: Path, base: int) -> tuple[str, set[int]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "up"],
+        [sys.executable, "-m", "ops.cli", "up"],
         cwd=ROOT,
         env=_env(KPP_DATA_DIR=str(data_dir), KPP_PORT_BASE=str(base)),
         stdout=subprocess.PIPE,
@@ -189,7 +189,7 @@ def test_compose_file_names_only_modules_and_commands_that_exist():
         if svc.get("image", "").startswith(("postgres", "redis")):
             continue
         command = svc["command"]
-        assert command[:3] == ["python", "-m", "shared.cli"], name
+        assert command[:3] == ["python", "-m", "ops.cli"], name
         target = command[4] if len(command) > 4 else None
         if command[3] == "serve":
             assert importlib.import_module(f"services.{target}.app").app

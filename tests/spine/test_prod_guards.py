@@ -8,10 +8,10 @@ import io
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 
-from shared import cli
+from ops import cli
+from ops.devrun import banner
 from shared.app import create_app
 from shared.db import job_session
-from shared.devrun import banner
 from shared.settings import get_settings
 
 ENV = {

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from shared import devrun
-from shared.preflight import PreflightError
+from ops import devrun
+from ops.preflight import PreflightError
 
 
 def test_crashed_child_is_restarted_with_backoff_then_given_up(capsys, monkeypatch):

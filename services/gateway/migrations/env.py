@@ -1,4 +1,4 @@
 from services.gateway.models import Base
-from shared.migrate import run_migrations_env
+from shared.migrations_env import run_migrations_env
 
 run_migrations_env(Base.metadata, "gateway")

@@ -20,9 +20,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from shared.cli import WORKER_SERVICES
-from shared.preflight import PreflightError, check_port_free, check_services
+from ops.preflight import PreflightError, check_port_free, check_services
 from shared.settings import SERVICE_PORTS, get_settings
+
+WORKER_SERVICES = ("gateway", "registry", "approvals", "issues", "scoring")
 
 # a child that crashes this often within the window stops the platform (make up)
 CRASH_LIMIT = 5
@@ -43,7 +44,7 @@ class Platform:
 
     # -- data servers -----------------------------------------------------------------
     def start_data_servers(self) -> None:
-        from shared.embedded import EmbeddedValkey, start_embedded_postgres
+        from ops.embedded import EmbeddedValkey, start_embedded_postgres
 
         if not self.env.get("KPP_DATABASE_URL"):
             print(f"· 启动内置 PostgreSQL（数据目录 {self.data_dir}/pgdata）…", flush=True)
@@ -56,7 +57,7 @@ class Platform:
         check_services(self.env["KPP_DATABASE_URL"], self.env["KPP_REDIS_URL"])
 
     def stop_data_servers(self) -> None:
-        from shared.embedded import stop_embedded_postgres
+        from ops.embedded import stop_embedded_postgres
 
         if self.valkey is not None:
             self.valkey.stop()
@@ -65,12 +66,12 @@ class Platform:
 
     # -- KPP processes ----------------------------------------------------------------
     def run_step(self, *args: str) -> None:
-        result = subprocess.run([sys.executable, "-m", "shared.cli", *args], env=self.env)
+        result = subprocess.run([sys.executable, "-m", "ops.cli", *args], env=self.env)
         if result.returncode != 0:
             raise PreflightError(f"`kpp {' '.join(args)}` 失败（退出码 {result.returncode}）")
 
     def spawn(self, name: str, *args: str) -> None:
-        proc = subprocess.Popen([sys.executable, "-m", "shared.cli", *args], env=self.env)
+        proc = subprocess.Popen([sys.executable, "-m", "ops.cli", *args], env=self.env)
         self.children.append((name, proc))
         self.child_args[name] = args
 
@@ -127,7 +128,7 @@ class Platform:
             elif now >= self.restart_at[name]:
                 del self.restart_at[name]
                 restarted = subprocess.Popen(
-                    [sys.executable, "-m", "shared.cli", *self.child_args[name]], env=self.env
+                    [sys.executable, "-m", "ops.cli", *self.child_args[name]], env=self.env
                 )
                 self.children[index] = (name, restarted)
                 print(f"· {name} 已重启（进程 {restarted.pid}）", flush=True)
@@ -184,7 +185,7 @@ def banner(env: dict[str, str]) -> str:
 
 
 def _safe_db(url: str) -> str:
-    from shared.preflight import describe_db
+    from ops.preflight import describe_db
 
     return describe_db(url)
 
@@ -213,8 +214,8 @@ def run_platform() -> int:
             return 1
         print(banner(platform.env), flush=True)
         if platform.env.get("KPP_ENV", "dev") in ("dev", "test"):
+            from ops.devdemo import publish_demo_months
             from services.gateway.seed import DEMO_PASSWORD
-            from shared.devdemo import publish_demo_months
 
             threading.Thread(
                 target=publish_demo_months,

@@ -1,7 +1,7 @@
 """Running a service's workers: the event worker and the cron worker in one process, each
 riding out a Redis outage (reconnect with back-off) instead of exiting (issue 11).
 
-    python -m shared.cli worker <service>
+    python -m ops.cli worker <service>
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`python -m shared.cli …`: migrate, seed, serve one service, run one worker, or `up` all."""
+"""`python -m ops.cli …`: migrate, seed, serve one service, run one worker, or `up` all."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import asyncio
 import importlib
 import sys
 
-from shared.migrate import SERVICES_WITH_SCHEMA
+from ops.migrate import SERVICES_WITH_SCHEMA
 from shared.settings import SERVICE_PORTS, get_settings
-
-WORKER_SERVICES = ("gateway", "registry", "approvals", "issues", "scoring")
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    from shared import migrate
+    from ops import migrate
 
     for service in args.services or SERVICES_WITH_SCHEMA:
         migrate.upgrade(service)
@@ -24,7 +22,7 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 def cmd_revision(args: argparse.Namespace) -> None:
     from alembic import command
 
-    from shared.migrate import alembic_config
+    from ops.migrate import alembic_config
 
     command.revision(alembic_config(args.service), message=args.message, autogenerate=True)
 
@@ -83,7 +81,7 @@ def cmd_create_admin(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from shared.preflight import check_port_free, check_services
+    from ops.preflight import check_port_free, check_services
 
     settings = get_settings()
     port = args.port or settings.service_port(args.service)
@@ -100,7 +98,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from shared.preflight import check_services
+    from ops.preflight import check_services
 
     settings = get_settings()
     check_services(settings.database_url, settings.redis_url)
@@ -108,13 +106,13 @@ def cmd_worker(args: argparse.Namespace) -> None:
         module = importlib.import_module(f"services.{args.service}.worker")
     except ModuleNotFoundError:
         sys.exit(f"kpp: {args.service} 没有后台任务进程（worker）")
-    from shared.worker_run import run_service_workers
+    from ops.worker_run import run_service_workers
 
     asyncio.run(run_service_workers(module))
 
 
 def cmd_up(args: argparse.Namespace) -> None:
-    from shared.devrun import run_platform
+    from ops.devrun import run_platform
 
     sys.exit(run_platform())
 

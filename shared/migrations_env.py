@@ -1,41 +1,19 @@
-"""Each service's own Alembic environment, with its version table inside its own schema."""
+"""Each service's own Alembic environment, with its version table inside its own schema.
+
+Every ``services/<name>/migrations/env.py`` is one call to ``run_migrations_env``; the
+commands that run those environments live in ``ops.migrate``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
-from alembic import command, context
-from alembic.config import Config
+from alembic import context
 from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.settings import get_settings
-
-SERVICES_WITH_SCHEMA = ("gateway", "registry", "approvals", "issues", "scoring")
-SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
-
-
-def alembic_config(service: str, database_url: str | None = None) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", database_url or get_settings().database_url)
-    cfg.attributes["service"] = service
-    return cfg
-
-
-def upgrade(service: str, database_url: str | None = None, revision: str = "head") -> None:
-    command.upgrade(alembic_config(service, database_url), revision)
-
-
-def downgrade(service: str, database_url: str | None = None, revision: str = "base") -> None:
-    command.downgrade(alembic_config(service, database_url), revision)
-
-
-def upgrade_all(database_url: str | None = None) -> None:
-    for service in SERVICES_WITH_SCHEMA:
-        upgrade(service, database_url)
 
 
 def run_migrations_env(metadata: MetaData, schema: str) -> None:

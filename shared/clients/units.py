@@ -23,7 +23,7 @@ async def unit_directory(*, refresh: bool = False) -> dict[str, dict[str, Any]]:
     now = time.monotonic()
     if not refresh and _cache is not None and _cache[0] > now:
         return _cache[1]
-    resp = await service_client.get_json("gateway", "/internal/units")
+    resp = await service_client.get("gateway", "/internal/units")
     if not resp.ok:  # never mistake a directory that did not answer for an unknown unit
         raise ServiceUnavailable(
             "单位名录（网关）暂不可用，请稍后重试", code="service.unavailable", service="gateway"

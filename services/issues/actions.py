@@ -24,8 +24,9 @@ from services.issues.schemas import (
 )
 from services.issues.service import FIVE, event_payload, five_in_place, load_issue, snapshot
 from shared import contracts
-from shared.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.identity import Principal
+from shared.preconditions import IfMatch, require_version
 from shared.units import require_unit
 
 
@@ -71,15 +72,10 @@ async def run_action(
     issue_id: uuid.UUID,
     action: str,
     body: dict[str, Any] | None,
-    if_match: int | None = None,
+    if_match: IfMatch | None = None,
 ) -> Issue:
     issue = await load_issue(session, principal, issue_id, for_update=True)
-    if if_match is not None and if_match != issue.version:
-        raise PreconditionFailed(
-            f"问题已被他人修改（当前版本 {issue.version}），请刷新后重试",
-            code="issue.stale",
-            current_version=issue.version,
-        )
+    require_version(if_match, issue.version, entity="issue", what="问题")
     t = flow.transition(issue.step, action)
     _authorise(principal, issue, t.who)
     data = _parse(action, body)

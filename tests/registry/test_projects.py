@@ -119,7 +119,11 @@ async def test_patch_needs_if_match_and_refuses_stale(platform, make_project, un
     url = f"/api/v1/projects/{p['id']}"
     async with await platform.as_user("chengguan") as c:
         r = await c.patch(url, json={"name": "改名后的项目"})
-        assert r.status_code == 428 and r.json()["code"] == "project.if_match_required"
+        assert r.status_code == 428 and r.json()["code"] == "precondition.required"
+        # issue 16: a malformed tag is 422 (not a 412 that claims a version conflict)
+        r = await c.patch(url, json={"name": "改名后的项目"}, headers={"If-Match": "1"})
+        assert r.status_code == 422 and r.json()["code"] == "precondition.invalid"
+        assert r.json()["fields"][0]["field"] == "If-Match"
         r = await c.patch(
             url,
             json={"stage": "landed", "stage_on": "2023-04-01", "reason": "土地摘牌"},
@@ -129,6 +133,7 @@ async def test_patch_needs_if_match_and_refuses_stale(platform, make_project, un
         assert r.headers["etag"] == '"2"' and r.json()["stage_dates"]["landed"] == "2023-04-01"
         r = await c.patch(url, json={"name": "再次改名"}, headers={"If-Match": '"1"'})
         assert r.status_code == 412 and r.json()["code"] == "project.stale"
+        assert r.json()["current_version"] == 2
         r = await c.patch(url, json={"stage": "signed"}, headers={"If-Match": '"2"'})
         assert r.status_code == 422 and r.json()["code"] == "project.stage_backwards"
         r = await c.patch(

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from sqlalchemy import select
 
-from services.issues import actions, clock, flow, overview, service, supervision
+from services.issues import access, actions, clock, flow, overview, service, supervision
 from services.issues.ledger import XLSX_MEDIA_TYPE, json_rows, ledger_rows, xlsx_bytes
 from services.issues.models import Issue, Reminder
 from services.issues.schemas import IssueIn, Kind, Source
@@ -119,7 +119,7 @@ async def ledger(
 async def pending_visits(session: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
     on, cal = clock.today(), await clock.calendar()
     issues = await supervision.pending_visit_issues(
-        session, cal=cal, on=on, clauses=[service.visible_clause(principal)]
+        session, cal=cal, on=on, clauses=[access.read_scope(principal)]
     )
     return {
         "as_of": on,
@@ -146,11 +146,8 @@ async def reminders(
     unit: Annotated[str | None, Query(max_length=40, description="单位（重点办可查任意单位）")] = None,
     since: Annotated[date | None, Query(description="起始日期")] = None,
 ) -> dict[str, Any]:
-    if not principal.reads_all:
-        unit = principal.unit_id or "-"
-    stmt = select(Reminder).order_by(Reminder.on.desc(), Reminder.id.desc()).limit(500)
-    if unit:
-        stmt = stmt.where(Reminder.unit_id == unit)
+    stmt = select(Reminder).where(access.reminder_scope(principal, unit))
+    stmt = stmt.order_by(Reminder.on.desc(), Reminder.id.desc()).limit(500)
     if since:
         stmt = stmt.where(Reminder.on >= since)
     rows = (await session.scalars(stmt)).all()

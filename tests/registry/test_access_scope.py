@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from services.registry.access import may_read, read_scope, require_read, require_write
+from services.registry.access import may_read, read_scope, require_importer, require_read, require_write
 from services.registry.models import Project
 from shared.errors import Forbidden, NotFound
 from tests.principals import (
@@ -85,3 +85,14 @@ async def test_unseen_or_missing_is_404_and_only_the_own_unit_writes(db_session,
         with pytest.raises(Forbidden) as err:
             require_write(reader_only, projects["fgj"])
         assert err.value.code == "auth.unit_forbidden"
+
+
+def test_workbooks_are_imported_by_the_office_and_units_only():
+    # architecture (role plus unit) + issue 16: the office and townships/departments import
+    # (each row for their own unit); leaders, platforms and enterprises do not
+    for importer in (OFFICE, CHENGGUAN, FGJ):
+        require_importer(importer)
+    for reader in (LEADER, PLATFORM, QIYE):
+        with pytest.raises(Forbidden) as err:
+            require_importer(reader)
+        assert err.value.code == "auth.role_forbidden"

@@ -9,8 +9,8 @@ Stated once here (issue 16):
   the approving agencies; an agency records events on the cases it handles.
 - Anyone else (an enterprise) sees no case: 403 ``approval_case.forbidden``.
 
-A case the principal may not read is 403 (not 404): the case id comes from a list or an
-event the unit was sent, and the refusal says why.
+A case the principal may not read is 403 ``approval_case.forbidden``, as before issue 16
+(the registry answers 404 for a project the caller may not see).
 """
 
 from __future__ import annotations

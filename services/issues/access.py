@@ -11,8 +11,8 @@ Stated once here (issue 16):
 - An enterprise sees the problems of the projects it carries (its credit code) and reports
   problems only on those.
 
-A problem the principal may not see is 403 ``issue.forbidden``: its id reaches units in
-reminders and notices, and the refusal says why.
+A problem the principal may not see is 403 ``issue.forbidden``, as before issue 16 (the
+registry answers 404 for a project the caller may not see).
 """
 
 from __future__ import annotations

@@ -171,9 +171,9 @@ async def test_township_writes_only_its_own(platform, make_project, uniq):
     p = await make_project(uniq, unit_id="town-donghe")
     async with await platform.as_user("chengguan") as c:
         r = await c.get(f"/api/v1/projects/{p['id']}")
-        assert r.status_code == 404
+        assert (r.status_code, r.json()["code"]) == (404, "project.not_found")
         r = await c.patch(f"/api/v1/projects/{p['id']}", json={"name": "越权"}, headers={"If-Match": '"1"'})
-        assert r.status_code == 404
+        assert (r.status_code, r.json()["code"]) == (404, "project.not_found")
     async with await platform.as_user("leader") as c:
         assert (await c.get(f"/api/v1/projects/{p['id']}")).status_code == 200
         r = await c.patch(
@@ -192,7 +192,8 @@ async def test_enterprise_reads_its_own_projects(platform, make_project, uniq):
     other = await make_project(uniq[::-1])
     async with await platform.as_user("qiye") as c:
         assert (await c.get(f"/api/v1/projects/{mine['id']}")).status_code == 200
-        assert (await c.get(f"/api/v1/projects/{other['id']}")).status_code == 404
+        r = await c.get(f"/api/v1/projects/{other['id']}")
+        assert (r.status_code, r.json()["code"]) == (404, "project.not_found")
         r = await c.get("/api/v1/projects", params={"q": uniq})
         assert [i["id"] for i in r.json()["items"]] == [mine["id"]]
 

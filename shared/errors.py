@@ -76,7 +76,7 @@ class PreconditionFailed(KPPError):
 
 
 class PreconditionRequired(KPPError):
-    status, code, title = 428, "resource.if_match_required", "Precondition required"
+    status, code, title = 428, "precondition.required", "Precondition required"
 
 
 class Unauthorized(KPPError):
@@ -153,6 +153,16 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def _lacks_if_match(exc: RequestValidationError) -> bool:
+    """A required If-Match (``shared.preconditions.IfMatchRequired``) that is absent: RFC 6585
+    says 428, which tells the client to read the resource first, not that its body is wrong."""
+    return any(
+        err.get("type") == "missing"
+        and [str(p).lower() for p in err.get("loc", ())] == ["header", "if-match"]
+        for err in exc.errors()
+    )
+
+
 # SQLSTATE classes that are the client's fault (a value PostgreSQL cannot take):
 # 22 data exception (numeric out of range, invalid datetime, NUL byte, string too long),
 # 23 integrity (handled as 409 above), 2201x/22P0x invalid parameters
@@ -212,6 +222,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
+        if _lacks_if_match(exc):
+            err = PreconditionRequired(
+                "此修改须带 If-Match 头（取自 GET 返回的 ETag），以免覆盖他人的修改",
+                code="precondition.required",
+                fields=[{"field": "If-Match", "message": "必填"}],
+            )
+            return problem_response(428, err.body(request.url.path))
         fields = _field_errors(exc)
         detail = "请求数据校验失败：" + "；".join(f"{f['field']}：{f['message']}" for f in fields)
         err = InvalidInput(detail, fields=fields)

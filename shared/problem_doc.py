@@ -52,11 +52,11 @@ ERROR_ZH: dict[int, str] = {
     403: "无权执行此操作：角色、单位或授权范围不符（auth.forbidden 及各服务的 *.forbidden）",
     404: "路径中的资源不存在（*.not_found）",
     409: "与当前状态冲突，或 Idempotency-Key 冲突/结果未知（*.conflict、idempotency.*）",
-    412: "If-Match 与当前版本不符（resource.stale 等），请重新 GET 后再改",
+    412: "If-Match 与当前版本不符（<资源>.stale，带 current_version），请重新 GET 后再改",
     413: "请求体超过上限（request.too_large）",
-    422: "请求数据无效：字段格式、取值范围、NUL 字符等（request.invalid、request.nul_character 等，"
-    "fields 指出出错字段）",
-    428: "缺少 If-Match（resource.if_match_required）",
+    422: "请求数据无效：字段格式、取值范围、NUL 字符、If-Match 格式等（request.invalid、"
+    "request.nul_character、precondition.invalid 等，fields 指出出错字段）",
+    428: "缺少必填的 If-Match（precondition.required）",
     429: "请求过于频繁（rate.limited），按 Retry-After 重试",
     503: "数据库或下游服务暂不可用（service.database、service.unavailable），按 Retry-After 重试",
     504: "下游服务超时（gateway.timeout）；带 Idempotency-Key 的写入结果未知时重试会得到 409",
@@ -94,11 +94,12 @@ def operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]
                 yield path, method, operation
 
 
-def _takes_if_match(operation: dict[str, Any]) -> bool:
-    return any(
-        p.get("in") == "header" and p.get("name", "").lower() == "if-match"
-        for p in operation.get("parameters") or []
-    )
+def _if_match(operation: dict[str, Any]) -> dict[str, Any] | None:
+    """The operation's If-Match parameter (``shared.preconditions``), if it takes one."""
+    for p in operation.get("parameters") or []:
+        if p.get("in") == "header" and p.get("name", "").lower() == "if-match":
+            return p
+    return None
 
 
 def statuses_of(
@@ -106,8 +107,8 @@ def statuses_of(
 ) -> list[int]:
     """The errors an operation can answer: 422 and 503 everywhere, 401 (every path needs an
     identity; a login answers 401 to a wrong password), 403 unless the path is open to
-    anyone (``open_prefixes``), 404 where a path id is looked up, 409 on writes, 412/428
-    where If-Match is taken."""
+    anyone (``open_prefixes``), 404 where a path id is looked up, 409 on writes, 412 where
+    If-Match is taken and 428 where it is required (``shared.preconditions``)."""
     if path in PROBES:
         return PROBES[path]
     statuses = [401, 422, 503]
@@ -117,8 +118,11 @@ def statuses_of(
         statuses.append(404)
     if method in WRITE_METHODS:
         statuses.append(409)
-    if _takes_if_match(operation):
-        statuses += [412, 428]
+    if_match = _if_match(operation)
+    if if_match is not None:
+        statuses.append(412)
+        if if_match.get("required"):
+            statuses.append(428)
     return sorted(statuses)
 
 

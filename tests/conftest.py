@@ -36,10 +36,15 @@ import pytest  # noqa: E402
 import uvicorn  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
 from ops import migrate  # noqa: E402
 from shared import clock  # noqa: E402
-from shared.db import dispose_engine, job_session  # noqa: E402
+from shared.db import (  # noqa: E402
+    dispose_engine,
+    get_engine,
+    job_session,
+)
 from shared.http import service_client  # noqa: E402
 from shared.queue import create_queue_pool  # noqa: E402
 from tests.servers import drop_database  # noqa: E402
@@ -200,3 +205,24 @@ def clock_at():
     09:00 in Shanghai); it keeps ticking from there and returns to the wall clock afterwards."""
     yield clock.set_now
     clock.set_now(None)
+
+
+@pytest.fixture
+async def db_session():
+    """A session inside one transaction over the real migrated test database, rolled back
+    after the test (issue 16): call service functions directly, with no server and no data
+    left behind. The code under test may flush (and ``commit``, which only releases a
+    savepoint here); it sees the rows other tests committed, and none of its own outlive it."""
+    async with get_engine().connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection,
+            expire_on_commit=False,
+            autoflush=False,
+            join_transaction_mode="create_savepoint",
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()

@@ -6,9 +6,10 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.approvals import access
 from services.approvals.calendar_store import current_calendar
 from services.approvals.clock import STATUTORY_PAUSES, SUPPLEMENT, ClockResult, segment_json
 from services.approvals.config import approvals_settings
@@ -24,26 +25,8 @@ from services.approvals.recompute import apply_clock, compute_clock, load_log
 from services.approvals.schemas import CaseIn, FastTrackIn
 from shared import clock, contracts
 from shared.clients.registry import get_project
-from shared.errors import Forbidden, InvalidInput, NotFound
-from shared.identity import Principal, Role
-
-INTAKE_UNIT = "dept-xzsp"  # 县行政审批服务局: the service hall's intake
-
-
-def may_open(principal: Principal) -> bool:
-    return (
-        principal.is_office
-        or principal.role == Role.platform
-        or (principal.role == Role.department and principal.unit_id == INTAKE_UNIT)
-    )
-
-
-def may_read(principal: Principal, case: ApprovalCase) -> bool:
-    if principal.reads_all or may_open(principal):
-        return True
-    return principal.unit_id is not None and (
-        principal.unit_id == case.unit_id or principal.unit_id in case.agency_unit_ids
-    )
+from shared.errors import InvalidInput, NotFound
+from shared.identity import Principal
 
 
 def pct(part: int, whole: int) -> str:
@@ -151,8 +134,7 @@ def clock_view(case: ApprovalCase, result: ClockResult, as_of) -> dict[str, Any]
 
 
 async def create_case(session: AsyncSession, *, principal: Principal, data: CaseIn) -> ApprovalCase:
-    if not may_open(principal):
-        raise Forbidden("仅审批局窗口、重点办或政务服务平台可开立审批案件", code="approval_case.intake_only")
+    access.require_open(principal)
     kind = await get_kind(session, data.kind)
     steps = [dict(st) for st in kind.steps]
     if data.step_limits:
@@ -283,8 +265,7 @@ async def load_case(session: AsyncSession, case_id: uuid.UUID, *, lock: bool = F
 
 async def get_case_view(session: AsyncSession, *, principal: Principal, case_id: uuid.UUID) -> dict[str, Any]:
     case = await load_case(session, case_id)
-    if not may_read(principal, case):
-        raise Forbidden("无权查看该审批案件", code="approval_case.forbidden")
+    access.require_read(principal, case)
     cal = await current_calendar(session)
     as_of = clock.today()
     result, _ = compute_clock(case, await load_log(session, case.id), cal, as_of)
@@ -305,16 +286,7 @@ async def list_cases(
     page: int,
     page_size: int,
 ) -> dict[str, Any]:
-    q = select(ApprovalCase)
-    if not (principal.reads_all or may_open(principal)):
-        if principal.unit_id is None:
-            raise Forbidden("无权查看审批案件", code="approval_case.forbidden")
-        q = q.where(
-            or_(
-                ApprovalCase.unit_id == principal.unit_id,
-                ApprovalCase.agency_unit_ids.contains([principal.unit_id]),
-            )
-        )
+    q = select(ApprovalCase).where(access.read_scope(principal))
     if state:
         q = q.where(ApprovalCase.state == state)
     if project_id:

@@ -15,16 +15,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.approvals.access import require_post_event
 from services.approvals.calendar_store import current_calendar
-from services.approvals.cases import case_summary, may_open
+from services.approvals.cases import case_summary
 from services.approvals.clock import ImpossibleEvent, LogEvent
 from services.approvals.config import approvals_settings
 from services.approvals.intake_sql import RESULT_OF, case_of, case_params, load, write
 from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot
 from services.approvals.schemas import EventIn
 from shared import clock, contracts
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-from shared.identity import Principal, Role
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.identity import Principal
 from shared.jsonutil import dumps
 from shared.logging import request_id_var
 from shared.settings import get_settings
@@ -34,12 +35,6 @@ def payload_hash(data: EventIn) -> str:
     body = data.model_dump(mode="json")
     body["occurred_at"] = data.occurred_at.astimezone(UTC).isoformat()
     return hashlib.sha256(dumps(body).encode()).hexdigest()
-
-
-def may_post(principal: Principal, case: Any) -> bool:
-    return may_open(principal) or (
-        principal.role == Role.department and principal.unit_id in case.agency_unit_ids
-    )
 
 
 def _check_fields(data: EventIn) -> None:
@@ -84,8 +79,7 @@ async def post_event(
     if row is None:
         raise NotFound(f"审批案件 {case_id} 不存在", code="approval_case.not_found")
     case = case_of(row)
-    if not may_post(principal, case):
-        raise Forbidden("无权登记该案件的办件事件", code="approval_event.forbidden")
+    require_post_event(principal, case)
     digest = payload_hash(data)
     log, hashes = log_of(row)
     if data.event_id in hashes:

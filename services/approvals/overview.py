@@ -8,14 +8,13 @@ from typing import Any
 from sqlalchemy import and_, extract, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.approvals.access import read_scope
 from services.approvals.calendar_store import current_calendar
-from services.approvals.cases import may_open
 from services.approvals.config import approvals_settings
 from services.approvals.kinds import LOW_RISK_SMALL
 from services.approvals.models import ApprovalCase
 from services.approvals.recompute import compute_clock, load_log
 from shared import clock
-from shared.errors import Forbidden
 from shared.identity import Principal
 
 OPEN = ("new", "submitted", "awaiting_supplement", "running", "paused")
@@ -48,15 +47,7 @@ async def overview(session: AsyncSession, *, principal: Principal, year: int) ->
             ),
         )
     )
-    if not (principal.reads_all or may_open(principal)):
-        if principal.unit_id is None:
-            raise Forbidden("无权查看审批案件", code="approval_case.forbidden")
-        q = q.where(
-            or_(
-                ApprovalCase.unit_id == principal.unit_id,
-                ApprovalCase.agency_unit_ids.contains([principal.unit_id]),
-            )
-        )
+    q = q.where(read_scope(principal))
     cases = list(await session.scalars(q.order_by(ApprovalCase.received_on, ApprovalCase.id)))
     zero = {"on_time": 0, "warning": 0, "overdue": 0, "rejected": 0}
     totals = dict(zero)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.issues import clock, flow
+from services.issues import access, clock, flow
 from services.issues.models import Issue, SubTask, Visit, pipeline
 from services.issues.schemas import (
     ACTION_BODIES,
@@ -25,28 +25,9 @@ from services.issues.schemas import (
 from services.issues.service import FIVE, event_payload, five_in_place, load_issue, snapshot
 from shared import contracts
 from shared.clients.units import require_unit
-from shared.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from shared.errors import Conflict, InvalidInput
 from shared.identity import Principal
-
-
-def _authorise(principal: Principal, issue: Issue, who: str) -> None:
-    if principal.is_office:
-        return
-    unit = principal.unit_id if principal.role in ("township", "department") else None
-    allowed = {
-        "office": set(),
-        "owner": {issue.project_unit_id, issue.responsible_unit_id},
-        "responsible": {issue.responsible_unit_id},
-        "worker": {issue.responsible_unit_id, *(issue.assisting_unit_ids or [])},
-    }[who]
-    if unit is None or unit not in allowed:
-        who_zh = {
-            "office": "重点办",
-            "owner": "项目责任乡镇/部门、责任单位或重点办",
-            "responsible": "责任单位（领办）或重点办",
-            "worker": "责任单位、帮办单位或重点办",
-        }[who]
-        raise Forbidden(f"此操作只能由{who_zh}执行", code="issue.action_forbidden")
+from shared.preconditions import IfMatch, require_version
 
 
 def _parse(action: str, body: dict[str, Any] | None) -> BaseModel:
@@ -71,17 +52,12 @@ async def run_action(
     issue_id: uuid.UUID,
     action: str,
     body: dict[str, Any] | None,
-    if_match: int | None = None,
+    if_match: IfMatch | None = None,
 ) -> Issue:
     issue = await load_issue(session, principal, issue_id, for_update=True)
-    if if_match is not None and if_match != issue.version:
-        raise PreconditionFailed(
-            f"问题已被他人修改（当前版本 {issue.version}），请刷新后重试",
-            code="issue.stale",
-            current_version=issue.version,
-        )
+    require_version(if_match, issue.version, entity="issue", what="问题")
     t = flow.transition(issue.step, action)
-    _authorise(principal, issue, t.who)
+    access.require_action(principal, issue, t.who)
     data = _parse(action, body)
     before = snapshot(issue)
     target, redo = flow.outcome(t, data)
@@ -226,12 +202,7 @@ async def _report_progress(session: AsyncSession, principal: Principal, issue: I
                 code="issue.sub_task_unknown",
                 fields=[{"field": "sub_task_id", "message": "无此子任务"}],
             )
-        if (
-            not principal.is_office
-            and task.unit_id != principal.unit_id
-            and (principal.unit_id != issue.responsible_unit_id)
-        ):
-            raise Forbidden("只能报告本单位子任务的进展", code="issue.action_forbidden")
+        access.require_sub_task_report(principal, issue, task)
         task.note = data.note
         if data.sub_task_done and task.done_on is None:
             task.done_on = clock.today()

@@ -9,9 +9,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.issues import clock
+from services.issues.access import read_scope
 from services.issues.flow import OPEN_STEPS, STEPS
 from services.issues.models import Issue, Visit
-from services.issues.service import visible_clause
 from shared.identity import Principal
 
 
@@ -20,7 +20,7 @@ async def overview(session: AsyncSession, *, principal: Principal, year: int) ->
     on = clock.today()
     start, end = date(year, 1, 1), date(year, 12, 31)
     scope = and_(
-        visible_clause(principal),
+        read_scope(principal),
         func.date(func.timezone("Asia/Shanghai", Issue.created_at)).between(start, end),
     )
     # policy R24: an assigned matter past its deadline is overdue (as the list's filter)

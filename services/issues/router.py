@@ -6,17 +6,17 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from sqlalchemy import select
 
-from services.issues import actions, clock, flow, overview, service, supervision
+from services.issues import access, actions, clock, flow, overview, service, supervision
 from services.issues.ledger import XLSX_MEDIA_TYPE, json_rows, ledger_rows, xlsx_bytes
 from services.issues.models import Issue, Reminder
 from services.issues.schemas import IssueIn, Kind, Source
 from shared.clients.units import unit_directory
 from shared.db import DbSession, UnitOfWorkRoute
-from shared.errors import InvalidInput
 from shared.identity import CurrentPrincipal
+from shared.preconditions import IfMatchOptional
 
 router = APIRouter(prefix="/api/v1/issues", tags=["issues"], route_class=UnitOfWorkRoute)
 
@@ -45,19 +45,6 @@ class Filters:
 
 def _etag(response: Response, issue: Issue) -> None:
     response.headers["ETag"] = f'"{issue.version}"'
-
-
-def _if_match(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip().removeprefix("W/").strip('"'))
-    except ValueError as exc:
-        raise InvalidInput(
-            "If-Match 须为 GET 返回的 ETag",
-            code="issue.if_match_invalid",
-            fields=[{"field": "If-Match", "message": "格式错误"}],
-        ) from exc
 
 
 @router.post("", status_code=201, summary="反映问题（问题发现）")
@@ -132,7 +119,7 @@ async def ledger(
 async def pending_visits(session: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
     on, cal = clock.today(), await clock.calendar()
     issues = await supervision.pending_visit_issues(
-        session, cal=cal, on=on, clauses=[service.visible_clause(principal)]
+        session, cal=cal, on=on, clauses=[access.read_scope(principal)]
     )
     return {
         "as_of": on,
@@ -159,11 +146,8 @@ async def reminders(
     unit: Annotated[str | None, Query(max_length=40, description="单位（重点办可查任意单位）")] = None,
     since: Annotated[date | None, Query(description="起始日期")] = None,
 ) -> dict[str, Any]:
-    if not principal.reads_all:
-        unit = principal.unit_id or "-"
-    stmt = select(Reminder).order_by(Reminder.on.desc(), Reminder.id.desc()).limit(500)
-    if unit:
-        stmt = stmt.where(Reminder.unit_id == unit)
+    stmt = select(Reminder).where(access.reminder_scope(principal, unit))
+    stmt = stmt.order_by(Reminder.on.desc(), Reminder.id.desc()).limit(500)
     if since:
         stmt = stmt.where(Reminder.on >= since)
     rows = (await session.scalars(stmt)).all()
@@ -195,8 +179,8 @@ async def act(
     session: DbSession,
     principal: CurrentPrincipal,
     response: Response,
+    if_match: IfMatchOptional,
     body: Annotated[dict[str, Any] | None, Body(max_length=30, description="操作参数")] = None,
-    if_match: Annotated[str | None, Header(max_length=100, description="乐观并发：GET 返回的 ETag")] = None,
 ) -> dict[str, Any]:
     issue = await actions.run_action(
         session,
@@ -204,7 +188,7 @@ async def act(
         issue_id=issue_id,
         action=action,
         body=body,
-        if_match=_if_match(if_match),
+        if_match=if_match,
     )
     _etag(response, issue)
     return await service.issue_detail(session, principal=principal, issue_id=issue.id)

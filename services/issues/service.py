@@ -1,4 +1,4 @@
-"""Problems: report (discover), read, list; who sees what. Flushes, never commits."""
+"""Problems: report (discover), read, list. Flushes, never commits; who sees what is in access.py."""
 
 from __future__ import annotations
 
@@ -6,47 +6,17 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.issues import clock, flow
+from services.issues import access, clock, flow
 from services.issues.models import AgendaItem, Issue, Meeting, SubTask, Visit, pipeline
 from services.issues.schemas import IssueIn
 from shared.calendar import WorkingCalendar
 from shared.clients.registry import get_project
 from shared.contracts.issues import IssueCreatedV1
-from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.errors import InvalidInput, NotFound
 from shared.identity import Principal, Role
-
-
-# -- who sees what --------------------------------------------------------------------------
-def visible_clause(principal: Principal) -> ColumnElement[bool]:
-    """An enterprise sees its own projects' problems; a unit its own; the office all."""
-    if principal.reads_all:
-        return true()
-    if principal.role in (Role.township, Role.department) and principal.unit_id:
-        unit = principal.unit_id
-        return or_(
-            Issue.project_unit_id == unit,
-            Issue.responsible_unit_id == unit,
-            Issue.assisting_unit_ids.contains([unit]),
-        )
-    if principal.role == Role.enterprise and principal.org_code:
-        return Issue.enterprise_code == principal.org_code
-    return false()
-
-
-def may_see(principal: Principal, issue: Issue) -> bool:
-    if principal.reads_all:
-        return True
-    if principal.role in (Role.township, Role.department) and principal.unit_id:
-        unit = principal.unit_id
-        return unit in (issue.project_unit_id, issue.responsible_unit_id) or unit in (
-            issue.assisting_unit_ids or []
-        )
-    if principal.role == Role.enterprise and principal.org_code:
-        return issue.enterprise_code == principal.org_code
-    return False
 
 
 async def load_issue(
@@ -58,8 +28,7 @@ async def load_issue(
     issue = await session.scalar(stmt)
     if issue is None:
         raise NotFound(f"问题 {issue_id} 不存在", code="issue.not_found")
-    if not may_see(principal, issue):
-        raise Forbidden("无权查看或办理该问题", code="issue.forbidden")
+    access.require_read(principal, issue)
     return issue
 
 
@@ -183,8 +152,7 @@ def issue_row(issue: Issue, cal: WorkingCalendar, on: date) -> dict[str, Any]:
 
 # -- report (step 1, discover) ------------------------------------------------------------------
 async def create_issue(session: AsyncSession, *, principal: Principal, data: IssueIn) -> Issue:
-    if principal.role in (Role.leader, Role.platform):
-        raise Forbidden("当前角色只能查阅问题，不能反映问题", code="auth.role_forbidden")
+    access.require_reporter(principal)
     if principal.role == Role.enterprise and data.source != "enterprise_report":
         raise InvalidInput(
             "企业反映的问题来源只能是 enterprise_report（企业反映）",
@@ -199,8 +167,7 @@ async def create_issue(session: AsyncSession, *, principal: Principal, data: Iss
         )
     project = await get_project(data.project_id, principal=principal, field="project_id")
     credit = project.carrying_unit_credit_code
-    if principal.role == Role.enterprise and (not credit or credit != principal.org_code):
-        raise Forbidden("企业只能就本企业承建的项目反映问题", code="issue.project_forbidden")
+    access.require_report_on(principal, credit)
     issue = Issue(
         project_id=data.project_id,
         project_code=project.code,
@@ -310,7 +277,7 @@ def filter_clauses(
     kind: str | None = None,
     source: str | None = None,
 ) -> list[ColumnElement[bool]]:
-    clauses = [visible_clause(principal)]
+    clauses = [access.read_scope(principal)]
     if project_id is not None:
         clauses.append(Issue.project_id == project_id)
     if unit:

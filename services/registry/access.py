@@ -47,6 +47,12 @@ def read_scope(principal: Principal) -> ColumnElement[bool]:
     return false()
 
 
+def require_importer(principal: Principal) -> None:
+    """A workbook import is by the office or a township/department (each row its own unit's)."""
+    if not (principal.is_office or principal.role in (Role.township, Role.department)):
+        raise Forbidden("当前角色无权导入项目", code="auth.role_forbidden")
+
+
 def require_staff(principal: Principal) -> None:
     """County-level figures (plans, summaries) are for staff, leaders and platforms."""
     if principal.role == Role.enterprise:

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import xlsx_read
+from services.registry.access import require_importer
 from services.registry.codes import (
     CATEGORIES_ZH,
     KINDS_ZH,
@@ -37,8 +38,8 @@ from services.registry.models import Project
 from services.registry.schemas import ProjectIn
 from shared.clients.units import unit_directory
 from shared.clock import today
-from shared.errors import Forbidden, InvalidInput
-from shared.identity import Principal, Role
+from shared.errors import InvalidInput
+from shared.identity import Principal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_LIMIT = 200_000
@@ -197,8 +198,7 @@ async def _registered(session: AsyncSession, rows: list[tuple[int, dict[str, Any
 async def import_projects(
     session: AsyncSession, *, principal: Principal, content: bytes, partial: bool
 ) -> dict[str, Any]:
-    if not (principal.is_office or principal.role in (Role.township, Role.department)):
-        raise Forbidden("当前角色无权导入项目", code="auth.role_forbidden")
+    require_importer(principal)
     rows = read_rows(content)
     units = await unit_directory()
     ctx = {

@@ -17,28 +17,25 @@ from services.registry.mismatch import mismatches
 from services.registry.models import Plan, pipeline
 from services.registry.schemas_plans import PlanIn
 from shared.clock import today
-from shared.errors import PreconditionFailed
 from shared.identity import Principal
 from shared.money import money_str, to_yi
+from shared.preconditions import IfMatch, require_version
 
 ZERO = Decimal(0)
 
 
 async def put_plan(
-    session: AsyncSession, *, principal: Principal, year: int, data: PlanIn, if_match: str | None
+    session: AsyncSession, *, principal: Principal, year: int, data: PlanIn, if_match: IfMatch | None
 ) -> Plan:
     principal.require_office()
     plan = await session.get(Plan, year, with_for_update=True)
+    require_version(if_match, plan.version if plan else None, entity="plan", what=f"{year} 年计划")
     declared = data.model_dump(mode="json", exclude_none=True)
     before = plan.declared if plan else None
     if plan is None:
         plan = Plan(year=year, declared=declared, version=1)
         session.add(plan)
     else:
-        if if_match and if_match.strip('W/"') != str(plan.version):
-            raise PreconditionFailed(
-                "计划已被他人修改，请刷新后重试", code="plan.stale", current_version=plan.version
-            )
         plan.declared = declared
     await session.flush()
     await pipeline.audit(

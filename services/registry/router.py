@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Header, Path, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
 
 from services.registry import excel, listing, service
 from services.registry.listing import ProjectFilter
@@ -28,6 +28,7 @@ from services.registry.schemas import (
 )
 from shared.db import DbSession, ReadSession, UnitOfWorkRoute
 from shared.identity import CurrentPrincipal
+from shared.preconditions import IfMatchRequired
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"], route_class=UnitOfWorkRoute)
 
@@ -164,7 +165,7 @@ async def patch_project(
     session: DbSession,
     principal: CurrentPrincipal,
     response: Response,
-    if_match: Annotated[str | None, Header(max_length=100, description="GET 返回的 ETag")] = None,
+    if_match: IfMatchRequired,
 ):
     project = await service.patch_project(
         session, principal=principal, project_id=project_id, data=data, if_match=if_match

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Path, Query, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from services.registry import documents, dossier, dossier_xlsx, photos, plans, progress, rules, trend
@@ -26,6 +26,7 @@ from services.registry.schemas_progress import (
 from services.registry.service import get_project
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.identity import CurrentPrincipal
+from shared.preconditions import IfMatchOptional
 
 router = APIRouter(prefix="/api/v1", route_class=UnitOfWorkRoute)
 Month = Annotated[str, Path(pattern=MONTH, max_length=7, description="月份 YYYY-MM")]
@@ -188,7 +189,7 @@ async def put_plan(
     data: PlanIn,
     session: DbSession,
     principal: CurrentPrincipal,
-    if_match: Annotated[str | None, Header(max_length=100, description="可选：计划版本")] = None,
+    if_match: IfMatchOptional,
 ):
     plan = await plans.put_plan(session, principal=principal, year=year, data=data, if_match=if_match)
     return {

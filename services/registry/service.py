@@ -31,8 +31,9 @@ from services.registry.schemas import ProjectIn, ProjectPatch
 from shared import clock, contracts
 from shared.clients.units import require_unit
 from shared.clock import today
-from shared.errors import Conflict, InvalidInput, PreconditionFailed, PreconditionRequired
+from shared.errors import Conflict, InvalidInput, PreconditionFailed
 from shared.identity import Principal
+from shared.preconditions import IfMatch, require_version
 
 SIMPLE_FIELDS = (
     "name",
@@ -169,20 +170,6 @@ async def get_project(
     return require_read(principal, project, project_id)
 
 
-def parse_if_match(if_match: str | None) -> int:
-    if not if_match:
-        raise PreconditionRequired(
-            "修改项目须带 If-Match 头（取自 GET 返回的 ETag）", code="project.if_match_required"
-        )
-    raw = if_match.strip()
-    if raw.startswith("W/"):
-        raw = raw[2:]
-    try:
-        return int(raw.strip('"'))
-    except ValueError as exc:
-        raise PreconditionFailed("If-Match 格式无效", code="project.stale") from exc
-
-
 def transition(
     project: Project, to_stage: str, on: date, principal: Principal, reason: str | None
 ) -> StageChange:
@@ -227,17 +214,11 @@ async def patch_project(
     principal: Principal,
     project_id: uuid.UUID,
     data: ProjectPatch,
-    if_match: str | None,
+    if_match: IfMatch,
 ) -> Project:
-    expected = parse_if_match(if_match)
     project = await get_project(session, principal=principal, project_id=project_id, for_update=True)
     require_write(principal, project)
-    if expected != project.version:
-        raise PreconditionFailed(
-            f"项目已被他人修改（当前版本 {project.version}，请求基于版本 {expected}），请刷新后重试",
-            code="project.stale",
-            current_version=project.version,
-        )
+    require_version(if_match, project.version, entity="project", what="项目")
     before = snapshot(project)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     reason = changes.pop("reason", None)

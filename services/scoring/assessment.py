@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.scoring.access import unit_scope
 from services.scoring.dates import ensure_month_ended
 from services.scoring.facts import collect_inputs, digest
 from services.scoring.models import AssessmentRun, Objection, Rubric, pipeline
@@ -280,7 +281,6 @@ async def resolve_objection(
 
 
 async def list_objections(session: AsyncSession, *, principal: Principal, month: str) -> list[Objection]:
-    stmt = select(Objection).where(Objection.month == month).order_by(Objection.raised_at, Objection.id)
-    if not principal.reads_all:
-        stmt = stmt.where(Objection.unit_id == (principal.unit_id or "-"))
+    stmt = select(Objection).where(Objection.month == month, unit_scope(Objection.unit_id, principal))
+    stmt = stmt.order_by(Objection.raised_at, Objection.id)
     return list((await session.scalars(stmt)).all())

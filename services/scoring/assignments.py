@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.scoring.access import require_read_assignment, unit_scope
 from services.scoring.models import Assignment, pipeline
 from services.scoring.schemas import AssignmentIn, AssignmentOut, CompletionIn, JudgementIn
 from shared import contracts
 from shared.clients.registry import get_project
 from shared.clients.units import require_unit
 from shared.clock import today
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput
 from shared.identity import Principal
 
 
@@ -68,19 +69,14 @@ async def get_assignment(
 ) -> Assignment:
     stmt = select(Assignment).where(Assignment.id == assignment_id)
     a = await session.scalar(stmt.with_for_update() if lock else stmt)
-    if a is None or not (principal.reads_all or principal.may_act_for_unit(a.unit_id)):
-        raise NotFound(f"交办函 {assignment_id} 不存在", code="assignment.not_found")
-    return a
+    return require_read_assignment(principal, a, assignment_id)
 
 
 async def list_assignments(
     session: AsyncSession, *, principal: Principal, unit_id: str | None, status: str | None
 ) -> list[Assignment]:
-    stmt = select(Assignment).order_by(Assignment.issued_on.desc(), Assignment.id)
-    if not principal.reads_all:
-        unit_id = principal.unit_id or "-"
-    if unit_id:
-        stmt = stmt.where(Assignment.unit_id == unit_id)
+    stmt = select(Assignment).where(unit_scope(Assignment.unit_id, principal, unit_id))
+    stmt = stmt.order_by(Assignment.issued_on.desc(), Assignment.id)
     if status:
         stmt = stmt.where(Assignment.status == status)
     return list((await session.scalars(stmt.limit(1000))).all())

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.scoring import access
 from services.scoring.config import scoring_settings
 from services.scoring.models import Assignment, Notice, Summons, pipeline
 from services.scoring.schemas import NoticeOut, NoticeWithSummons, SummonsOut, SummonsOutcomeIn, UnitNotices
@@ -36,7 +37,7 @@ from shared.calendar import load_calendar
 from shared.clients.units import leaders_of
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.identity import Principal, Role
+from shared.identity import Principal
 from shared.months import month_bounds
 
 LEVELS = {
@@ -183,7 +184,7 @@ async def _summon(
 async def record_outcome(
     session: AsyncSession, *, principal: Principal, summons_id: uuid.UUID, data: SummonsOutcomeIn
 ) -> Summons:
-    principal.require_role(Role.key_office, Role.leader)  # the office or the summoning leader
+    access.require_summons_recorder(principal)
     s = await session.scalar(select(Summons).where(Summons.id == summons_id).with_for_update())
     if s is None:
         raise NotFound(f"约谈 {summons_id} 不存在", code="summons.not_found")
@@ -215,19 +216,15 @@ async def record_outcome(
 async def list_summons(
     session: AsyncSession, *, principal: Principal, unit_id: str | None, month: str | None
 ) -> list[Summons]:
-    if not principal.reads_all:
-        unit_id = principal.unit_id or "-"
-    stmt = select(Summons).order_by(Summons.month, Summons.unit_id, Summons.id)
-    if unit_id:
-        stmt = stmt.where(Summons.unit_id == unit_id)
+    stmt = select(Summons).where(access.unit_scope(Summons.unit_id, principal, unit_id))
+    stmt = stmt.order_by(Summons.month, Summons.unit_id, Summons.id)
     if month:
         stmt = stmt.where(Summons.month == month)
     return list((await session.scalars(stmt.limit(2000))).all())
 
 
 async def unit_notices(session: AsyncSession, *, principal: Principal, unit_id: str) -> UnitNotices:
-    if not principal.reads_all:
-        principal.require_unit(unit_id)
+    access.require_read_unit(principal, unit_id)
     rows = (
         await session.execute(
             select(Notice, Assignment.task)

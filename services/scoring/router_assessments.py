@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from services.scoring import assessment, notices, overview, yearend
+from services.scoring.access import require_ranking_reader
 from services.scoring.bulletin import bulletin_xlsx, gather_bulletin
 from services.scoring.bulletin_charts import bulletin_charts
 from services.scoring.bulletin_docx import DOCX, bulletin_docx, issuing_office
@@ -18,7 +19,7 @@ from services.scoring.schemas_problem import file_response, problems
 from shared.clients.units import unit_directory
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.errors import InvalidInput, ServiceUnavailable
-from shared.identity import CurrentPrincipal, Principal, Role
+from shared.identity import CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"], route_class=UnitOfWorkRoute)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -31,12 +32,6 @@ BULLETIN_ERRORS = problems(e404="assessment.not_run", e422=MONTH_422)
 def _doc(model, what: str) -> dict[int | str, dict]:
     """Documentation-only 200 (the endpoint answers its dict as built: key order, strings, offsets)."""
     return {200: {"model": model, "description": what}}
-
-
-def _require_reader(principal: Principal) -> None:
-    """Rankings are read by government staff and platforms, not by enterprises."""
-    if principal.role == Role.enterprise:
-        principal.require_role(Role.key_office)
 
 
 async def _assessable_units() -> dict[str, dict[str, Any]]:
@@ -90,7 +85,7 @@ async def list_rubrics(
     principal: CurrentPrincipal,
     kind: str | None = Query(None, max_length=20, description="township 乡镇 / department 部门"),
 ):
-    _require_reader(principal)
+    require_ranking_reader(principal)
     return await assessment.list_rubrics(session, kind)
 
 
@@ -102,7 +97,7 @@ async def list_rubrics(
 async def year_result(
     year: Annotated[int, Path(ge=1, le=9999)], session: DbSession, principal: CurrentPrincipal
 ):
-    _require_reader(principal)
+    require_ranking_reader(principal)
     if not 2000 <= year <= 2100:
         raise InvalidInput("年份无效", code="year.invalid", fields=[{"field": "year", "message": "年份无效"}])
     return await yearend.year_result(session, year=year)
@@ -127,7 +122,7 @@ async def run_month(month: MonthPath, session: DbSession, principal: CurrentPrin
     responses=_doc(AssessmentOut, "月度考核结果") | problems(e404="assessment.not_run", e422=MONTH_422),
 )
 async def get_month(month: MonthPath, session: DbSession, principal: CurrentPrincipal):
-    _require_reader(principal)
+    require_ranking_reader(principal)
     return await _run_body(session, await assessment.get_run(session, month))
 
 
@@ -206,7 +201,7 @@ async def bulletin_overview(
     principal: CurrentPrincipal,
     year: int = Query(..., ge=2000, le=2100, description="年度"),
 ):
-    _require_reader(principal)
+    require_ranking_reader(principal)
     return await overview.overview(session, year=year)
 
 
@@ -217,7 +212,7 @@ async def bulletin_overview(
     responses=file_response(XLSX, "月度通报 Excel 文件（bulletin-YYYY-MM.xlsx）") | BULLETIN_ERRORS,
 )
 async def bulletin(month: MonthPath, session: DbSession, principal: CurrentPrincipal):
-    _require_reader(principal)
+    require_ranking_reader(principal)
     content = await gather_bulletin(session, month)
     body = bulletin_xlsx(content, bulletin_charts(content))
     return Response(
@@ -234,7 +229,7 @@ async def bulletin(month: MonthPath, session: DbSession, principal: CurrentPrinc
     responses=file_response(DOCX, "月度通报 Word 文件（bulletin-YYYY-MM.docx）") | BULLETIN_ERRORS,
 )
 async def bulletin_word(month: MonthPath, session: DbSession, principal: CurrentPrincipal):
-    _require_reader(principal)
+    require_ranking_reader(principal)
     body = bulletin_docx(await gather_bulletin(session, month), issuer=await issuing_office())
     return Response(
         body,

@@ -67,7 +67,7 @@ async def test_bad_calendar_input_is_refused(platform):
         assert (await c.get("/api/v1/calendar/2031")).json()["stored"] is False
     async with await platform.as_user("chengguan") as c:
         r = await c.put("/api/v1/calendar/2031", json={"off_days": [], "working_days": [], "source": "x"})
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "auth.office_only")
 
 
 async def test_internal_feed_and_load_calendar(platform):

@@ -10,7 +10,7 @@ import uuid
 import asyncpg
 import pytest
 
-from shared import migrate
+from ops import migrate
 from tests.conftest import ADMIN_URL
 from tests.servers import create_database, drop_database, with_database
 

@@ -92,14 +92,15 @@ async def test_who_may_post_and_read(hall, platform):
     async with await platform.as_user("chengguan") as c:  # the project's township reads
         assert (await c.get(f"/api/v1/approval-cases/{cid}")).status_code == 200
     async with await platform.as_user("donghe") as c:
-        assert (await c.get(f"/api/v1/approval-cases/{cid}")).status_code == 403
+        r = await c.get(f"/api/v1/approval-cases/{cid}")
+        assert (r.status_code, r.json()["code"]) == (403, "approval_case.forbidden")
         r = await c.get("/api/v1/approval-cases", params={"project_id": case["project_id"]})
         assert r.json()["total"] == 0
     async with await platform.as_user("chengguan") as c:
         r = await c.post(
             "/api/v1/approval-cases", json={"project_id": case["project_id"], "kind": "low_risk_small"}
         )
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "approval_case.intake_only")
 
 
 async def test_case_bad_input(hall, platform):
@@ -170,7 +171,7 @@ async def test_kinds_are_admin_data_with_enforced_totals(platform, uniq):
         assert r.status_code == 200 and r.json()["version"] == 2
     async with await platform.as_user("fgj") as c:
         r = await c.post("/api/v1/approval-kinds", json=kind | {"code": f"x_{uniq}"})
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "auth.office_only")
 
 
 async def test_event_id_of_another_case_writes_nothing(hall, uniq):

@@ -42,8 +42,11 @@ def _expected(path: str, method: str, op: dict) -> set[int]:
         expected.add(404)
     if method in WRITES:
         expected |= {409, 413}
-    if any(p["in"] == "header" and p["name"].lower() == "if-match" for p in op.get("parameters", [])):
-        expected |= {412, 428}
+    for p in op.get("parameters", []):
+        if p["in"] == "header" and p["name"].lower() == "if-match":
+            expected.add(412)  # issue 16: 428 only where the header is required
+            if p.get("required"):
+                expected.add(428)
     return expected
 
 
@@ -71,7 +74,9 @@ async def test_forwarded_writes_document_timeout_and_idempotency_key(doc):
     assert "504" in op["responses"] and "409" in op["responses"]
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in op["parameters"])
     patch = doc["paths"]["/api/v1/projects/{project_id}"]["patch"]
-    assert {"412", "428"} <= set(patch["responses"])  # If-Match (IF_MATCH_REQUIRED)
+    assert {"412", "428"} <= set(patch["responses"])  # If-Match required on a project's PATCH
+    act = doc["paths"]["/api/v1/issues/{issue_id}/actions/{action}"]["post"]
+    assert "412" in act["responses"] and "428" not in act["responses"]  # issue 16: optional there
     login = doc["paths"]["/api/v1/auth/token"]["post"]
     assert "504" not in login["responses"]  # the gateway answers it itself
     assert not any(p["name"] == "Idempotency-Key" for p in login.get("parameters", []))

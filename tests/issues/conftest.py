@@ -34,13 +34,10 @@ async def make_project(
         body["carrying_unit_name"] = "枝柯新材料有限公司"
     async with await platform.as_user("zdb") as c:
         r = await c.post("/api/v1/projects", json=body)
-        if r.status_code == 422 and "carrying_unit" in r.text:
-            # a registry without carrying-unit fields yet: the project without them
-            body.pop("carrying_unit_credit_code", None)
-            body.pop("carrying_unit_name", None)
-            r = await c.post("/api/v1/projects", json=body)
         assert r.status_code == 201, r.text
-        return r.json()
+        project = r.json()
+        assert project["carrying_unit_credit_code"] == credit  # issue 16: no silent fallback
+        return project
 
 
 async def act(

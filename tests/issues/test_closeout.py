@@ -116,7 +116,7 @@ async def test_open_sub_tasks_block_closure_request(platform, project):
         assert r.status_code == 200, r.text
         # only the key office records the visit (an independent verdict)
         r = await act(c, issue["id"], "record_visit", VISIT | {"visited_on": str(clock.today())})
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "issue.action_forbidden")
 
 
 async def test_reopen_a_closed_problem_counts_a_redo(platform, project):

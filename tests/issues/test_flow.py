@@ -95,3 +95,16 @@ async def test_stale_if_match_is_412(platform, project):
             headers={"If-Match": '"99"'},
         )
         assert r.status_code == 412 and r.json()["code"] == "issue.stale"
+
+
+async def test_if_match_on_an_action_follows_the_one_contract(platform, project):
+    # issue 16: W/"1" names version 1 as "1" does; a malformed tag is 422 precondition.invalid
+    async with await platform.as_user("zdb") as c:
+        issue = await report(c, project["id"])
+        url = f"/api/v1/issues/{issue['id']}/actions/analyse"
+        body = {"finding": "属发改局职权范围", "within_authority": True}
+        r = await c.post(url, json=body, headers={"If-Match": "version-1"})
+        assert r.status_code == 422 and r.json()["code"] == "precondition.invalid"
+        r = await c.post(url, json=body, headers={"If-Match": 'W/"1"'})
+        assert r.status_code == 200, r.text
+        assert r.headers["etag"] == '"2"' and r.json()["step"] == "analysed"

@@ -49,7 +49,7 @@ async def test_meeting_rules(platform, project):
         r = await c.post(
             "/api/v1/meetings", json={"title": "越权会议", "held_on": "2026-01-05", "chair": "王芳"}
         )
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "auth.office_only")
     async with await platform.as_user("zdb") as c:
         r = await c.post(
             "/api/v1/meetings", json={"title": "月度会诊", "held_on": "2026-01-05", "chair": "周立新"}

@@ -111,7 +111,7 @@ async def test_plan_is_office_only(platform):
     # policy R4: the key office declares the plan
     async with await platform.as_user("chengguan") as c:
         r = await c.put("/api/v1/plans/2018", json={"count": 1, "total_investment": "1"})
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "auth.office_only")
 
 
 async def test_demo_seed_loads_once_and_shows_the_declared_mismatch(platform):

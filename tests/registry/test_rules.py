@@ -179,7 +179,7 @@ async def test_use_it_or_lose_it(platform, make_project, uniq):
         await check_revocations(s, date(2024, 3, 11))
     async with await platform.as_user("chengguan") as c:
         r = await c.post(f"/api/v1/projects/{p['id']}/revocation", json={"reason": "满两个月未开工"})
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "auth.office_only")
     async with await platform.as_user("zdb") as c:
         assert (await c.get(f"/api/v1/projects/{saved['id']}")).json()["revocation"]["state"] is None
         r = await c.post(

@@ -151,4 +151,4 @@ async def test_docx_bulletin_refuses_like_the_xlsx(platform):
             assert r.status_code == 404 and r.json()["code"] == "assessment.not_run"
     async with await platform.as_user("qiye") as c:
         r = await c.get(f"/api/v1/bulletins/{MONTH}.docx")
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "auth.role_forbidden")

@@ -66,4 +66,4 @@ async def test_enterprise_does_not_read_the_ranking_overview(platform):
     # rankings are read by government staff, not by enterprises
     async with await platform.as_user("qiye") as c:
         r = await c.get("/api/v1/bulletins/overview", params={"year": 2014})
-    assert r.status_code == 403
+    assert (r.status_code, r.json()["code"]) == (403, "auth.role_forbidden")

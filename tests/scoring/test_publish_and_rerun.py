@@ -83,7 +83,7 @@ async def test_units_object_while_draft_and_office_publishes(platform, uniq):
             f"/api/v1/assessments/{month}/objections",
             json={"unit_id": "town-chengguan", "reason": "替别人提异议"},
         )
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "auth.unit_forbidden")
         r = await donghe.post(
             f"/api/v1/assessments/{month}/objections",
             json={"item": "investment_completed", "reason": f"漏计项目投资{uniq}"},
@@ -92,7 +92,7 @@ async def test_units_object_while_draft_and_office_publishes(platform, uniq):
         objection = r.json()
         assert objection["unit_id"] == "town-donghe" and objection["status"] == "open"
         r = await donghe.post(f"/api/v1/assessments/{month}/publish")
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "auth.office_only")
         r = await zdb.post(f"/api/v1/assessments/{month}/publish")
         assert r.status_code == 409 and r.json()["code"] == "assessment.open_objections"
         assert objection["id"] in r.json()["objection_ids"]

@@ -78,12 +78,12 @@ async def test_three_months_notice_then_deputy_then_principal_summons(platform, 
     # the unit itself sees its notices; another township does not, nor records summons
     async with await platform.as_user("chengguan") as c:
         r = await c.get("/api/v1/units/town-xishan/notices")
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "auth.unit_forbidden")
         r = await c.post(
             f"/api/v1/summons/{principal['id']}/outcome",
             json={"held_on": today().isoformat(), "outcome": "越权记录"},
         )
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "auth.role_forbidden")
     # the county leader holding the summons records its outcome
     async with await platform.as_user("leader") as c:
         r = await c.post(
@@ -154,7 +154,7 @@ async def test_badly_done_completion_is_noticed(platform, uniq):
         r = await fgj.post(f"/api/v1/assignments/{aid}/complete", json={"completed_on": "2024-06-18"})
         assert r.status_code == 200
         r = await fgj.post(f"/api/v1/assignments/{aid}/judge", json={"verdict": "badly_done"})
-        assert r.status_code == 403
+        assert (r.status_code, r.json()["code"]) == (403, "auth.office_only")
         r = await zdb.post(f"/api/v1/assignments/{aid}/judge", json={"verdict": "badly_done"})
         assert r.status_code == 422 and r.json()["code"] == "assignment.reason_required"
         r = await zdb.post(

@@ -1,0 +1,140 @@
+"""The project read through the gateway against the bare anchor, with wrk (issue 15).
+
+    .venv/bin/python -m bench.gateway_anchor [--seconds 10] [--connections 32] [--rounds 3]
+
+Starts, in one run and against one scratch database, the anchor (``bench/anchor.py``:
+FastAPI + asyncpg), the registry and the gateway in front of it, all under the same
+uvicorn command, and loads each side in turn with wrk (``-t2``, loopback only), the same
+``GET /api/v1/projects/{id}`` of one project:
+
+- anchor: ``SELECT * … WHERE id = $1`` → JSON;
+- direct: the registry, with the identity token the gateway sends;
+- gateway-bearer: a staff user's bearer token;
+- gateway-signed: a platform's signed request, every request with its own nonce (headers
+  signed beforehand, so the client spends no CPU on them): a full signature check, one
+  Redis script (nonce + rate limit) and one audit row each.
+
+Prints req/s, p50 and p99 per round and each side's throughput against the anchor
+(target: the gateway, bearer and signed, ≥ 0.4×) and against the direct read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+
+import aiohttp
+
+from bench import wrk
+from bench.gateway_vs_direct import signed_headers_pool
+from bench.harness import bench_env, free_port, scratch_database, service_process
+from bench.stack_overhead import make_projects
+
+TARGET = 0.4
+SIDES = ("anchor", "direct", "gateway-bearer", "gateway-signed")
+
+
+async def _platform_key() -> str:
+    """The demo users and a platform key allowed to read projects; returns its secret."""
+    from services.gateway import seed
+    from services.gateway.appkeys import create_app_key
+    from shared.db import dispose_engine, job_session
+    from shared.identity import SYSTEM_PRINCIPAL
+
+    async with job_session() as session:
+        await seed.seed_demo(session)
+        _, secret = await create_app_key(
+            session,
+            principal=SYSTEM_PRINCIPAL,
+            name="基准测试平台",
+            platform="province",
+            scopes=["registry:read"],
+            rate_limit_per_min=100_000_000,
+            key="bench-province",
+        )
+    await dispose_engine()
+    return secret
+
+
+def _ratios(name: str, ours: list[wrk.WrkResult], base: list[wrk.WrkResult], target: float | None) -> str:
+    r = [o.rps / b.rps for o, b in zip(ours, base, strict=True)]
+    line = f"{name:<34} {' '.join(f'{x:.2f}' for x in r)} (median {statistics.median(r):.2f}"
+    return line + (f", target >= {target})" if target else ")")
+
+
+async def main(seconds: float, connections: int, rounds: int) -> None:
+    if not wrk.available():
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    async with scratch_database("gwanchor", services=("registry", "gateway")) as db_url:
+        [project_id] = await make_projects(db_url, 1)
+        ports = {"gateway": free_port(), "registry": free_port()}
+        env = bench_env(
+            db_url,
+            KPP_REGISTRY_URL=f"http://127.0.0.1:{ports['registry']}",
+            KPP_GATEWAY_URL=f"http://127.0.0.1:{ports['gateway']}",
+            KPP_GATEWAY_USER_RATE_PER_MIN="100000000",
+        )
+        os.environ.update(env)  # this process signs tokens and requests with the same settings
+        secret = await _platform_key()
+        from shared.identity import Principal, Role, issue_identity_token
+
+        identity = {
+            "X-KPP-Identity": issue_identity_token(
+                Principal(subject="user:zdb", role=Role.key_office, unit_id="office-zdb", name="重点办"),
+                ttl_s=3600,
+            )
+        }
+        path = f"/api/v1/projects/{project_id}"
+        with (
+            service_process("anchor", free_port(), env, app="bench.anchor:app") as anchor,
+            service_process("registry", ports["registry"], env) as registry,
+            service_process("gateway", ports["gateway"], env) as gateway,
+        ):
+            async with aiohttp.ClientSession() as http:
+                r = await http.post(
+                    f"{gateway}/api/v1/auth/token", data={"username": "zdb", "password": "Kpp@2026"}
+                )
+                bearer = {"Authorization": f"Bearer {(await r.json())['access_token']}"}
+            results: dict[str, list[wrk.WrkResult]] = {side: [] for side in SIDES}
+            for k in range(rounds + 1):  # round 0 warms every side (connections, caches)
+                label = f"#{k}" if k else "(warm)"
+                secs = seconds if k else 2
+                for side in SIDES:
+                    run = dict(seconds=secs, connections=connections)
+                    if side == "anchor":
+                        r = await wrk.run(f"{side} {label}", anchor + path, headers={}, **run)
+                    elif side == "direct":
+                        r = await wrk.run(f"{side} {label}", registry + path, headers=identity, **run)
+                    elif side == "gateway-bearer":
+                        r = await wrk.run(f"{side} {label}", gateway + path, headers=bearer, **run)
+                    else:  # more signed requests than the fastest side could make
+                        pool = signed_headers_pool("bench-province", secret, path, int(6000 * secs) + 1000)
+                        r = await wrk.run(
+                            f"{side} {label}", gateway + path, headers={}, header_sets=pool, **run
+                        )
+                    print(r.line(), flush=True)
+                    if k:
+                        results[side].append(r)
+            print(f"wrk -t2 -c{connections} -d{seconds:.0f}s, {rounds} rounds; GET {path}")
+            for side in SIDES[1:]:
+                print(
+                    _ratios(
+                        f"{side} / anchor",
+                        results[side],
+                        results["anchor"],
+                        TARGET if "gateway" in side else None,
+                    )
+                )
+            for side in SIDES[2:]:
+                print(_ratios(f"{side} / direct", results[side], results["direct"], None))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.connections, args.rounds))

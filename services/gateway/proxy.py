@@ -7,18 +7,16 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 import aiohttp
-from fastapi import Request, Response
 from yarl import URL
 
 from services.gateway import idempotency
 from services.gateway.config import gateway_settings
 from services.gateway.guard import Headers, check_scope
-from services.gateway.routes import owner_of
 from services.gateway.scopes import required_scope
-from shared.errors import InvalidInput, NotFound, ServiceUnavailable
+from shared.errors import InvalidInput, ServiceUnavailable
 from shared.http import SERVICE_NAMES_ZH, service_client
 from shared.identity import IDENTITY_HEADER, Principal, token_cache
-from shared.logging import REQUEST_ID_HEADER, request_id_var
+from shared.logging import REQUEST_ID_HEADER
 from shared.settings import get_settings
 
 FORWARD_REQUEST_HEADERS = ("content-type", "accept", "if-match", "if-none-match", "idempotency-key")
@@ -143,32 +141,6 @@ def _settle_later(task: asyncio.Task, rkey: str, fp: str) -> None:
             )
         )
     )
-
-
-def response_of(status: int, headers: RawHeaders, content: bytes) -> Response:
-    response = Response(content, status_code=status)  # adds content-length (not on 204/304)
-    response.raw_headers[:0] = headers
-    return response
-
-
-async def forward(request: Request, principal: Principal) -> Response:
-    """The catch-all route's forwarding (the fast path in ``fastpath`` does the same)."""
-    path = request.scope["path"]
-    service = owner_of(path)
-    if service is None:
-        raise NotFound(f"路径 {path} 不存在", code="route.not_found")
-    status, headers, content = await forward_call(
-        method=request.method,
-        path=path,
-        raw_path=request.scope.get("raw_path"),
-        query=request.scope["query_string"],
-        headers=request.headers,
-        principal=principal,
-        service=service,
-        read_body=request.body,
-        rid=request_id_var.get(),
-    )
-    return response_of(status, headers, content)
 
 
 async def _send(

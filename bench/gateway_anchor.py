@@ -14,26 +14,39 @@ uvicorn command, and loads each side in turn with wrk (``-t2``, loopback only), 
   signed beforehand, so the client spends no CPU on them): a full signature check, one
   Redis script (nonce + rate limit) and one audit row each.
 
-Prints req/s, p50 and p99 per round and each side's throughput against the anchor
-(target: the gateway, bearer and signed, ≥ 0.4×) and against the direct read.
+Prints req/s, p50 and p99 per round, the CPU each KPP process spent per request (user +
+system from ``/proc``: where the time of a forwarded read goes), and each side's
+throughput against the anchor (target: the gateway, bearer and signed, ≥ 0.4×) and
+against the direct read.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import aiohttp
 
 from bench import wrk
 from bench.gateway_vs_direct import signed_headers_pool
-from bench.harness import bench_env, free_port, scratch_database, service_process
+from bench.harness import PIDS, bench_env, free_port, scratch_database, service_process
 from bench.stack_overhead import make_projects
 
 TARGET = 0.4
 SIDES = ("anchor", "direct", "gateway-bearer", "gateway-signed")
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
 
 async def _platform_key() -> str:
@@ -64,9 +77,29 @@ def _ratios(name: str, ours: list[wrk.WrkResult], base: list[wrk.WrkResult], tar
     return line + (f", target >= {target})" if target else ")")
 
 
-async def main(seconds: float, connections: int, rounds: int) -> None:
-    if not wrk.available():
-        raise SystemExit("wrk is needed: apt-get install -y wrk")
+@dataclass
+class Side:
+    """One way to the project: its URL and the headers of each request."""
+
+    url: str
+    headers: dict[str, str]
+    signed: tuple[str, str, str] | None = None  # (app key, secret, path): sign per request
+
+    async def run(self, label: str, seconds: float, connections: int) -> wrk.WrkResult:
+        if self.signed is None:
+            return await wrk.run(
+                label, self.url, headers=self.headers, seconds=seconds, connections=connections
+            )
+        # more pre-signed requests than the fastest side could make
+        pool = signed_headers_pool(*self.signed, int(6000 * seconds) + 1000)
+        return await wrk.run(
+            label, self.url, headers={}, header_sets=pool, seconds=seconds, connections=connections
+        )
+
+
+@contextlib.asynccontextmanager
+async def sides() -> AsyncIterator[dict[str, Side]]:
+    """A scratch database with one project; the anchor, the registry and the gateway running."""
     async with scratch_database("gwanchor", services=("registry", "gateway")) as db_url:
         [project_id] = await make_projects(db_url, 1)
         ports = {"gateway": free_port(), "registry": free_port()}
@@ -97,38 +130,42 @@ async def main(seconds: float, connections: int, rounds: int) -> None:
                     f"{gateway}/api/v1/auth/token", data={"username": "zdb", "password": "Kpp@2026"}
                 )
                 bearer = {"Authorization": f"Bearer {(await r.json())['access_token']}"}
-            results: dict[str, list[wrk.WrkResult]] = {side: [] for side in SIDES}
-            for k in range(rounds + 1):  # round 0 warms every side (connections, caches)
-                label = f"#{k}" if k else "(warm)"
-                secs = seconds if k else 2
-                for side in SIDES:
-                    run = dict(seconds=secs, connections=connections)
-                    if side == "anchor":
-                        r = await wrk.run(f"{side} {label}", anchor + path, headers={}, **run)
-                    elif side == "direct":
-                        r = await wrk.run(f"{side} {label}", registry + path, headers=identity, **run)
-                    elif side == "gateway-bearer":
-                        r = await wrk.run(f"{side} {label}", gateway + path, headers=bearer, **run)
-                    else:  # more signed requests than the fastest side could make
-                        pool = signed_headers_pool("bench-province", secret, path, int(6000 * secs) + 1000)
-                        r = await wrk.run(
-                            f"{side} {label}", gateway + path, headers={}, header_sets=pool, **run
-                        )
-                    print(r.line(), flush=True)
-                    if k:
-                        results[side].append(r)
-            print(f"wrk -t2 -c{connections} -d{seconds:.0f}s, {rounds} rounds; GET {path}")
-            for side in SIDES[1:]:
-                print(
-                    _ratios(
-                        f"{side} / anchor",
-                        results[side],
-                        results["anchor"],
-                        TARGET if "gateway" in side else None,
+            yield {
+                "anchor": Side(anchor + path, {}),
+                "direct": Side(registry + path, identity),
+                "gateway-bearer": Side(gateway + path, bearer),
+                "gateway-signed": Side(gateway + path, {}, ("bench-province", secret, path)),
+            }
+
+
+async def main(seconds: float, connections: int, rounds: int) -> None:
+    if not wrk.available():
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    async with sides() as ways:
+        results: dict[str, list[wrk.WrkResult]] = {side: [] for side in SIDES}
+        for k in range(rounds + 1):  # round 0 warms every side (connections, caches)
+            label = f"#{k}" if k else "(warm)"
+            for side in SIDES:
+                pids = {
+                    name: PIDS[ways[name].url.split("/api/", 1)[0]] for name in ("direct", "gateway-bearer")
+                }
+                before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                r = await ways[side].run(f"{side} {label}", seconds if k else 2, connections)
+                spent = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+                cpu = ""
+                if side != "anchor" and r.requests:
+                    cpu = "  CPU/request: registry {:.2f} ms, gateway {:.2f} ms".format(
+                        *(1000 * spent[process] / r.requests for process in ("registry", "gateway"))
                     )
-                )
-            for side in SIDES[2:]:
-                print(_ratios(f"{side} / direct", results[side], results["direct"], None))
+                print(r.line() + cpu, flush=True)
+                if k:
+                    results[side].append(r)
+        print(f"wrk -t2 -c{connections} -d{seconds:.0f}s, {rounds} rounds; GET {ways['anchor'].url}")
+        for side in SIDES[1:]:
+            target = TARGET if "gateway" in side else None
+            print(_ratios(f"{side} / anchor", results[side], results["anchor"], target))
+        for side in SIDES[2:]:
+            print(_ratios(f"{side} / direct", results[side], results["direct"], None))
 
 
 if __name__ == "__main__":

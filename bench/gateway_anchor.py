@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import os
 import statistics
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -49,15 +50,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
 
-async def _platform_key() -> str:
-    """The demo users and a platform key allowed to read projects; returns its secret."""
+async def _callers() -> tuple[str, str, str]:
+    """A key-office user of the bench's own (not ``zdb``: its rate-limit window in Redis is
+    the tests' too) and a platform key allowed to read projects: (username, password,
+    the key's secret)."""
     from services.gateway import seed
+    from services.gateway.accounts import create_user
     from services.gateway.appkeys import create_app_key
     from shared.db import dispose_engine, job_session
-    from shared.identity import SYSTEM_PRINCIPAL
+    from shared.identity import SYSTEM_PRINCIPAL, Principal, Role
 
+    admin = Principal(subject="user:admin", role=Role.admin, name="基准测试")
+    username = f"bench-{uuid.uuid4().hex[:8]}"
     async with job_session() as session:
         await seed.seed_demo(session)
+        _, password = await create_user(
+            session,
+            principal=admin,
+            data={"username": username, "name": "基准测试", "role": "key_office", "unit_id": "office-zdb"},
+        )
         _, secret = await create_app_key(
             session,
             principal=SYSTEM_PRINCIPAL,
@@ -68,7 +79,7 @@ async def _platform_key() -> str:
             key="bench-province",
         )
     await dispose_engine()
-    return secret
+    return username, password, secret
 
 
 def _ratios(name: str, ours: list[wrk.WrkResult], base: list[wrk.WrkResult], target: float | None) -> str:
@@ -110,7 +121,7 @@ async def sides() -> AsyncIterator[dict[str, Side]]:
             KPP_GATEWAY_USER_RATE_PER_MIN="100000000",
         )
         os.environ.update(env)  # this process signs tokens and requests with the same settings
-        secret = await _platform_key()
+        username, password, secret = await _callers()
         from shared.identity import Principal, Role, issue_identity_token
 
         identity = {
@@ -127,7 +138,7 @@ async def sides() -> AsyncIterator[dict[str, Side]]:
         ):
             async with aiohttp.ClientSession() as http:
                 r = await http.post(
-                    f"{gateway}/api/v1/auth/token", data={"username": "zdb", "password": "Kpp@2026"}
+                    f"{gateway}/api/v1/auth/token", data={"username": username, "password": password}
                 )
                 bearer = {"Authorization": f"Bearer {(await r.json())['access_token']}"}
             yield {

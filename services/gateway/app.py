@@ -25,6 +25,7 @@ from services.gateway.overview import pages as overview_pages
 from services.gateway.overview import router as overview_router
 from services.gateway.router import internal, router, unknown_paths
 from services.gateway.router_accounts import router as accounts_router
+from services.gateway.upstream import upstream
 from services.gateway.webhooks import HANDLERS
 from shared import clock
 from shared.app import create_app
@@ -65,6 +66,7 @@ async def _start(app: FastAPI) -> None:
 async def _stop(app: FastAPI) -> None:
     await audit_writer.stop()
     await close_redis()
+    upstream.close()
     await service_client.close()
 
 

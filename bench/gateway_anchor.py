@@ -157,8 +157,10 @@ async def main(seconds: float, connections: int, rounds: int) -> None:
         for k in range(rounds + 1):  # round 0 warms every side (connections, caches)
             label = f"#{k}" if k else "(warm)"
             for side in SIDES:
+                # the KPP processes: the registry (direct's URL) and the gateway
                 pids = {
-                    name: PIDS[ways[name].url.split("/api/", 1)[0]] for name in ("direct", "gateway-bearer")
+                    process: PIDS[ways[way].url.split("/api/", 1)[0]]
+                    for process, way in (("registry", "direct"), ("gateway", "gateway-bearer"))
                 }
                 before = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 r = await ways[side].run(f"{side} {label}", seconds if k else 2, connections)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
-import uuid
 from typing import Any
 
 import asyncpg
@@ -137,7 +137,8 @@ class ForwardingProxy:
         started = time.perf_counter()
         # lower-case name → first value (reversed: the first occurrence is written last)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
-        rid = headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        # 32 random hex digits, as uuid4().hex but without building a UUID (2 % of the samples)
+        rid = headers.get("x-request-id", "")[:64] or os.urandom(16).hex()
         token = request_id_var.set(rid)
         body = RequestBody(receive, headers.get("content-length"), gateway_settings().max_body_bytes)
         method, path = scope["method"], scope["path"]

@@ -1,11 +1,13 @@
 """A py-spy profile of one service under load, summarised as a table (issue 15).
 
-    .venv/bin/python -m bench.profile [--seconds 15] [--path read|write]
+    .venv/bin/python -m bench.profile [--seconds 15] [--path read|write|gateway-signed|…]
 
 Starts the registry (as ``bench.stack_overhead`` does), loads it with wrk, records it with
 py-spy (``--format raw``: one collapsed stack per line) and prints the share of samples
 that pass through (inclusive) and end in (self) each function, grouped by package. Keep
 the raw file (``--keep``) to draw a flame graph (``flamegraph.pl`` or speedscope).
+``gateway-bearer`` / ``gateway-signed`` record the gateway instead, forwarding the project
+read under the same load (set up as ``bench.gateway_anchor`` does).
 """
 
 from __future__ import annotations
@@ -74,8 +76,47 @@ def read_stacks(path: Path) -> str:
     return path.read_text(errors="replace")  # py-spy may cut a multi-byte name
 
 
+async def record(spy: str, pid: int, seconds: float, out: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        spy,
+        "record",
+        "--pid",
+        str(pid),
+        "--format",
+        "raw",
+        "--rate",
+        "250",
+        "--duration",
+        str(int(seconds)),
+        "--output",
+        str(out),
+        "--nonblocking",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def profile_gateway(spy: str, seconds: float, side: str, keep: str | None) -> None:
+    from bench.gateway_anchor import sides
+
+    async with sides() as ways:
+        way = ways[side]
+        await way.run("warm", 2, 32)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(keep or Path(tmp, "profile.txt"))
+            gateway = way.url.split("/api/", 1)[0]
+            spy_proc = await record(spy, PIDS[gateway], seconds, out)
+            result = await way.run(side, seconds, 32)
+            await spy_proc.wait()
+            print(result.line())
+            print(summarise(read_stacks(out)))
+
+
 async def main(seconds: float, path: str, keep: str | None) -> None:
     spy = py_spy()
+    if path.startswith("gateway"):
+        await profile_gateway(spy, seconds, path, keep)
+        return
     async with scratch_database("profile", services=("registry",)) as db_url:
         ids = await make_projects(db_url, 20_000)
         env = bench_env(db_url)
@@ -94,23 +135,7 @@ async def main(seconds: float, path: str, keep: str | None) -> None:
             if path == "read":
                 await wrk.run("warm", f"{url}/api/v1/projects/{ids[0]}", headers=identity, seconds=2)
             out = Path(keep or Path(tmp, "profile.txt"))
-            spy_proc = await asyncio.create_subprocess_exec(
-                spy,
-                "record",
-                "--pid",
-                str(PIDS[url]),
-                "--format",
-                "raw",
-                "--rate",
-                "250",
-                "--duration",
-                str(int(seconds)),
-                "--output",
-                str(out),
-                "--nonblocking",
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
+            spy_proc = await record(spy, PIDS[url], seconds, out)
             if path == "read":
                 result = await wrk.run(
                     "read registry", f"{url}/api/v1/projects/{ids[0]}", headers=identity, seconds=seconds
@@ -127,7 +152,9 @@ async def main(seconds: float, path: str, keep: str | None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--path", choices=("read", "write"), default="read")
+    parser.add_argument(
+        "--path", choices=("read", "write", "gateway-bearer", "gateway-signed"), default="read"
+    )
     parser.add_argument("--keep", help="keep the collapsed stacks in this file")
     args = parser.parse_args()
     asyncio.run(main(args.seconds, args.path, args.keep))

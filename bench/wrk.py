@@ -34,6 +34,30 @@ end
 """
 
 
+# GET with the next line's headers each time (tab-separated "Name: value"): pre-signed
+# requests, each with its own nonce, so every request costs a full signature check
+HEADER_ROTATE_LUA = """
+local sets, n, counter, made = {}, 1, 0, 0
+function setup(thread) thread:set("tid", made); made = made + 1 end
+function init(args)
+  for line in io.lines(args[1]) do
+    local h = {}
+    for pair in string.gmatch(line, "[^\\t]+") do
+      local name, value = string.match(pair, "^([^:]+):%s*(.*)$")
+      h[name] = value
+    end
+    sets[#sets + 1] = h
+  end
+  n = tonumber(args[2])
+end
+function request()
+  local i = tid + counter * n
+  counter = counter + 1
+  return wrk.format(nil, nil, sets[(i % #sets) + 1])
+end
+"""
+
+
 @dataclass
 class WrkResult:
     label: str
@@ -78,6 +102,13 @@ def _write_script(folder: Path, paths: list[str]) -> tuple[Path, Path]:
     return script, listing
 
 
+def _write_header_sets(folder: Path, header_sets: list[dict[str, str]]) -> tuple[Path, Path]:
+    script, listing = folder / "headers.lua", folder / "headers.txt"
+    script.write_text(HEADER_ROTATE_LUA)
+    listing.write_text("".join("\t".join(f"{k}: {v}" for k, v in h.items()) + "\n" for h in header_sets))
+    return script, listing
+
+
 async def run(
     label: str,
     url: str,
@@ -88,13 +119,18 @@ async def run(
     threads: int = 2,
     paths: list[str] | None = None,
     body: str | None = None,
+    header_sets: list[dict[str, str]] | None = None,
 ) -> WrkResult:
-    """GET ``url``; or, with ``paths`` and ``body``, POST ``body`` to each path in turn."""
+    """GET ``url``; or, with ``paths`` and ``body``, POST ``body`` to each path in turn; or,
+    with ``header_sets``, GET ``url`` with each set of headers in turn (one request each)."""
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:.0f}s", "--latency"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     with tempfile.TemporaryDirectory() as tmp:
-        if paths is not None:
+        if header_sets is not None:
+            script, listing = _write_header_sets(Path(tmp), header_sets)
+            args += ["-s", str(script), url, "--", str(listing), str(threads)]
+        elif paths is not None:
             script, listing = _write_script(Path(tmp), paths)
             args += ["-s", str(script), url, "--", str(listing), str(threads), body or ""]
         else:

@@ -106,8 +106,11 @@ def create_app(
     on_shutdown: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
     readiness: dict[str, Check] | None = None,
     events: tuple[EventPipeline, Handlers] | None = None,
+    openapi_url: str | None = "/openapi.json",
 ) -> FastAPI:
-    """``events`` (pipeline, handlers) of a consumer: its dead-letter admin paths and counters."""
+    """``events`` (pipeline, handlers) of a consumer: its dead-letter admin paths and counters.
+    ``openapi_url=None``: no OpenAPI document nor /docs of FastAPI's (the gateway serves its
+    merged document instead)."""
     settings = get_settings()
     configure_logging(service, settings.log_level, settings.log_json)
     checks: dict[str, Check] = {"database": check_database, "redis": check_redis}
@@ -124,7 +127,9 @@ def create_app(
                 await hook(app)
             await dispose_engine()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description, version="0.1.0", lifespan=lifespan, openapi_url=openapi_url
+    )
     app.state.service = service
     install_error_handlers(app)
     # every route documents its problem+json errors; only logging in is open to anyone

@@ -20,37 +20,54 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.gateway import auth
 from services.gateway.config import gateway_settings
 from services.gateway.models import Unit, User, pipeline
+from services.gateway.singleflight import SingleFlight
 from shared.db import get_engine
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Principal, Role
 
 # username → (token_version, active, monotonic time the reading expires)
 _state: dict[str, tuple[int, bool, float]] = {}
+_reads = SingleFlight()  # requests finding the reading expired share one query
+
+
+_changes = 0  # accounts this process changed so far: a read started before one is not kept
 
 
 def forget(username: str) -> None:
     """This process changed the account: read it again at the next request."""
+    global _changes
+    _changes += 1
     _state.pop(username, None)
+    _reads.forget(username)
 
 
 async def token_still_valid(username: str, version: int) -> bool:
     """The account exists, is active and has not been revoked since the token was issued."""
-    now = time.monotonic()
     hit = _state.get(username)
-    if hit is None or hit[2] <= now:
-        async with get_engine().connect() as conn:
-            row = (
-                await conn.execute(
-                    text("SELECT token_version, active FROM gateway.users WHERE username = :u"),
-                    {"u": username},
-                )
-            ).first()
-        if row is None:
+    if hit is None or hit[2] <= time.monotonic():
+        hit = await _reads.run(username, lambda: _read_account(username))
+        if hit is None:
             return False
+    return hit[1] and hit[0] == version
+
+
+async def _read_account(username: str) -> tuple[int, bool, float] | None:
+    changes = _changes
+    async with get_engine().connect() as conn:
+        row = (
+            await conn.execute(
+                text("SELECT token_version, active FROM gateway.users WHERE username = :u"),
+                {"u": username},
+            )
+        ).first()
+    if row is None:
+        return None
+    hit = (row[0], row[1], time.monotonic() + gateway_settings().account_recheck_s)
+    if changes == _changes:
         if len(_state) > 50_000:
             _state.clear()
-        hit = _state[username] = (row[0], row[1], now + gateway_settings().account_recheck_s)
-    return hit[1] and hit[0] == version
+        _state[username] = hit
+    return hit
 
 
 def snapshot(user: User) -> dict[str, Any]:

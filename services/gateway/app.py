@@ -1,25 +1,31 @@
-"""The gateway: the one door for platforms and staff (port 8000)."""
+"""The gateway: the one door for platforms and staff (port 8000).
+
+``app`` is the ASGI application uvicorn serves: ``forwarding.ForwardingProxy`` takes the
+requests forwarded to a service and hands everything else to ``api``, a plain FastAPI
+app with the gateway's own endpoints (login, accounts, app keys, units, webhooks, dead
+letters, overview, the merged OpenAPI) behind ``audit.GatewayMiddleware``.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from starlette.routing import Route
+from fastapi import FastAPI
 
-from services.gateway import fastpath, unit_leaders
+from services.gateway import unit_leaders
 from services.gateway.admin import admin
 from services.gateway.audit import GatewayMiddleware, audit_writer
 from services.gateway.dead_letters import CONSUMERS, dead_letters
+from services.gateway.docs import docs
+from services.gateway.forwarding import ForwardingProxy
 from services.gateway.guard import close_redis
 from services.gateway.models import pipeline
-from services.gateway.openapi import DOWNSTREAM, merged_openapi
+from services.gateway.openapi import DOWNSTREAM
 from services.gateway.overview import pages as overview_pages
 from services.gateway.overview import router as overview_router
-from services.gateway.router import internal, proxy, router
+from services.gateway.router import internal, router, unknown_paths
 from services.gateway.router_accounts import router as accounts_router
+from services.gateway.upstream import upstream
 from services.gateway.webhooks import HANDLERS
 from shared import clock
 from shared.app import create_app
@@ -60,14 +66,16 @@ async def _start(app: FastAPI) -> None:
 async def _stop(app: FastAPI) -> None:
     await audit_writer.stop()
     await close_redis()
+    upstream.close()
     await service_client.close()
 
 
-app = create_app(
+api = create_app(
     "gateway",
     title="KPP 重点项目建设管理平台 API",
     description="政务平台与工作人员访问重点项目平台的唯一入口。",
     routers=[
+        docs,
         router,
         unit_leaders.router,
         overview_router,
@@ -76,27 +84,13 @@ app = create_app(
         dead_letters,
         accounts_router,
         internal,
-        proxy,
+        unknown_paths,
     ],
     on_startup=[_start],
     on_shutdown=[_stop],
     readiness={**{name: _service_ready(name) for name in DOWNSTREAM}, "dead_letters": _dead_letters_fresh},
     events=(pipeline, HANDLERS),
+    openapi_url=None,  # the merged document is served at /openapi.json instead (docs.py)
 )
-
-
-async def openapi_json(request: Request) -> JSONResponse:
-    """The merged document: the gateway's paths and every service's public paths."""
-    return JSONResponse(await merged_openapi.document(app))
-
-
-# the merged document replaces FastAPI's own at the same URL (/docs reads it)
-app.router.routes[:] = [
-    r
-    for r in app.router.routes
-    if not (isinstance(r, Route) and not isinstance(r, APIRoute) and r.path == app.openapi_url)
-]
-app.router.routes.insert(0, Route(app.openapi_url, openapi_json, include_in_schema=False))
-app.add_middleware(GatewayMiddleware)
-# forwarded requests skip the stack above (same steps, same answers): see fastpath.py
-fastpath.install(app)
+api.add_middleware(GatewayMiddleware)
+app = ForwardingProxy(api)

@@ -13,6 +13,7 @@ from services.gateway.config import gateway_settings
 from services.gateway.crypto import Signer, derive_secret, fingerprint, new_salt
 from services.gateway.models import AppKey, pipeline
 from services.gateway.scopes import ADMIN_SCOPES, ALL_SCOPES
+from services.gateway.singleflight import SingleFlight
 from shared import clock
 from shared.db import sessionmaker
 from shared.errors import InvalidInput, NotFound
@@ -62,22 +63,30 @@ class AppKeyCache:
 
     def __init__(self) -> None:
         self._items: dict[str, tuple[AppCredential | None, float]] = {}
+        self._reads = SingleFlight()  # requests finding the entry expired share one read
+        self._changes = 0  # invalidations so far: a read that started before one is not kept
 
     async def get(self, key: str) -> AppCredential | None:
-        now = time.monotonic()
         hit = self._items.get(key)
-        if hit is not None and hit[1] > now:
+        if hit is not None and hit[1] > time.monotonic():
             return hit[0]
+        return await self._reads.run(key, lambda: self._read(key))
+
+    async def _read(self, key: str) -> AppCredential | None:
+        changes = self._changes
         async with sessionmaker()() as session:
             row = await session.get(AppKey, key)
         cred = credential_of(row) if row is not None and row.active else None
         if len(self._items) > 10_000:
             self._items.clear()
-        self._items[key] = (cred, now + (_CACHE_TTL_S if cred else _MISS_TTL_S))
+        if changes == self._changes:
+            self._items[key] = (cred, time.monotonic() + (_CACHE_TTL_S if cred else _MISS_TTL_S))
         return cred
 
     def invalidate(self, key: str) -> None:
+        self._changes += 1
         self._items.pop(key, None)
+        self._reads.forget(key)
 
 
 app_keys = AppKeyCache()

@@ -2,8 +2,8 @@
 
 Hot path of a signed request: headers → cached credential → one HMAC (key schedule
 pre-computed) → one Redis round trip (one script: nonce SET NX + rate-limit INCR/EXPIRE NX,
-see ``hotredis``). The checks take plain values, so the FastAPI dependency and the raw
-ASGI fast path (``fastpath``) run the very same code.
+see ``hotredis``). The checks take plain values, so the FastAPI dependency (the gateway's
+own paths) and the forwarding proxy (``forwarding``) run the very same code.
 """
 
 from __future__ import annotations

@@ -6,19 +6,15 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
-import aiohttp
-from fastapi import Request, Response
-from yarl import URL
-
 from services.gateway import idempotency
 from services.gateway.config import gateway_settings
 from services.gateway.guard import Headers, check_scope
-from services.gateway.routes import owner_of
 from services.gateway.scopes import required_scope
-from shared.errors import InvalidInput, NotFound, ServiceUnavailable
-from shared.http import SERVICE_NAMES_ZH, service_client
+from services.gateway.upstream import CutOff, NotSent, upstream
+from shared.errors import InvalidInput, ServiceUnavailable
+from shared.http import SERVICE_NAMES_ZH
 from shared.identity import IDENTITY_HEADER, Principal, token_cache
-from shared.logging import REQUEST_ID_HEADER, request_id_var
+from shared.logging import REQUEST_ID_HEADER
 from shared.settings import get_settings
 
 FORWARD_REQUEST_HEADERS = ("content-type", "accept", "if-match", "if-none-match", "idempotency-key")
@@ -32,25 +28,6 @@ FORWARD_RESPONSE_HEADERS = (
 )
 _FORWARD_RESPONSE = frozenset(n.encode() for n in FORWARD_RESPONSE_HEADERS)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_timeout: aiohttp.ClientTimeout | None = None
-
-
-def _upstream_timeout() -> aiohttp.ClientTimeout:
-    global _timeout
-    if _timeout is None:
-        _timeout = aiohttp.ClientTimeout(total=gateway_settings().upstream_timeout_s, connect=2)
-    return _timeout
-
-
-def _settle_timeout() -> aiohttp.ClientTimeout:
-    """A write under an Idempotency-Key may run past the client's 504 to learn its outcome."""
-    return aiohttp.ClientTimeout(total=gateway_settings().idempotency_settle_s, connect=2)
-
-
-def reset_timeout() -> None:
-    """Forget the cached timeout (after the setting changed)."""
-    global _timeout
-    _timeout = None
 
 
 def unavailable(service: str, *, timeout: bool = False) -> ServiceUnavailable:
@@ -145,32 +122,6 @@ def _settle_later(task: asyncio.Task, rkey: str, fp: str) -> None:
     )
 
 
-def response_of(status: int, headers: RawHeaders, content: bytes) -> Response:
-    response = Response(content, status_code=status)  # adds content-length (not on 204/304)
-    response.raw_headers[:0] = headers
-    return response
-
-
-async def forward(request: Request, principal: Principal) -> Response:
-    """The catch-all route's forwarding (the fast path in ``fastpath`` does the same)."""
-    path = request.scope["path"]
-    service = owner_of(path)
-    if service is None:
-        raise NotFound(f"路径 {path} 不存在", code="route.not_found")
-    status, headers, content = await forward_call(
-        method=request.method,
-        path=path,
-        raw_path=request.scope.get("raw_path"),
-        query=request.scope["query_string"],
-        headers=request.headers,
-        principal=principal,
-        service=service,
-        read_body=request.body,
-        rid=request_id_var.get(),
-    )
-    return response_of(status, headers, content)
-
-
 async def _send(
     method: str,
     service: str,
@@ -198,29 +149,25 @@ async def _send(
     if rid:
         headers[REQUEST_ID_HEADER] = rid
     # the path as it came, still percent-encoded (decoded text may hold control characters)
-    url = get_settings().service_url(service) + (raw_path.decode("latin-1") if raw_path else quote(path))
+    target = raw_path.decode("latin-1") if raw_path else quote(path)
     if query:
-        url += "?" + query.decode("latin-1")
+        target += "?" + query.decode("latin-1")
+    settings = gateway_settings()
     try:
-        async with service_client.session.request(
-            method,
-            URL(url, encoded=True),
-            data=body or None,
-            headers=headers,
-            timeout=_settle_timeout() if settle else _upstream_timeout(),
-        ) as resp:
-            content = await resp.read()
-            out: RawHeaders = []
-            for name, value in resp.raw_headers:  # the first of each forwarded header, as bytes
-                name = name.lower()
-                if name in _FORWARD_RESPONSE and all(name != n for n, _ in out):
-                    out.append((name, value))
-            return resp.status, out, content
+        async with asyncio.timeout(settings.idempotency_settle_s if settle else settings.upstream_timeout_s):
+            status, raw, content = await upstream.call(
+                get_settings().service_url(service), method, target, headers, body, connect_timeout=2
+            )
     except TimeoutError as exc:
         raise unavailable(service, timeout=True) from exc
-    except aiohttp.ClientConnectorError as exc:  # not connected: the request was never sent
+    except NotSent as exc:  # not connected: the request was never sent
         err = unavailable(service)
         err.extra["sent"] = False
         raise err from exc
-    except aiohttp.ClientError as exc:
+    except (CutOff, OSError) as exc:
         raise unavailable(service) from exc
+    out: RawHeaders = []
+    for name, value in raw:  # the first of each forwarded header
+        if name in _FORWARD_RESPONSE and all(name != n for n, _ in out):
+            out.append((name, value))
+    return status, out, content

@@ -1,16 +1,15 @@
-"""The gateway's own paths: login, the unit directory, and the catch-all that forwards."""
+"""The gateway's own paths: login, the unit directory, and the refusal of unknown paths."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request
 from sqlalchemy import select
 
 from services.gateway import auth
 from services.gateway.guard import OutsidePrincipal, require_scope
 from services.gateway.models import Unit, User
-from services.gateway.proxy import forward
 from services.gateway.schemas import MeOut, TokenOut, UnitOut
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.errors import NotFound, Unauthorized
@@ -93,11 +92,13 @@ async def internal_units(session: DbSession, principal: CurrentPrincipal) -> lis
     return list(await session.scalars(select(Unit).order_by(Unit.id)))
 
 
-proxy = APIRouter()
+# the rest of /api/v1: forwarded paths never reach this app (``forwarding``); any other
+# path is refused after the caller is known, so an outsider learns nothing of the routes
+unknown_paths = APIRouter()
 
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
-
-@proxy.api_route("/api/v1/{path:path}", methods=_METHODS, include_in_schema=False)
-async def forward_to_service(request: Request, principal: OutsidePrincipal) -> Response:
-    return await forward(request, principal)
+@unknown_paths.api_route(
+    "/api/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+async def unknown_path(request: Request, principal: OutsidePrincipal) -> None:
+    raise NotFound(f"路径 {request.url.path} 不存在", code="route.not_found")

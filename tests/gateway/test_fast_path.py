@@ -1,5 +1,6 @@
-"""Forwarded paths take the raw ASGI fast path: same refusals, bodies, headers and audit as
-the gateway's own FastAPI paths; the hot-path Redis client survives a lost connection."""
+"""Forwarded paths go through the ASGI proxy (forwarding.py): same refusals, bodies, headers
+and audit as the gateway's own FastAPI paths; the hot-path Redis client survives a lost
+connection (issue 16)."""
 
 from __future__ import annotations
 

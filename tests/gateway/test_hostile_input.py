@@ -190,31 +190,25 @@ async def test_database_down_is_503_naming_the_database():
 async def test_idempotency_key_after_a_504_never_runs_twice(platform, gw_settings, uniq):
     # api-contract (Idempotency-Key): the gateway gave up (504) but the write went on and
     # committed; the retry with the same key must get that first result, not a second project
-    from services.gateway import proxy
-
     body = project_body(uniq)
     key = {"Idempotency-Key": f"slow-{uniq}"}
     gw_settings.upstream_timeout_s = 0.5
-    proxy.reset_timeout()
-    try:
-        async with job_session() as session:  # holds inserts into projects until commit
-            await session.execute(text("LOCK TABLE registry.projects IN EXCLUSIVE MODE"))
-            async with await platform.as_user("zdb") as c:
-                r = await c.post("/api/v1/projects", json=body, headers=key)
-                assert r.status_code == 504, r.text
-                assert r.json()["code"] == "service.timeout"
-                r = await c.post("/api/v1/projects", json=body, headers=key)
-                assert r.status_code == 409, r.text
-                assert r.json()["code"] == "idempotency.outcome_unknown"
-        # the lock is gone: the first call commits and its answer is kept under the key
+    async with job_session() as session:  # holds inserts into projects until commit
+        await session.execute(text("LOCK TABLE registry.projects IN EXCLUSIVE MODE"))
         async with await platform.as_user("zdb") as c:
-            for _ in range(100):
-                r = await c.post("/api/v1/projects", json=body, headers=key)
-                if r.status_code != 409:
-                    break
-                await asyncio.sleep(0.05)
-            assert r.status_code == 201, r.text
-            assert r.headers["idempotent-replayed"] == "true"
-            assert await _count_named(c, uniq) == 1
-    finally:
-        proxy.reset_timeout()
+            r = await c.post("/api/v1/projects", json=body, headers=key)
+            assert r.status_code == 504, r.text
+            assert r.json()["code"] == "service.timeout"
+            r = await c.post("/api/v1/projects", json=body, headers=key)
+            assert r.status_code == 409, r.text
+            assert r.json()["code"] == "idempotency.outcome_unknown"
+    # the lock is gone: the first call commits and its answer is kept under the key
+    async with await platform.as_user("zdb") as c:
+        for _ in range(100):
+            r = await c.post("/api/v1/projects", json=body, headers=key)
+            if r.status_code != 409:
+                break
+            await asyncio.sleep(0.05)
+        assert r.status_code == 201, r.text
+        assert r.headers["idempotent-replayed"] == "true"
+        assert await _count_named(c, uniq) == 1

@@ -2,8 +2,9 @@
 
 ``LOAD`` reads, in one round trip, the case (locked), its whole event log as arrays and
 the calendar's cache key; ``WRITE`` inserts the event, updates the case's derived clock
-columns and inserts the outbox events and audit rows of the change (arrays, in order) —
-one statement, so one round trip, in the request's transaction.
+columns and inserts the outbox events and audit rows of the change (arrays, in order, by
+the one writer's ``insert_ctes``) — one statement, so one round trip, in the request's
+transaction.
 
 Both run as ``text()`` statements on the session's connection through SQLAlchemy's public
 API (issue 15: no private adapter calls, no hand-rewritten parameters): SQLAlchemy
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.approvals.models import pipeline
 from shared.jsonutil import dumps
 
 CASE_COLUMNS = (
@@ -85,7 +87,7 @@ LOAD = text(f"""
 
 RESULT_OF = text("SELECT result::text FROM approvals.case_event WHERE event_id = :event_id")
 
-WRITE = text("""
+WRITE = text(f"""
 WITH ev AS (
     INSERT INTO approvals.case_event (case_id, event_id, type, occurred_at, step_code, reason,
                                       evidence_ref, note, payload_hash, result, actor,
@@ -105,27 +107,7 @@ WITH ev AS (
            missing_items_overdue = :missing_items_overdue, version = :version,
            updated_at = :now
      WHERE id = :case_id AND EXISTS (SELECT FROM ev)
-), events AS (
-    INSERT INTO approvals.outbox (id, type, key, payload, request_id, created_at)
-    SELECT v.id, v.type, CAST(:case_id AS uuid)::text, CAST(v.payload AS jsonb),
-           CAST(:request_id AS text), :now
-      FROM unnest(CAST(:o_id AS uuid[]), CAST(:o_type AS text[]), CAST(:o_payload AS text[]))
-           WITH ORDINALITY AS v(id, type, payload, ord)
-     WHERE EXISTS (SELECT FROM ev)
-     ORDER BY v.ord
-), audits AS (
-    INSERT INTO approvals.audit_log (actor, actor_role, actor_unit, entity, entity_id, action,
-                                     before, after, reason, request_id, at)
-    SELECT CAST(:actor AS text), CAST(:actor_role AS text), CAST(:actor_unit AS text),
-           'approval_case', CAST(:case_id AS uuid)::text, v.action,
-           CAST(v.before AS jsonb), CAST(v.after AS jsonb), v.reason, CAST(:request_id AS text),
-           :now
-      FROM unnest(CAST(:a_action AS text[]), CAST(:a_before AS text[]),
-                  CAST(:a_after AS text[]), CAST(:a_reason AS text[]))
-           WITH ORDINALITY AS v(action, before, after, reason, ord)
-     WHERE EXISTS (SELECT FROM ev)
-     ORDER BY v.ord
-)
+), {pipeline.writer.insert_ctes(guard="EXISTS (SELECT FROM ev)")}
 SELECT id FROM ev
 """)
 

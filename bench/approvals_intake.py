@@ -1,6 +1,9 @@
 """Service-hall event intake at the approvals service (target ≥ 1,000 events/s, issue 15).
 
-    .venv/bin/python -m bench.approvals_intake [--cases 1500] [--concurrency 32]
+    .venv/bin/python -m bench.approvals_intake [--cases 1500] [--concurrency 32] [--profile]
+
+``--profile`` records the service with py-spy during the load (as ``bench.profile``) and
+prints where its samples went.
 
 Runs the approvals API with uvicorn on a free port against a scratch database, bulk-opens
 ``--cases`` low_risk_small cases, then posts each case's events in order (submitted,
@@ -15,13 +18,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import aiohttp
 
-from bench.harness import bench_env, free_port, scratch_database, service_process
+from bench.harness import PIDS, bench_env, free_port, scratch_database, service_process
+from bench.profile import py_spy, read_stacks, summarise
 
 STEPS = ["project_filing", "construction_permit", "completion_acceptance"]
 
@@ -108,7 +115,7 @@ async def open_cases(n: int) -> list[str]:
     return ids
 
 
-async def main(cases: int, concurrency: int) -> None:
+async def main(cases: int, concurrency: int, profile: bool = False, keep: str | None = None) -> None:
     async with scratch_database("approvals_intake") as db_url:
         env = bench_env(db_url, KPP_DB_POOL_SIZE=str(max(10, concurrency // 2)))
         os.environ.update(env)
@@ -141,9 +148,13 @@ async def main(cases: int, concurrency: int) -> None:
                                 statuses[r.status] = statuses.get(r.status, 0) + 1
                             latencies.append((time.perf_counter() - t) * 1000)
 
+                spy = await start_py_spy(PIDS[url]) if profile else None
                 started = time.perf_counter()
                 await asyncio.gather(*(worker() for _ in range(concurrency)))
                 elapsed = time.perf_counter() - started
+                if spy is not None:
+                    spy[0].send_signal(signal.SIGINT)  # py-spy writes its file on ^C
+                    await spy[0].wait()
         n = len(latencies)
         latencies.sort()
         print(
@@ -151,11 +162,39 @@ async def main(cases: int, concurrency: int) -> None:
             f"(concurrency {concurrency}); p50 {statistics.median(latencies):.1f} ms, "
             f"p99 {latencies[int(n * 0.99)]:.1f} ms; statuses {statuses}"
         )
+        if spy is not None:
+            print(summarise(read_stacks(spy[1])))
+            if keep:
+                spy[1].replace(keep)
+            else:
+                spy[1].unlink()
+
+
+async def start_py_spy(pid: int) -> tuple[asyncio.subprocess.Process, Path]:
+    out = Path(tempfile.mkstemp(suffix=".txt")[1])
+    proc = await asyncio.create_subprocess_exec(
+        py_spy(),
+        "record",
+        "--pid",
+        str(pid),
+        "--format",
+        "raw",
+        "--rate",
+        "250",
+        "--output",
+        str(out),
+        "--nonblocking",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    return proc, out
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=1500)
     ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--profile", action="store_true", help="py-spy the service during the load")
+    ap.add_argument("--keep", help="with --profile: keep the collapsed stacks in this file")
     args = ap.parse_args()
-    asyncio.run(main(args.cases, args.concurrency))
+    asyncio.run(main(args.cases, args.concurrency, args.profile, args.keep))

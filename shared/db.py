@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
@@ -151,6 +152,33 @@ async def fetch_row(session: AsyncSession, sql: str, *args: Any) -> Any:
     conn = await session.connection()
     raw = await conn.get_raw_connection()
     return await raw.driver_connection.fetchrow(sql, *args)
+
+
+@dataclass(frozen=True)
+class DriverStatement:
+    """A statement compiled once for the asyncpg driver and the order of its parameters."""
+
+    sql: str
+    names: tuple[str, ...]
+
+
+def driver_statement(statement: Any) -> DriverStatement:
+    compiled = statement.compile(dialect=asyncpg_dialect())
+    return DriverStatement(str(compiled), tuple(compiled.positiontup or ()))
+
+
+async def fetchval_in_transaction(
+    session: AsyncSession, statement: DriverStatement, params: dict[str, Any]
+) -> Any:
+    """Run a write (from ``driver_statement``) straight through the driver, in the
+    transaction the session has already begun on its connection (issue 15: no SQLAlchemy
+    parameter and result processing for a big set-based statement). Public API only; it
+    refuses to run outside a transaction, where the statement would commit on its own."""
+    conn = await session.connection()
+    raw = (await conn.get_raw_connection()).driver_connection
+    if not raw.is_in_transaction():
+        raise RuntimeError("fetchval_in_transaction needs the transaction begun by a session statement")
+    return await raw.fetchval(statement.sql, *(params[name] for name in statement.names))
 
 
 class ReadOnlySessionError(RuntimeError):

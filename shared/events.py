@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import MetaData, delete, insert, select, text, tuple_, update
+from sqlalchemy import MetaData, delete, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import clock, contracts
 from shared.contracts import EventContract
-from shared.event_tables import add_pipeline_tables
-from shared.jsonutil import to_jsonable
-from shared.logging import request_id_var
+from shared.event_tables import AuditRow, EventRow, RowWriter, add_pipeline_tables, audit_row, event_row
 from shared.settings import get_settings
 
 log = logging.getLogger("kpp.events")
@@ -81,6 +79,7 @@ class EventPipeline:
     def __init__(self, service: str, metadata: MetaData) -> None:
         self.service = service
         self.tables = add_pipeline_tables(metadata)
+        self.writer = RowWriter(self.tables)  # the one writer of outbox and audit rows
         # a batch's inbox rows in one statement; a duplicate (even within the batch) is skipped
         self._inbox_sql = text(f"""
             INSERT INTO {self.tables.inbox.fullname} (event_id, type, source, processed_at)
@@ -111,19 +110,9 @@ class EventPipeline:
 
         ``event`` is the type's contract (shared.contracts), validated when it was built.
         """
-        if not event.event_type:
-            raise TypeError(f"{type(event).__name__} is not an event contract")
-        event_id = uuid.uuid4()
-        await session.execute(
-            insert(self.tables.outbox).values(
-                id=event_id,
-                type=event.event_type,
-                key=key,
-                payload=event.payload(),
-                request_id=request_id_var.get(),
-            )
-        )
-        return event_id
+        row = event_row(event, key=key)
+        await self.writer.write(session, [row], [])
+        return row.id
 
     async def audit(
         self,
@@ -138,20 +127,24 @@ class EventPipeline:
         reason: str | None = None,
     ) -> None:
         """Record who changed what, when, from what to what, and why (architecture: must)."""
-        await session.execute(
-            insert(self.tables.audit).values(
-                actor=principal.subject,
-                actor_role=str(principal.role),
-                actor_unit=principal.unit_id,
-                entity=entity,
-                entity_id=str(entity_id),
-                action=action,
-                before=to_jsonable(before) if before is not None else None,
-                after=to_jsonable(after) if after is not None else None,
-                reason=reason,
-                request_id=request_id_var.get(),
-            )
+        row = audit_row(
+            principal,
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            before=before,
+            after=after,
+            reason=reason,
         )
+        await self.writer.write(session, [], [row])
+
+    async def write(
+        self, session: AsyncSession, *, events: Sequence[EventRow] = (), audits: Sequence[AuditRow] = ()
+    ) -> None:
+        """A change's events (``event_row``) and audit rows (``audit_row``) in ONE statement,
+        in the caller's transaction: the batch form of ``emit`` + ``audit`` (emit_many and
+        audit_many in one)."""
+        await self.writer.write(session, list(events), list(audits))
 
     async def history(self, session: AsyncSession, entity: str, entity_id: Any) -> list[dict]:
         t = self.tables.audit

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,13 +21,14 @@ from services.approvals.cases import case_summary
 from services.approvals.clock import ImpossibleEvent, LogEvent
 from services.approvals.config import approvals_settings
 from services.approvals.intake_sql import RESULT_OF, case_of, case_params, load, write
+from services.approvals.models import pipeline
 from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot
 from services.approvals.schemas import EventIn
 from shared import clock, contracts
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.event_tables import AuditRow, EventRow, audit_row, event_row
 from shared.identity import Principal
 from shared.jsonutil import dumps
-from shared.logging import request_id_var
 from shared.settings import get_settings
 
 
@@ -122,26 +123,28 @@ async def post_event(
         ) from None
     before = deadline_snapshot(case)
     old_phase, old_step = case.phase, case.current_step
-    events: list[dict] = []
-    audits: list[dict] = []
+    events: list[EventRow] = []
+    audits: list[AuditRow] = []
     await apply_clock(
         session, case, result, approval_clock, now=now, principal=principal, rows=(events, audits)
     )
-    events += _transitions(case, result, old_phase, old_step)
+    events += _transitions(case, result, old_phase, old_step, now)
+    after = deadline_snapshot(case) | {
+        "event_id": data.event_id,
+        "occurred_at": data.occurred_at,
+        "evidence_ref": data.evidence_ref,
+    }
     audits.append(
-        {
-            "action": f"event.{data.type}",
-            "before": dumps(before),
-            "after": dumps(
-                deadline_snapshot(case)
-                | {
-                    "event_id": data.event_id,
-                    "occurred_at": data.occurred_at,
-                    "evidence_ref": data.evidence_ref,
-                }
-            ),
-            "reason": data.note,
-        }
+        audit_row(
+            principal,
+            entity="approval_case",
+            entity_id=case.id,
+            action=f"event.{data.type}",
+            before=before,
+            after=after,
+            reason=data.note,
+            now=now,
+        )
     )
     event = {
         "event_id": data.event_id,
@@ -169,18 +172,9 @@ async def post_event(
             "payload_hash": digest,
             "result": body,
             "actor": principal.subject,
-            "actor_role": str(principal.role),
-            "actor_unit": principal.unit_id,
             "now": now,
-            "request_id": request_id_var.get(),
-            "o_id": [e["id"] for e in events],
-            "o_type": [e["type"] for e in events],
-            "o_payload": [e["payload"] for e in events],
-            "a_action": [a["action"] for a in audits],
-            "a_before": [a["before"] for a in audits],
-            "a_after": [a["after"] for a in audits],
-            "a_reason": [a["reason"] for a in audits],
-        },
+        }
+        | pipeline.writer.params(events, audits),
     )
     if inserted is None:  # the id was used for another case's event
         raise Conflict(
@@ -220,8 +214,8 @@ def log_of(row: Any) -> tuple[list[LogEvent], dict[str, str]]:
     return log, dict(zip(row["log_event_id"], row["log_hash"], strict=True))
 
 
-def _transitions(case: Any, result, old_phase: str, old_step: str | None) -> list[dict]:
-    """Outbox rows (as ``thresholds.event_rows``) of the steps and chain this event ended."""
+def _transitions(case: Any, result, old_phase: str, old_step: str | None, now: datetime) -> list[EventRow]:
+    """Outbox rows of the steps and chain this event ended."""
     base = {
         "case_id": case.id,
         "project_id": case.project_id,
@@ -274,4 +268,4 @@ def _transitions(case: Any, result, old_phase: str, old_step: str | None) -> lis
         )
     if result.phase == "rejected" and old_phase != "rejected":
         out.append(("approval.rejected", base | {"rejected_on": result.rejected_on, "step_code": old_step}))
-    return [{"id": uuid.uuid4(), "type": t, "payload": contracts.build(t, p).payload_json()} for t, p in out]
+    return [event_row(contracts.build(t, p), key=str(case.id), now=now) for t, p in out]

@@ -2,8 +2,9 @@
 
 ``LOAD`` reads, in one round trip, the case (locked), its whole event log as arrays and
 the calendar's cache key; ``WRITE`` inserts the event, updates the case's derived clock
-columns and inserts the outbox events and audit rows of the change (arrays, in order) —
-one statement, so one round trip, in the request's transaction.
+columns and inserts the outbox events and audit rows of the change (arrays, in order, by
+the one writer's ``insert_ctes``) — one statement, so one round trip, in the request's
+transaction.
 
 Both run as ``text()`` statements on the session's connection through SQLAlchemy's public
 API (issue 15: no private adapter calls, no hand-rewritten parameters): SQLAlchemy
@@ -17,9 +18,11 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import column, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.approvals.models import pipeline
+from shared.db import driver_statement, fetchval_in_transaction
 from shared.jsonutil import dumps
 
 CASE_COLUMNS = (
@@ -60,6 +63,16 @@ CASE_COLUMNS = (
     "next_threshold_at",
     "version",
 )
+LOG_COLUMNS = (
+    "log_seq",
+    "log_event_id",
+    "log_type",
+    "log_at",
+    "log_step_code",
+    "log_reason",
+    "log_evidence_ref",
+    "log_hash",
+)
 JSON_COLUMNS = ("steps", "missing_items", "assistant", "three_zeros", "thresholds", "fired")
 
 LOAD = text(f"""
@@ -81,11 +94,13 @@ LOAD = text(f"""
             WHERE e.case_id = c.id) AS l ON true
      WHERE c.id = :case_id
        FOR UPDATE OF c
-""")
+""").columns(*(column(name) for name in (*CASE_COLUMNS, "calendar_revision", *LOG_COLUMNS)))
+# the result's columns named up front: SQLAlchemy keeps them with the compiled statement
+# instead of matching ~50 cursor columns anew on every event (py-spy/cProfile, issue 15)
 
 RESULT_OF = text("SELECT result::text FROM approvals.case_event WHERE event_id = :event_id")
 
-WRITE = text("""
+WRITE = text(f"""
 WITH ev AS (
     INSERT INTO approvals.case_event (case_id, event_id, type, occurred_at, step_code, reason,
                                       evidence_ref, note, payload_hash, result, actor,
@@ -105,27 +120,7 @@ WITH ev AS (
            missing_items_overdue = :missing_items_overdue, version = :version,
            updated_at = :now
      WHERE id = :case_id AND EXISTS (SELECT FROM ev)
-), events AS (
-    INSERT INTO approvals.outbox (id, type, key, payload, request_id, created_at)
-    SELECT v.id, v.type, CAST(:case_id AS uuid)::text, CAST(v.payload AS jsonb),
-           CAST(:request_id AS text), :now
-      FROM unnest(CAST(:o_id AS uuid[]), CAST(:o_type AS text[]), CAST(:o_payload AS text[]))
-           WITH ORDINALITY AS v(id, type, payload, ord)
-     WHERE EXISTS (SELECT FROM ev)
-     ORDER BY v.ord
-), audits AS (
-    INSERT INTO approvals.audit_log (actor, actor_role, actor_unit, entity, entity_id, action,
-                                     before, after, reason, request_id, at)
-    SELECT CAST(:actor AS text), CAST(:actor_role AS text), CAST(:actor_unit AS text),
-           'approval_case', CAST(:case_id AS uuid)::text, v.action,
-           CAST(v.before AS jsonb), CAST(v.after AS jsonb), v.reason, CAST(:request_id AS text),
-           :now
-      FROM unnest(CAST(:a_action AS text[]), CAST(:a_before AS text[]),
-                  CAST(:a_after AS text[]), CAST(:a_reason AS text[]))
-           WITH ORDINALITY AS v(action, before, after, reason, ord)
-     WHERE EXISTS (SELECT FROM ev)
-     ORDER BY v.ord
-)
+), {pipeline.writer.insert_ctes(guard="EXISTS (SELECT FROM ev)")}
 SELECT id FROM ev
 """)
 
@@ -135,10 +130,13 @@ async def load(session: AsyncSession, case_id: Any) -> Any:
     return (await session.execute(LOAD, {"case_id": case_id})).mappings().first()
 
 
+_WRITE = driver_statement(WRITE)
+
+
 async def write(session: AsyncSession, params: dict[str, Any]) -> int | None:
     """``WRITE`` in the request's transaction (begun by ``LOAD``): the new event's id, or
     None when the event id was already used (for another case)."""
-    return (await session.execute(WRITE, params)).scalar()
+    return await fetchval_in_transaction(session, _WRITE, params)
 
 
 def case_of(row: Any) -> SimpleNamespace:

@@ -18,15 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.approvals.clock import OPEN_PHASES, ApprovalClock, ClockResult, LogEvent
 from services.approvals.kinds import spec_of
 from services.approvals.models import ApprovalCase, CaseEvent, pipeline
-from services.approvals.thresholds import (
-    audit_rows,
-    event_rows,
-    split_due,
-    thresholds_of,
-    write_rows,
-)
+from services.approvals.thresholds import audit_rows, event_rows, split_due, thresholds_of
 from shared import clock, contracts
 from shared.calendar import WorkingCalendar
+from shared.event_tables import AuditRow, EventRow, audit_row, event_row
 from shared.identity import Principal
 
 LOG_COLUMNS = (
@@ -116,7 +111,7 @@ async def apply_clock(
     *,
     now: datetime,
     principal: Principal,
-    rows: tuple[list[dict], list[dict]] | None = None,
+    rows: tuple[list[EventRow], list[AuditRow]] | None = None,
 ) -> list[dict]:
     """Store the derived clock on the case and fire the thresholds reached by ``now``.
 
@@ -145,7 +140,7 @@ async def apply_clock(
             case.missing_items_overdue = True
         events, audits = event_rows(case, due), audit_rows(case, principal, due, before, case.state)
         if rows is None:
-            await write_rows(session, events, audits)
+            await pipeline.write(session, events=events, audits=audits)
         else:
             rows[0].extend(events)
             rows[1].extend(audits)
@@ -187,11 +182,16 @@ async def recompute_open_cases(
     for start in range(0, len(cases), 500):
         batch = cases[start : start + 500]
         logs = await load_logs(session, [c.id for c in batch])
+        # the batch's events and audit rows go in with one statement
+        events: list[EventRow] = []
+        audits: list[AuditRow] = []
         for case in batch:
             checked += 1
             old = deadline_snapshot(case)
             result, approval_clock = compute_clock(case, logs[case.id], cal, as_of)
-            await apply_clock(session, case, result, approval_clock, now=now, principal=principal)
+            await apply_clock(
+                session, case, result, approval_clock, now=now, principal=principal, rows=(events, audits)
+            )
             new = deadline_snapshot(case)
             if (old["due_date"], old["step_due_date"], old["due_provisional"]) == (
                 new["due_date"],
@@ -200,35 +200,38 @@ async def recompute_open_cases(
             ):
                 continue
             changed += 1
-            await pipeline.audit(
-                session,
-                principal,
-                entity="approval_case",
-                entity_id=case.id,
-                action="deadline.recomputed",
-                before=old,
-                after=new,
-                reason=reason,
+            audits.append(
+                audit_row(
+                    principal,
+                    entity="approval_case",
+                    entity_id=case.id,
+                    action="deadline.recomputed",
+                    before=old,
+                    after=new,
+                    reason=reason,
+                )
             )
-            await pipeline.emit(
-                session,
-                contracts.build(
-                    "approval.deadline_changed",
-                    {
-                        "case_id": case.id,
-                        "project_id": case.project_id,
-                        "project_code": case.project_code,
-                        "kind": case.kind,
-                        "old_due_date": old["due_date"],
-                        "new_due_date": new["due_date"],
-                        "step_code": case.current_step,
-                        "old_step_due_date": old["step_due_date"],
-                        "new_step_due_date": new["step_due_date"],
-                        "provisional": case.due_provisional,
-                        "reason": reason,
-                    },
-                ),
-                key=str(case.id),
+            events.append(
+                event_row(
+                    contracts.build(
+                        "approval.deadline_changed",
+                        {
+                            "case_id": case.id,
+                            "project_id": case.project_id,
+                            "project_code": case.project_code,
+                            "kind": case.kind,
+                            "old_due_date": old["due_date"],
+                            "new_due_date": new["due_date"],
+                            "step_code": case.current_step,
+                            "old_step_due_date": old["step_due_date"],
+                            "new_step_due_date": new["step_due_date"],
+                            "provisional": case.due_provisional,
+                            "reason": reason,
+                        },
+                    ),
+                    key=str(case.id),
+                )
             )
+        await pipeline.write(session, events=events, audits=audits)
     await session.flush()
     return {"checked_cases": checked, "changed_cases": changed}

@@ -11,12 +11,13 @@ Two triggers, one code path, both idempotent:
 The sweep is ONE set-based statement (no rows travel to Python and back): it locks the due
 clocks (``FOR UPDATE SKIP LOCKED``: a clock being changed by an event or another sweep is
 left alone and caught by the next run), splits their pending thresholds into due / ahead
-exactly as ``thresholds.split_due`` does, moves a running / warning clock up to the worst
-level fired (a paused or a not yet accepted — ``submitted``, R16 — one to overdue only),
-updates the cases and inserts the outbox events
+by the window each carries (``thresholds.py`` defines it; ``split_due`` reads the same
+window; tests/approvals/test_threshold_rule.py holds both to the same cases), moves a
+running / warning clock up to the worst level fired (a paused or a not yet accepted —
+``submitted``, R16 — one to overdue only), updates the cases and inserts the outbox events
 (payloads as ``thresholds.payload_of``, contract ``approval.*`` v1 of shared.contracts, checked
-by the consumers) and the audit rows in the same statement, hence the
-same transaction. A threshold's key in ``fired`` means it never fires twice.
+by the consumers) and the audit rows (through the one writer, ``pipeline.writer``) in the same
+statement, hence the same transaction. A threshold's key in ``fired`` means it never fires twice.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.approvals.config import approvals_settings
+from services.approvals.models import pipeline
 from shared import clock
 from shared.identity import SYSTEM_PRINCIPAL
 from shared.logging import request_id_var
@@ -42,15 +44,13 @@ WITH due AS (
      LIMIT :batch
        FOR UPDATE SKIP LOCKED
 ), pending AS (            -- thresholds not fired yet, in their (time) order
-    SELECT t.*, t.is_due AND NOT (t.type = 'warning' AND bool_or(t.is_due AND t.type = 'overdue')
-               OVER (PARTITION BY t.id, t.scope)) AS fires
-      FROM (SELECT d.id, t.ord, t.th, t.th->>'type' AS type, t.th->>'key' AS key,
-                   (t.th->>'ts')::float8 <= :cut AS is_due,
-                   -- an overdue firing now makes a warning of the same clock moot
-                   CASE t.th->>'type' WHEN 'overdue' THEN regexp_replace(t.th->>'key', ':[^:]*$', '')
-                        WHEN 'warning' THEN split_part(t.th->>'key', ':warning:', 1) END AS scope
-              FROM due d, jsonb_array_elements(d.thresholds) WITH ORDINALITY AS t(th, ord)
-             WHERE NOT d.fired @> jsonb_build_array(t.th->'key')) AS t
+    -- thresholds.py defines the rule as each threshold's window: ts <= now < until_ts
+    SELECT d.id, t.ord, t.th, t.th->>'type' AS type, t.th->>'key' AS key,
+           (t.th->>'ts')::float8 <= :cut AS is_due,
+           (t.th->>'ts')::float8 <= :cut
+               AND (t.th->>'until_ts' IS NULL OR :cut < (t.th->>'until_ts')::float8) AS fires
+      FROM due d, jsonb_array_elements(d.thresholds) WITH ORDINALITY AS t(th, ord)
+     WHERE NOT d.fired @> jsonb_build_array(t.th->'key')
 ), fire AS (
     SELECT * FROM pending WHERE fires
 ), moved AS (
@@ -80,9 +80,8 @@ WITH due AS (
     SELECT d.id, d.next_threshold_at AS due_at, d.project_id, d.project_code, d.kind,
            d.unit_id, u.before, u.after, f.ord, f.th, f.type, f.key
       FROM upd u JOIN due d ON d.id = u.id JOIN fire f ON f.id = u.id
-), events AS (
-    INSERT INTO approvals.outbox (id, type, key, payload, request_id, created_at)
-    SELECT gen_random_uuid(), 'approval.' || f.type, f.id::text,
+), fired_events AS (
+    SELECT gen_random_uuid() AS id, 'approval.' || f.type AS type, f.id::text AS key,
            CASE WHEN f.type = 'missing_items_overdue' THEN jsonb_build_object(
                     'event_version', 1, 'case_id', f.id::text,
                     'project_id', f.project_id::text,
@@ -97,23 +96,32 @@ WITH due AS (
                   || CASE WHEN f.type = 'warning' THEN jsonb_build_object(
                               'days_left', f.th->'days_left', 'warning_reason', f.th->'reason')
                           ELSE jsonb_build_object('overdue_since', f.th->'overdue_since') END
-           END, CAST(:request_id AS text), CAST(:now AS timestamptz)
-      FROM fired f ORDER BY f.due_at, f.id, f.ord
+           END AS payload, CAST(:request_id AS text) AS request_id,
+           CAST(:now AS timestamptz) AS created_at, f.due_at, f.id AS case_id, f.ord
+      FROM fired f
+), fired_audits AS (
+    SELECT CAST(:actor AS text) AS actor, CAST(:actor_role AS text) AS actor_role,
+           CAST(:actor_unit AS text) AS actor_unit, 'approval_case' AS entity,
+           f.id::text AS entity_id, 'clock.' || f.type AS action,
+           jsonb_build_object('state', f.before) AS before,
+           jsonb_build_object('state', f.after, 'threshold', f.key, 'at', f.th->'at') AS after,
+           '时限阈值到达（系统计时）' AS reason, CAST(:request_id AS text) AS request_id,
+           CAST(:now AS timestamptz) AS at, f.due_at, f.id AS case_id, f.ord
+      FROM fired f
+), events AS (
+    {events}
     RETURNING 1
 ), audits AS (
-    INSERT INTO approvals.audit_log (actor, actor_role, actor_unit, entity, entity_id, action,
-                                     before, after, reason, request_id, at)
-    SELECT CAST(:actor AS text), CAST(:actor_role AS text), CAST(:actor_unit AS text),
-           'approval_case', f.id::text, 'clock.' || f.type,
-           jsonb_build_object('state', f.before),
-           jsonb_build_object('state', f.after, 'threshold', f.key, 'at', f.th->'at'),
-           '时限阈值到达（系统计时）', CAST(:request_id AS text), CAST(:now AS timestamptz)
-      FROM fired f ORDER BY f.due_at, f.id, f.ord
+    {audits}
 )
 SELECT (SELECT count(*) FROM upd) AS moved, (SELECT count(*) FROM events) AS events
 """
-SWEEP = text(SWEEP_SQL.format(only=""))
-SWEEP_ONE = text(SWEEP_SQL.format(only="AND id = :case_id"))
+_WRITES = {
+    "events": pipeline.writer.events_from("fired_events", order_by="due_at, case_id, ord"),
+    "audits": pipeline.writer.audits_from("fired_audits", order_by="due_at, case_id, ord"),
+}
+SWEEP = text(SWEEP_SQL.format(only="", **_WRITES))
+SWEEP_ONE = text(SWEEP_SQL.format(only="AND id = :case_id", **_WRITES))
 # jsonb_array_elements is estimated at 100 rows a clock: the plan's cost reaches the JIT
 # threshold and compiling it took ~0.9 s (EXPLAIN ANALYZE, 10 k clocks) for a ~0.5 s query
 LOCAL_SETTINGS = text("SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)")

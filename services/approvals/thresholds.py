@@ -4,21 +4,26 @@ The clock (``clock.py``) gives dates; here they become moments (00:00 Asia/Shang
 warning day, of the day after the due date, of the day after the missing items' due date)
 stored on the case as ``thresholds`` with ``next_threshold_at`` indexed for the sweeper.
 A threshold fires once: its key goes into ``fired`` and it emits its event in the same
-transaction as the state change (the sweeper and the exact deferred job share this code).
+transaction as the state change.
+
+The rule of which threshold fires is defined once, here, as data: each threshold carries
+its ``scope`` (the clock it belongs to: ``chain``, ``step:<code>``, ``missing_items``) and
+the window in which it may fire, ``ts`` ≤ now < ``until_ts`` (no ``until_ts``: open). A
+warning's window closes when its clock's overdue moment comes — an overdue reached makes a
+warning that never fired moot (R17). ``split_due`` (events, calendar changes) and the
+sweeper's statement (``sweeper.py``, cron and exact job) only compare ``now`` with the
+window; ``tests/approvals/test_threshold_rule.py`` runs both over the same hand-worked
+cases. Keys are identities (what ``fired`` holds), never parsed.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import text
-
 from services.approvals.clock import ClockResult, Segment
 from shared import clock, contracts
-from shared.jsonutil import dumps
-from shared.logging import request_id_var
+from shared.event_tables import AuditRow, EventRow, audit_row, event_row
 
 EVENT_OF = {
     "warning": "approval.warning",
@@ -45,26 +50,30 @@ def _segment_thresholds(
     }
     if seg.due_date is None:
         return out
+    since = seg.due_date + timedelta(days=1)
+    overdue_ts = int(moment(since).timestamp())
     for reason, d in seg.warn_dates.items():
         out.append(
             base
             | {
                 "key": f"{scope}:warning:{reason}",
+                "scope": scope,
                 "type": "warning",
                 "at": moment(d).isoformat(),
                 "ts": int(moment(d).timestamp()),
+                "until_ts": overdue_ts,  # policy R17: once overdue, a warning is moot
                 "reason": reason,
                 "days_left": seg.limit_days - warn_at[reason],
             }
         )
-    since = seg.due_date + timedelta(days=1)
     out.append(
         base
         | {
             "key": f"{scope}:overdue",
+            "scope": scope,
             "type": "overdue",
             "at": moment(since).isoformat(),
-            "ts": int(moment(since).timestamp()),
+            "ts": overdue_ts,
             "overdue_since": since.isoformat(),
         }
     )
@@ -103,6 +112,7 @@ def thresholds_of(
         out.append(
             {
                 "key": "missing_items",
+                "scope": "missing_items",
                 "type": "missing_items_overdue",
                 "at": m.isoformat(),
                 "ts": int(m.timestamp()),
@@ -143,85 +153,38 @@ def payload_of(case: Any, t: dict[str, Any]) -> dict[str, Any]:
 
 
 def split_due(pending: list[dict], fired: list[str], now: datetime) -> tuple[list[dict], list[dict]]:
-    """(thresholds to fire now, thresholds still ahead), skipping those fired before."""
+    """(thresholds to fire now, thresholds still ahead), skipping those fired before; a
+    threshold whose window closed unfired is in neither (see the module's docstring)."""
     done = set(fired)
     cut = now.timestamp()
     due, ahead = [], []
     for t in pending:
         if t["key"] in done:
             continue
-        (due if t["ts"] <= cut else ahead).append(t)
-    # an overdue firing now makes a warning of the same clock that never fired moot
-    overdue_scopes = {t["key"].rsplit(":", 1)[0] for t in due if t["type"] == "overdue"}
-    due = [
-        t for t in due if not (t["type"] == "warning" and t["key"].split(":warning:")[0] in overdue_scopes)
-    ]
+        if t["ts"] > cut:
+            ahead.append(t)
+        elif t.get("until_ts") is None or cut < t["until_ts"]:
+            due.append(t)
     return due, ahead
 
 
-def event_rows(case: Any, fired_now: list[dict]) -> list[dict]:
-    rid = request_id_var.get()
+def event_rows(case: Any, fired_now: list[dict]) -> list[EventRow]:
     return [
-        {
-            "id": uuid.uuid4(),
-            "type": EVENT_OF[t["type"]],
-            "key": str(case.id),
-            "payload": contracts.build(EVENT_OF[t["type"]], payload_of(case, t)).payload_json(),
-            "request_id": rid,
-        }
+        event_row(contracts.build(EVENT_OF[t["type"]], payload_of(case, t)), key=str(case.id))
         for t in fired_now
     ]
 
 
-def audit_rows(case: Any, principal: Any, fired_now: list[dict], before: str, after: str) -> list[dict]:
-    rid = request_id_var.get()
+def audit_rows(case: Any, principal: Any, fired_now: list[dict], before: str, after: str) -> list[AuditRow]:
     return [
-        {
-            "actor": principal.subject,
-            "actor_role": str(principal.role),
-            "actor_unit": principal.unit_id,
-            "entity": "approval_case",
-            "entity_id": str(case.id),
-            "action": f"clock.{t['type']}",
-            "before": dumps({"state": before}),
-            "after": dumps({"state": after, "threshold": t["key"], "at": t["at"]}),
-            "reason": "时限阈值到达（系统计时）",
-            "request_id": rid,
-        }
+        audit_row(
+            principal,
+            entity="approval_case",
+            entity_id=case.id,
+            action=f"clock.{t['type']}",
+            before={"state": before},
+            after={"state": after, "threshold": t["key"], "at": t["at"]},
+            reason="时限阈值到达（系统计时）",
+        )
         for t in fired_now
     ]
-
-
-OUTBOX_SQL = text("""
-    INSERT INTO approvals.outbox (id, type, key, payload, request_id, created_at)
-    SELECT id, type, key, payload::jsonb, request_id, CAST(:now AS timestamptz)
-      FROM unnest(CAST(:id AS uuid[]), CAST(:type AS text[]), CAST(:key AS text[]),
-                  CAST(:payload AS text[]), CAST(:request_id AS text[]))
-           AS v(id, type, key, payload, request_id)
-""")
-AUDIT_SQL = text("""
-    INSERT INTO approvals.audit_log (actor, actor_role, actor_unit, entity, entity_id, action,
-                                     before, after, reason, request_id, at)
-    SELECT actor, actor_role, actor_unit, entity, entity_id, action, before::jsonb,
-           after::jsonb, reason, request_id, CAST(:now AS timestamptz)
-      FROM unnest(CAST(:actor AS text[]), CAST(:actor_role AS text[]),
-                  CAST(:actor_unit AS text[]), CAST(:entity AS text[]),
-                  CAST(:entity_id AS text[]), CAST(:action AS text[]), CAST(:before AS text[]),
-                  CAST(:after AS text[]), CAST(:reason AS text[]), CAST(:request_id AS text[]))
-           AS v(actor, actor_role, actor_unit, entity, entity_id, action, before, after, reason,
-                request_id)
-""")
-
-
-def _columns(rows: list[dict]) -> dict[str, list]:
-    return {k: [r[k] for r in rows] for k in rows[0]}
-
-
-async def write_rows(session, events: list[dict], audits: list[dict]) -> None:
-    """Bulk outbox and audit inserts (the tables pipeline.emit / pipeline.audit write), one
-    statement each over unnest arrays."""
-    now = clock.now()
-    if events:
-        await session.execute(OUTBOX_SQL, _columns(events) | {"now": now})
-    if audits:
-        await session.execute(AUDIT_SQL, _columns(audits) | {"now": now})

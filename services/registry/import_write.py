@@ -1,17 +1,14 @@
 """The import's bulk write: projects, memberships, targets, stage history, audit rows and
 ``project.created`` events, one COPY per table and chunk of rows, all in the request's one
-transaction."""
+transaction (audit and outbox rows through the one writer, ``pipeline.writer.copy``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.models import Membership, Project, StageChange, Target, pipeline
@@ -20,6 +17,7 @@ from services.registry.schemas import ProjectIn
 from services.registry.service import derive_new
 from shared import clock, contracts
 from shared.clock import today
+from shared.event_tables import AuditRow, EventRow, copy_records, event_row
 from shared.identity import Principal
 from shared.jsonutil import dumps
 from shared.logging import request_id_var
@@ -29,20 +27,6 @@ P_COLS = [c.key for c in Project.__table__.columns]
 M_COLS = ["id", "project_id", "library", "kind", "level", "since", "until"]
 T_COLS = ["id", "project_id", "name", "kind", "due_on", "threshold_pct", "met_on"]
 S_COLS = ["project_id", "from_stage", "to_stage", "on_date", "actor", "reason", "at"]
-A_COLS = [
-    "actor",
-    "actor_role",
-    "actor_unit",
-    "entity",
-    "entity_id",
-    "action",
-    "before",
-    "after",
-    "reason",
-    "request_id",
-    "at",
-]
-E_COLS = ["id", "type", "key", "payload", "request_id", "created_at"]
 
 
 def plain_project(data: ProjectIn, on: date, now: datetime) -> SimpleNamespace:
@@ -60,8 +44,6 @@ TABLES = [
     (Membership.__table__, M_COLS),
     (Target.__table__, T_COLS),
     (StageChange.__table__, S_COLS),
-    (pipeline.tables.audit, A_COLS),
-    (pipeline.tables.outbox, E_COLS),
 ]
 _STAGE_DATES_AT = P_COLS.index("stage_dates")
 
@@ -82,12 +64,14 @@ class ChunkedWrite:
         self.on, self.now, self.rid = today(), clock.now(), request_id_var.get()
         self.created = 0
         self.rows: list[list[tuple]] = [[] for _ in TABLES]
+        self.audits: list[AuditRow] = []
+        self.events: list[EventRow] = []
         self._task: asyncio.Future | None = None
 
     def add(self, n: int, data: ProjectIn) -> None:
         """The project of ledger row ``n``, to be copied at the next ``flush``."""
         now = self.now
-        projects, memberships, targets, changes, audits, events = self.rows
+        projects, memberships, targets, changes = self.rows
         p = plain_project(data, self.on, now)
         pid, reason = p.id, f"Excel 导入第 {n} 行"
         row = [getattr(p, k) for k in P_COLS]
@@ -101,11 +85,12 @@ class ChunkedWrite:
         snap["total_investment"] = money_str(p.total_investment)
         text = dumps(snap)
         key = str(pid)
-        audits.append(
-            (self.actor, self.role, self.unit, "project", key, "import", None, text, reason, self.rid, now)
+        self.audits.append(
+            AuditRow(
+                self.actor, self.role, self.unit, "project", key, "import", None, text, reason, self.rid, now
+            )
         )
-        event = contracts.build("project.created", snap).payload_json()
-        events.append((uuid.uuid4(), "project.created", key, event, self.rid, now))
+        self.events.append(event_row(contracts.build("project.created", snap), key=key, now=now))
         self.created += 1
 
     async def flush(self) -> None:
@@ -113,11 +98,13 @@ class ChunkedWrite:
         await self.wait()
         if self.rows[0]:
             rows, self.rows = self.rows, [[] for _ in TABLES]
-            self._task = asyncio.ensure_future(self._copy(rows))
+            events, audits, self.events, self.audits = self.events, self.audits, [], []
+            self._task = asyncio.ensure_future(self._copy(rows, events, audits))
 
-    async def _copy(self, rows: list[list[tuple]]) -> None:
+    async def _copy(self, rows: list[list[tuple]], events: list[EventRow], audits: list[AuditRow]) -> None:
         for (table, columns), records in zip(TABLES, rows, strict=True):
-            await copy_rows(self.session, table, columns, records)
+            await copy_records(self.session, table, columns, records)
+        await pipeline.writer.copy(self.session, events, audits)
 
     async def wait(self) -> None:
         """Until the COPY in flight has finished; its error, if any, is raised here."""
@@ -130,14 +117,3 @@ class ChunkedWrite:
         rolled back, so its own outcome no longer matters)."""
         with contextlib.suppress(Exception):
             await self.wait()
-
-
-async def copy_rows(
-    session: AsyncSession, table: Table, columns: list[str], records: list[tuple[Any, ...]]
-) -> None:
-    """COPY the records (JSON columns already text) in the session's own transaction."""
-    if not records:
-        return
-    conn = await session.connection()
-    raw = (await conn.get_raw_connection()).driver_connection
-    await raw.copy_records_to_table(table.name, schema_name=table.schema, columns=columns, records=records)

@@ -17,6 +17,7 @@ from services.registry.schemas_progress import CorrectionIn, ProgressIn, Progres
 from shared import contracts
 from shared.clock import today
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.event_tables import audit_row, event_row
 from shared.identity import Principal
 from shared.money import money_str
 from shared.months import last_day, month_of, previous_month
@@ -200,11 +201,17 @@ async def report_progress(
     await session.flush()
     await _after_report(session, project, r, missing_open)
     out = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
-    await pipeline.audit(
-        session, principal, entity="project", entity_id=project.id, action="progress_report", after=out
-    )
-    await pipeline.emit(
-        session, contracts.build("project.progress_reported", report_payload(project, r)), key=str(project.id)
+    # the audit row and the event in one statement (issue 15: one round trip fewer)
+    await pipeline.write(
+        session,
+        audits=[
+            audit_row(principal, entity="project", entity_id=project.id, action="progress_report", after=out)
+        ],
+        events=[
+            event_row(
+                contracts.build("project.progress_reported", report_payload(project, r)), key=str(project.id)
+            )
+        ],
     )
     return r
 
@@ -245,18 +252,24 @@ async def correct_progress(
     await _after_report(session, project, r, missing_open)
     before = ProgressOut.model_validate(old, from_attributes=True).model_dump(mode="json")
     after = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
-    await pipeline.audit(
+    await pipeline.write(
         session,
-        principal,
-        entity="project",
-        entity_id=project.id,
-        action="progress_correct",
-        before=before,
-        after=after,
-        reason=data.reason,
-    )
-    await pipeline.emit(
-        session, contracts.build("project.progress_reported", report_payload(project, r)), key=str(project.id)
+        audits=[
+            audit_row(
+                principal,
+                entity="project",
+                entity_id=project.id,
+                action="progress_correct",
+                before=before,
+                after=after,
+                reason=data.reason,
+            )
+        ],
+        events=[
+            event_row(
+                contracts.build("project.progress_reported", report_payload(project, r)), key=str(project.id)
+            )
+        ],
     )
     return r
 

@@ -6,6 +6,7 @@ The session is committed in exactly one place: ``UnitOfWorkRoute`` for requests,
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -13,9 +14,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import MetaData, event, exc
+from sqlalchemy import MetaData, Select, event, exc
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -155,15 +157,48 @@ def driver_sql(statement: Any) -> str:
     return str(statement.compile(dialect=asyncpg_dialect()))
 
 
-async def fetch_row(session: AsyncSession, sql: str, *args: Any) -> Any:
-    """Run one read (from ``driver_sql``) on a ``ReadSession``'s connection straight through
-    the driver: no ORM result layer for a row that needs none (issue 15). Public API only —
-    the connection is in autocommit, so there is no transaction to begin or end."""
-    if not session.info.get("read_only"):
-        raise ReadOnlySessionError("fetch_row is for a ReadSession's one-statement reads")
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    return await raw.driver_connection.fetchrow(sql, *args)
+WRITING_SQL = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|FOR (NO KEY )?UPDATE|FOR (KEY )?SHARE)\b")
+
+
+class ReadStatement:
+    """A SELECT compiled once for the driver: the only kind of statement a ``ReadConnection``
+    runs (nothing else can be written through one)."""
+
+    __slots__ = ("sql",)
+
+    def __init__(self, statement: Select[Any]) -> None:
+        sql = driver_sql(statement) if isinstance(statement, Select) else ""
+        # a data-modifying CTE or a locking read is not a snapshot read either
+        if not sql or WRITING_SQL.search(sql):
+            raise ReadOnlySessionError("a ReadConnection runs one plain SELECT")
+        self.sql = sql
+
+
+class ReadConnection:
+    """A pooled connection for an endpoint whose whole read is ONE statement (issue 15).
+
+    No session, no transaction: the one statement is its own snapshot, sent straight to the
+    driver (no BEGIN/COMMIT, no ORM result layer, no unit-of-work bookkeeping). It runs only
+    ``ReadStatement`` objects; ``UnitOfWorkRoute`` returns it to the pool when the request ends,
+    whatever the answer."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def fetchrow(self, statement: ReadStatement, *args: Any) -> Any:
+        raw = await self._conn.get_raw_connection()
+        return await raw.driver_connection.fetchrow(statement.sql, *args)
+
+
+async def get_read_connection(request: Request) -> ReadConnection:
+    conn = await get_engine().connect()
+    request.state.read_connection = conn
+    return ReadConnection(conn)
+
+
+ReadConn = Annotated[ReadConnection, Depends(get_read_connection)]
 
 
 class ReadOnlySessionError(RuntimeError):
@@ -219,6 +254,10 @@ class UnitOfWorkRoute(APIRoute):
                 if session is not None:
                     request.state.db_session = None
                     await session.close()
+                read_connection = getattr(request.state, "read_connection", None)
+                if read_connection is not None:
+                    request.state.read_connection = None
+                    await read_connection.close()
 
         return unit_of_work
 

@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Response, UploadFile
+from pydantic import TypeAdapter
 
 from services.registry import excel, listing, service
 from services.registry.listing import ProjectFilter
@@ -26,10 +27,12 @@ from services.registry.schemas import (
     Stage,
     Tag,
 )
-from shared.db import DbSession, ReadSession, UnitOfWorkRoute
+from shared.db import DbSession, ReadConn, ReadSession, UnitOfWorkRoute
 from shared.identity import CurrentPrincipal
+from shared.jsonutil import model_response
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"], route_class=UnitOfWorkRoute)
+PROJECT_OUT = TypeAdapter(ProjectOut)
 
 
 def project_filter(
@@ -149,12 +152,9 @@ async def by_code(
 
 
 @router.get("/{project_id}", response_model=ProjectOut, summary="项目详情")
-async def get_project(
-    project_id: uuid.UUID, session: ReadSession, principal: CurrentPrincipal, response: Response
-):
-    project = await listing.read_project(session, principal=principal, project_id=project_id)
-    response.headers["ETag"] = f'"{project.version}"'
-    return project_dict(project)  # type: ignore[arg-type]  # validated once, by response_model
+async def get_project(project_id: uuid.UUID, conn: ReadConn, principal: CurrentPrincipal) -> Response:
+    project = await listing.read_project(conn, principal=principal, project_id=project_id)
+    return model_response(PROJECT_OUT, project_dict(project), headers={"ETag": f'"{project.version}"'})  # type: ignore[arg-type]
 
 
 @router.patch("/{project_id}", response_model=ProjectOut, summary="修改项目（须带 If-Match）")

@@ -8,7 +8,8 @@ Redis db (KPP_BENCH_REDIS_URL, flushed first), the gateway and the four services
 uvicorn and one worker per service (relay, consumers, jobs), all on loopback. Setup makes
 ``--projects`` projects, an approval case for each and some issues through the gateway;
 then ``--connections`` connections send requests back to back through the gateway for
-``--seconds`` as the key office (bearer token): 80 % reads across the four services, 20 %
+``--seconds`` as the key office (bearer token; ``--pool-size`` database connections per
+process, ten processes): 80 % reads across the four services, 20 %
 writes (monthly progress reports, service-hall case events, new issues). Prints
 throughput, p50/p99 and errors per path, then waits for the event pipeline and checks
 that every event the run committed reached every subscribed consumer's inbox.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import subprocess
@@ -85,8 +87,6 @@ def _progress(fx: Fixtures, rng: random.Random, conn: dict) -> tuple[str, str, d
         return None
     fx.reports += 1
     _, body = report_body(n // len(fx.projects))
-    import json
-
     return "POST", f"/api/v1/projects/{fx.projects[n % len(fx.projects)]}/progress", json.loads(body)
 
 
@@ -241,13 +241,16 @@ async def outbox_marks() -> dict[str, int]:
         }
 
 
-async def main(seconds: float, connections: int, projects: int) -> None:
+async def main(seconds: float, connections: int, projects: int, pool_size: int) -> None:
     async with scratch_database("mixed") as db_url:
         ports = {s: free_port() for s in SERVICES}
         env = bench_env(
             db_url,
             **{f"KPP_{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in ports.items()},
             KPP_GATEWAY_USER_RATE_PER_MIN="100000000",
+            # ten processes (five APIs, five workers) share PostgreSQL's max_connections
+            KPP_DB_POOL_SIZE=str(pool_size),
+            KPP_DB_MAX_OVERFLOW="0",
         )
         os.environ.update(env)
         from redis.asyncio import Redis
@@ -310,5 +313,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--projects", type=int, default=400)
+    parser.add_argument("--pool-size", type=int, default=4, help="database connections per process")
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.connections, args.projects))
+    asyncio.run(main(args.seconds, args.connections, args.projects, args.pool_size))

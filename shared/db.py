@@ -188,7 +188,9 @@ class ReadConnection:
         self._conn = conn
 
     async def fetchrow(self, statement: ReadStatement, *args: Any) -> Any:
-        raw = await self._conn.get_raw_connection()
+        # checked out just now, so not invalidated: its pooled DBAPI connection is there
+        # without get_raw_connection()'s greenlet hop
+        raw = self._conn.sync_connection.connection  # type: ignore[union-attr]
         return await raw.driver_connection.fetchrow(statement.sql, *args)
 
 

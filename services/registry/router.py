@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Header, Path, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 from pydantic import TypeAdapter
 
 from services.registry import excel, listing, service
@@ -27,8 +27,8 @@ from services.registry.schemas import (
     Stage,
     Tag,
 )
-from shared.db import DbSession, ReadConn, ReadSession, UnitOfWorkRoute
-from shared.identity import CurrentPrincipal
+from shared.db import DbSession, ReadSession, UnitOfWorkRoute, get_read_connection
+from shared.identity import CurrentPrincipal, current_principal
 from shared.jsonutil import model_response
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"], route_class=UnitOfWorkRoute)
@@ -152,7 +152,11 @@ async def by_code(
 
 
 @router.get("/{project_id}", response_model=ProjectOut, summary="项目详情")
-async def get_project(project_id: uuid.UUID, conn: ReadConn, principal: CurrentPrincipal) -> Response:
+async def get_project(project_id: uuid.UUID, request: Request) -> Response:
+    # issue 15: the hottest read takes its principal and connection from the same functions
+    # CurrentPrincipal and ReadConn use, without two nested FastAPI dependency resolutions
+    principal = await current_principal(request)
+    conn = await get_read_connection(request)
     project = await listing.read_project(conn, principal=principal, project_id=project_id)
     return model_response(PROJECT_OUT, project_dict(project), headers={"ETag": f'"{project.version}"'})  # type: ignore[arg-type]
 

@@ -297,10 +297,13 @@ async def main(seconds: float, connections: int, projects: int, pool_size: int) 
                 await asyncio.sleep(1)
             drained = time.perf_counter() - t
             await dispose_engine()
+        every = LoadResult(
+            "all", total, errors, elapsed, [x for r in results.values() for x in r.latencies_ms]
+        )
         print(
             f"mixed load: {connections} connections through the gateway, {elapsed:.0f} s: "
-            f"{total / elapsed:,.0f} req/s ({100 * writes / max(total, 1):.0f} % writes); "
-            f"errors {errors} (target 0)"
+            f"{total / elapsed:,.0f} req/s ({100 * writes / max(total, 1):.0f} % writes), "
+            f"p50 {every.pct(50):.0f} ms, p99 {every.pct(99):.0f} ms; errors {errors} (target 0)"
         )
         print(
             f"events: {owed} deliveries owed by the run's commits, {applied} applied within "

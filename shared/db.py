@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import MetaData, Select, event, exc
@@ -179,25 +180,42 @@ class ReadConnection:
 
     No session, no transaction: the one statement is its own snapshot, sent straight to the
     driver (no BEGIN/COMMIT, no ORM result layer, no unit-of-work bookkeeping). It runs only
-    ``ReadStatement`` objects; ``UnitOfWorkRoute`` returns it to the pool when the request ends,
+    ``ReadStatement`` objects; ``UnitOfWorkRoute`` releases it when the request ends,
     whatever the answer."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_broken")
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._broken = False
 
     async def fetchrow(self, statement: ReadStatement, *args: Any) -> Any:
         # checked out just now, so not invalidated: its pooled DBAPI connection is there
         # without get_raw_connection()'s greenlet hop
         raw = self._conn.sync_connection.connection  # type: ignore[union-attr]
-        return await raw.driver_connection.fetchrow(statement.sql, *args)
+        driver = raw.driver_connection
+        try:
+            return await driver.fetchrow(statement.sql, *args)
+        except BaseException as error:
+            # a statement the server refused leaves the line usable; a drop (class 08, or 57
+            # as pg_terminate_backend sends), a cancelled or half-read reply does not
+            refused = isinstance(error, asyncpg.PostgresError) and error.sqlstate[:2] not in ("08", "57")
+            self._broken = not refused or driver.is_closed()
+            raise
+
+    async def release(self) -> None:
+        """Back to the pool; one that failed other than by a server error (the server
+        dropped it, the read was cancelled) is discarded, not handed to the next request:
+        SQLAlchemy's own disconnect handling never saw the error."""
+        if self._broken:
+            await self._conn.invalidate()
+        await self._conn.close()
 
 
 async def get_read_connection(request: Request) -> ReadConnection:
-    conn = await get_engine().connect()
-    request.state.read_connection = conn
-    return ReadConnection(conn)
+    read = ReadConnection(await get_engine().connect())
+    request.state.read_connection = read
+    return read
 
 
 ReadConn = Annotated[ReadConnection, Depends(get_read_connection)]
@@ -259,7 +277,7 @@ class UnitOfWorkRoute(APIRoute):
                 read_connection = getattr(request.state, "read_connection", None)
                 if read_connection is not None:
                     request.state.read_connection = None
-                    await read_connection.close()
+                    await read_connection.release()
 
         return unit_of_work
 

@@ -9,7 +9,7 @@ uvicorn and one worker per service (relay, consumers, jobs), all on loopback. Se
 ``--projects`` projects, an approval case for each and some issues through the gateway;
 then ``--connections`` connections send requests back to back through the gateway for
 ``--seconds`` as the key office (bearer token; ``--pool-size`` database connections per
-process, ten processes): 80 % reads across the four services, 20 %
+API, two per worker: 50 in all by default): 80 % reads across the four services, 20 %
 writes (monthly progress reports, service-hall case events, new issues). Prints
 throughput, p50/p99 and errors per path, then waits for the event pipeline and checks
 that every event the run committed reached every subscribed consumer's inbox.
@@ -47,6 +47,7 @@ from bench.stack_overhead import report_body
 SERVICES = ("gateway", "registry", "approvals", "issues", "scoring")
 REPORT_ROUNDS = 12  # report_body(0..11): every other month of 2025-01 … 2026-11
 DRAIN_TIMEOUT_S = 180
+WORKER_POOL_SIZE = 2
 
 
 @dataclass
@@ -248,10 +249,11 @@ async def main(seconds: float, connections: int, projects: int, pool_size: int) 
             db_url,
             **{f"KPP_{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in ports.items()},
             KPP_GATEWAY_USER_RATE_PER_MIN="100000000",
-            # ten processes (five APIs, five workers) share PostgreSQL's max_connections
             KPP_DB_POOL_SIZE=str(pool_size),
             KPP_DB_MAX_OVERFLOW="0",
         )
+        # ten processes share PostgreSQL's max_connections: the workers' jobs take few
+        worker_env = env | {"KPP_DB_POOL_SIZE": str(WORKER_POOL_SIZE)}
         os.environ.update(env)
         from redis.asyncio import Redis
 
@@ -264,7 +266,7 @@ async def main(seconds: float, connections: int, projects: int, pool_size: int) 
         await asyncio.to_thread(subprocess.run, seed, cwd=ROOT, env=env, check=True)
         with contextlib.ExitStack() as stack:
             urls = {s: stack.enter_context(service_process(s, p, env)) for s, p in ports.items()}
-            stack.enter_context(worker_processes(SERVICES, env))
+            stack.enter_context(worker_processes(SERVICES, worker_env))
             gateway = urls["gateway"]
             connector = aiohttp.TCPConnector(limit=connections)
             async with aiohttp.ClientSession(connector=connector) as http:
@@ -316,6 +318,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--projects", type=int, default=400)
-    parser.add_argument("--pool-size", type=int, default=4, help="database connections per process")
+    parser.add_argument("--pool-size", type=int, default=8, help="database connections per API process")
     args = parser.parse_args()
     asyncio.run(main(args.seconds, args.connections, args.projects, args.pool_size))

@@ -169,3 +169,23 @@ async def load(
         await asyncio.gather(*(one_connection() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return LoadResult(label, len(latencies), errors, elapsed, latencies)
+
+
+@contextlib.contextmanager
+def worker_processes(services: tuple[str, ...], env: dict[str, str]) -> Iterator[None]:
+    """One arq worker per service (``python -m shared.cli worker <svc>``: its relay, consumer
+    and jobs), stopped (SIGTERM, then kill after 10 s) when the block ends."""
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "shared.cli", "worker", s], cwd=ROOT, env=env)
+        for s in services
+    ]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()

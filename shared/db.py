@@ -6,17 +6,20 @@ The session is committed in exactly one place: ``UnitOfWorkRoute`` for requests,
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import MetaData, event, exc
+from sqlalchemy import MetaData, Select, event, exc
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -143,15 +146,67 @@ def driver_sql(statement: Any) -> str:
     return str(statement.compile(dialect=asyncpg_dialect()))
 
 
-async def fetch_row(session: AsyncSession, sql: str, *args: Any) -> Any:
-    """Run one read (from ``driver_sql``) on a ``ReadSession``'s connection straight through
-    the driver: no ORM result layer for a row that needs none (issue 15). Public API only —
-    the connection is in autocommit, so there is no transaction to begin or end."""
-    if not session.info.get("read_only"):
-        raise ReadOnlySessionError("fetch_row is for a ReadSession's one-statement reads")
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    return await raw.driver_connection.fetchrow(sql, *args)
+WRITING_SQL = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|FOR (NO KEY )?UPDATE|FOR (KEY )?SHARE)\b")
+
+
+class ReadStatement:
+    """A SELECT compiled once for the driver: the only kind of statement a ``ReadConnection``
+    runs (nothing else can be written through one)."""
+
+    __slots__ = ("sql",)
+
+    def __init__(self, statement: Select[Any]) -> None:
+        sql = driver_sql(statement) if isinstance(statement, Select) else ""
+        # a data-modifying CTE or a locking read is not a snapshot read either
+        if not sql or WRITING_SQL.search(sql):
+            raise ReadOnlySessionError("a ReadConnection runs one plain SELECT")
+        self.sql = sql
+
+
+class ReadConnection:
+    """A pooled connection for an endpoint whose whole read is ONE statement (issue 15).
+
+    No session, no transaction: the one statement is its own snapshot, sent straight to the
+    driver (no BEGIN/COMMIT, no ORM result layer, no unit-of-work bookkeeping). It runs only
+    ``ReadStatement`` objects; ``UnitOfWorkRoute`` releases it when the request ends,
+    whatever the answer."""
+
+    __slots__ = ("_conn", "_broken")
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._broken = False
+
+    async def fetchrow(self, statement: ReadStatement, *args: Any) -> Any:
+        # checked out just now, so not invalidated: its pooled DBAPI connection is there
+        # without get_raw_connection()'s greenlet hop
+        raw = self._conn.sync_connection.connection  # type: ignore[union-attr]
+        driver = raw.driver_connection
+        try:
+            return await driver.fetchrow(statement.sql, *args)
+        except BaseException as error:
+            # a statement the server refused leaves the line usable; a drop (class 08, or 57
+            # as pg_terminate_backend sends), a cancelled or half-read reply does not
+            refused = isinstance(error, asyncpg.PostgresError) and error.sqlstate[:2] not in ("08", "57")
+            self._broken = not refused or driver.is_closed()
+            raise
+
+    async def release(self) -> None:
+        """Back to the pool; one that failed other than by a server error (the server
+        dropped it, the read was cancelled) is discarded, not handed to the next request:
+        SQLAlchemy's own disconnect handling never saw the error."""
+        if self._broken:
+            await self._conn.invalidate()
+        await self._conn.close()
+
+
+async def get_read_connection(request: Request) -> ReadConnection:
+    read = ReadConnection(await get_engine().connect())
+    request.state.read_connection = read
+    return read
+
+
+ReadConn = Annotated[ReadConnection, Depends(get_read_connection)]
 
 
 @dataclass(frozen=True)
@@ -233,6 +288,10 @@ class UnitOfWorkRoute(APIRoute):
                 if session is not None:
                     request.state.db_session = None
                     await session.close()
+                read_connection = getattr(request.state, "read_connection", None)
+                if read_connection is not None:
+                    request.state.read_connection = None
+                    await read_connection.release()
 
         return unit_of_work
 

@@ -1,12 +1,12 @@
 """Text PostgreSQL cannot store is refused at the door: a NUL byte is a 422, not a 503.
 
 PostgreSQL ``text`` cannot hold U+0000; before this guard a NUL in any name, tag, work
-plan, search term or login name reached the database and came back as a 503. The
-middleware looks at the decoded path, every query parameter, every field of a form body
-(the login) and every string (and key) of a JSON body, and answers 422
-``request.nul_character`` naming the field. The body is
-only parsed when its raw bytes hold the JSON escape ``\\u0000`` (JSON cannot carry a raw
-NUL inside a string), so ordinary requests pay one ``bytes.find``.
+plan, search term or login name reached the database and came back as a 503. The guard
+(run by the one KPP request layer, ``shared.app``) looks at the decoded path, every query
+parameter, every field of a form body (the login) and every string (and key) of a JSON
+body, and answers 422 ``request.nul_character`` naming the field. The body is only parsed
+when its raw bytes hold the JSON escape ``\\u0000`` (JSON cannot carry a raw NUL inside a
+string), so ordinary requests pay one ``bytes.find``.
 """
 
 from __future__ import annotations
@@ -57,62 +57,55 @@ def _query_field(query: bytes) -> str | None:
     return None
 
 
-class NulGuardMiddleware:
-    """422 for a NUL byte in the path, a query parameter or a JSON body string."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        field = "path" if NUL in scope["path"] else _query_field(scope.get("query_string", b""))
+async def guard_nul(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Call ``app`` for an HTTP request unless the path, a query parameter, a form field or a
+    JSON string holds a NUL byte: then answer the 422 (the KPP request layer calls this)."""
+    field = "path" if NUL in scope["path"] else _query_field(scope.get("query_string", b""))
+    if field is not None:
+        await _refuse(scope, receive, send, field)
+        return
+    if scope["method"] not in ("POST", "PUT", "PATCH"):
+        await app(scope, receive, send)
+        return
+    ctype = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+    form = ctype.startswith(b"application/x-www-form-urlencoded")
+    if b"json" not in ctype and not form:
+        await app(scope, receive, send)
+        return
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    if form:
+        field = _query_field(body)
         if field is not None:
-            await self._refuse(scope, receive, send, field)
+            await _refuse(scope, receive, send, "body." + field.removeprefix("query."))
             return
-        if scope["method"] not in ("POST", "PUT", "PATCH"):
-            await self.app(scope, receive, send)
+    elif b"\\u0000" in body:
+        try:
+            field = nul_field(json.loads(body))
+        except ValueError:  # malformed JSON: FastAPI answers it with its own 422
+            field = None
+        if field is not None:
+            await _refuse(scope, receive, send, field)
             return
-        ctype = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
-        form = ctype.startswith(b"application/x-www-form-urlencoded")
-        if b"json" not in ctype and not form:
-            await self.app(scope, receive, send)
-            return
-        messages: list[Message] = []
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        if form:
-            field = _query_field(body)
-            if field is not None:
-                await self._refuse(scope, receive, send, "body." + field.removeprefix("query."))
-                return
-        elif b"\\u0000" in body:
-            try:
-                field = nul_field(json.loads(body))
-            except ValueError:  # malformed JSON: FastAPI answers it with its own 422
-                field = None
-            if field is not None:
-                await self._refuse(scope, receive, send, field)
-                return
 
-        async def replay() -> Message:
-            if messages:
-                return messages.pop(0)
-            return await receive()
+    async def replay() -> Message:
+        if messages:
+            return messages.pop(0)
+        return await receive()
 
-        await self.app(scope, replay, send)
+    await app(scope, replay, send)
 
-    @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, field: str) -> None:
-        instance = scope["path"].replace(NUL, "?")
-        response = problem_response(422, refusal(field).body(instance))
-        await response(scope, receive, send)
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, field: str) -> None:
+    instance = scope["path"].replace(NUL, "?")
+    response = problem_response(422, refusal(field).body(instance))
+    await response(scope, receive, send)

@@ -1,4 +1,4 @@
-"""JSON for events and jobs: Decimal as string, dates ISO; never pickle."""
+"""JSON for events, jobs and hot answers: Decimal as string, dates ISO; never pickle."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+
+from pydantic import TypeAdapter
+from starlette.responses import Response
 
 
 def json_default(value: Any) -> Any:
@@ -38,3 +41,17 @@ def dumps(value: Any) -> str:
 def to_jsonable(value: Any) -> Any:
     """A value made of JSON types only (for JSONB columns and event payloads)."""
     return json.loads(dumps(value))
+
+
+def model_response(
+    model: TypeAdapter[Any], data: Any, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """``data`` checked against the response model and written as JSON bytes in one pass of
+    pydantic-core — what FastAPI does with a returned dict, minus the sub-response it builds
+    for a ``Response`` parameter (issue 15: for a hot read that sets a header)."""
+    return Response(
+        model.dump_json(model.validate_python(data)),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )

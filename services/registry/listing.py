@@ -25,7 +25,7 @@ from services.registry.access import read_scope, require_read
 from services.registry.codes import project_code_problem
 from services.registry.models import SCOPE_TAGS, Membership, MilestoneRecord, Project, Target
 from services.registry.present import membership_out
-from shared.db import driver_sql, fetch_row
+from shared.db import ReadConnection, ReadStatement
 from shared.errors import InvalidInput, NotFound
 from shared.identity import Principal
 
@@ -115,8 +115,7 @@ PROJECT_ROW = [
 
 # built once: a fresh select of these ~45 columns and two subqueries cost ~0.7 ms of cache-key
 # generation per read (issue 15 profile); this one's key is computed once and memoised
-READ_PROJECT = select(*PROJECT_ROW).where(Project.id == bindparam("project_id"))
-READ_PROJECT_SQL = driver_sql(READ_PROJECT)  # run by the driver: no ORM result layer either
+READ_PROJECT = ReadStatement(select(*PROJECT_ROW).where(Project.id == bindparam("project_id")))
 
 
 def project_view(row: Row) -> SimpleNamespace:
@@ -128,10 +127,10 @@ def project_view(row: Row) -> SimpleNamespace:
 
 
 async def read_project(
-    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID
+    conn: ReadConnection, *, principal: Principal, project_id: uuid.UUID
 ) -> SimpleNamespace:
-    """One project for display: a single statement, no ORM identity map."""
-    row = await fetch_row(session, READ_PROJECT_SQL, project_id)
+    """One project for display: a single statement, no session, no ORM identity map."""
+    row = await conn.fetchrow(READ_PROJECT, project_id)
     return require_read(
         principal,
         project_view(row) if row else None,  # type: ignore[arg-type]

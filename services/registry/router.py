@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
+from pydantic import TypeAdapter
 
 from services.registry import excel, listing, service
 from services.registry.listing import ProjectFilter
@@ -26,11 +27,13 @@ from services.registry.schemas import (
     Stage,
     Tag,
 )
-from shared.db import DbSession, ReadSession, UnitOfWorkRoute
-from shared.identity import CurrentPrincipal
+from shared.db import DbSession, ReadSession, UnitOfWorkRoute, get_read_connection
+from shared.identity import CurrentPrincipal, current_principal
+from shared.jsonutil import model_response
 from shared.preconditions import IfMatchRequired
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"], route_class=UnitOfWorkRoute)
+PROJECT_OUT = TypeAdapter(ProjectOut)
 
 
 def project_filter(
@@ -150,12 +153,13 @@ async def by_code(
 
 
 @router.get("/{project_id}", response_model=ProjectOut, summary="项目详情")
-async def get_project(
-    project_id: uuid.UUID, session: ReadSession, principal: CurrentPrincipal, response: Response
-):
-    project = await listing.read_project(session, principal=principal, project_id=project_id)
-    response.headers["ETag"] = f'"{project.version}"'
-    return project_dict(project)  # type: ignore[arg-type]  # validated once, by response_model
+async def get_project(project_id: uuid.UUID, request: Request) -> Response:
+    # issue 15: the hottest read takes its principal and connection from the same functions
+    # CurrentPrincipal and ReadConn use, without two nested FastAPI dependency resolutions
+    principal = await current_principal(request)
+    conn = await get_read_connection(request)
+    project = await listing.read_project(conn, principal=principal, project_id=project_id)
+    return model_response(PROJECT_OUT, project_dict(project), headers={"ETag": f'"{project.version}"'})  # type: ignore[arg-type]
 
 
 @router.patch("/{project_id}", response_model=ProjectOut, summary="修改项目（须带 If-Match）")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from services.registry.models import Project, pipeline
@@ -103,3 +103,36 @@ async def test_driver_write_runs_only_inside_the_sessions_transaction():
     finally:
         await session.rollback()
         await session.close()
+
+
+async def test_read_connection_dropped_by_the_server_is_not_handed_to_the_next_request():
+    # architecture: a restarted database is survived; a read connection bypasses SQLAlchemy's
+    # disconnect handling, so one the server dropped during the read must be discarded when
+    # the request releases it (issue 15), not given to the next request with no ping
+    url = get_settings().database_url
+    engine = create_async_engine(url, pool_size=1, max_overflow=0)
+    db.ping_when_idle(engine)
+    statement = db.ReadStatement(select(func.pg_backend_pid()))
+    try:
+        conn = await engine.connect()
+        first_pid = await db.ReadConnection(conn).fetchrow(statement)  # back in the pool below
+        admin = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", first_pid[0])
+        finally:
+            await admin.close()
+        # which error the driver raises depends on when it notices the drop
+        dropped = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
+        read = db.ReadConnection(conn)
+        with pytest.raises(dropped):
+            await read.fetchrow(statement)
+        await read.release()
+        # checked in a moment ago: no idle ping would catch a dead one
+        read = db.ReadConnection(await engine.connect())
+        try:
+            second_pid = await read.fetchrow(statement)
+        finally:
+            await read.release()
+        assert second_pid[0] != first_pid[0]
+    finally:
+        await engine.dispose()

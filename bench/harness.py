@@ -173,10 +173,10 @@ async def load(
 
 @contextlib.contextmanager
 def worker_processes(services: tuple[str, ...], env: dict[str, str]) -> Iterator[None]:
-    """One arq worker per service (``python -m shared.cli worker <svc>``: its relay, consumer
+    """One arq worker per service (``python -m ops.cli worker <svc>``: its relay, consumer
     and jobs), stopped (SIGTERM, then kill after 10 s) when the block ends."""
     procs = [
-        subprocess.Popen([sys.executable, "-m", "shared.cli", "worker", s], cwd=ROOT, env=env)
+        subprocess.Popen([sys.executable, "-m", "ops.cli", "worker", s], cwd=ROOT, env=env)
         for s in services
     ]
     try:

@@ -262,7 +262,7 @@ async def main(seconds: float, connections: int, projects: int, pool_size: int) 
         redis = Redis.from_url(REDIS_URL)
         await redis.flushdb()  # the bench's own Redis db: no job or cache of an earlier run
         await redis.aclose()
-        seed = [sys.executable, "-m", "shared.cli", "seed"]
+        seed = [sys.executable, "-m", "ops.cli", "seed"]
         await asyncio.to_thread(subprocess.run, seed, cwd=ROOT, env=env, check=True)
         with contextlib.ExitStack() as stack:
             urls = {s: stack.enter_context(service_process(s, p, env)) for s, p in ports.items()}

@@ -23,6 +23,7 @@ from shared.db import dispose_engine, get_engine
 from shared.deadletters import Handlers, dead_letter_router, event_metrics
 from shared.errors import install_error_handlers
 from shared.events import EventPipeline
+from shared.http import service_client
 from shared.input_guard import guard_nul
 from shared.logging import REQUEST_ID_HEADER, configure_logging, request_id_var
 from shared.settings import get_settings
@@ -139,6 +140,7 @@ def create_app(
         finally:
             for hook in on_shutdown:
                 await hook(app)
+            await service_client.close()
             await dispose_engine()
 
     app = FastAPI(

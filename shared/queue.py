@@ -17,6 +17,7 @@ from shared import deadletters
 from shared.consume import handle_batch
 from shared.db import dispose_engine, job_session
 from shared.events import RELAY_BATCH, EventPipeline, queue_name
+from shared.http import service_client
 from shared.jsonutil import dumps
 from shared.logging import configure_logging, request_id_var
 from shared.settings import get_settings
@@ -120,6 +121,7 @@ def worker_settings(
             logging.getLogger("arq.worker").setLevel(logging.WARNING)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        await service_client.close()  # handlers that read other services opened it
         await dispose_engine()
 
     # the cron name is part of arq's job id, global across queues: one per service

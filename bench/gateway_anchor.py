@@ -35,7 +35,7 @@ import aiohttp
 
 from bench import wrk
 from bench.gateway_vs_direct import signed_headers_pool
-from bench.harness import PIDS, bench_env, free_port, scratch_database, service_process
+from bench.harness import PIDS, bench_env, free_port, office_identity, scratch_database, service_process
 from bench.stack_overhead import make_projects
 
 TARGET = 0.4
@@ -122,14 +122,7 @@ async def sides() -> AsyncIterator[dict[str, Side]]:
         )
         os.environ.update(env)  # this process signs tokens and requests with the same settings
         username, password, secret = await _callers()
-        from shared.identity import Principal, Role, issue_identity_token
-
-        identity = {
-            "X-KPP-Identity": issue_identity_token(
-                Principal(subject="user:zdb", role=Role.key_office, unit_id="office-zdb", name="重点办"),
-                ttl_s=3600,
-            )
-        }
+        identity = office_identity()
         path = f"/api/v1/projects/{project_id}"
         with (
             service_process("anchor", free_port(), env, app="bench.anchor:app") as anchor,

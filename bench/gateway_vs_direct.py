@@ -20,7 +20,7 @@ import os
 
 import aiohttp
 
-from bench.harness import bench_env, free_port, load, scratch_database, service_process
+from bench.harness import bench_env, free_port, load, office_identity, scratch_database, service_process
 
 
 def signed_headers_pool(key: str, secret: str, path: str, n: int) -> list[dict[str, str]]:
@@ -43,7 +43,7 @@ async def main(seconds: float, concurrency: int, rounds: int) -> None:
         from services.gateway import seed
         from services.gateway.appkeys import create_app_key
         from shared.db import dispose_engine, job_session
-        from shared.identity import SYSTEM_PRINCIPAL, Principal, Role, issue_identity_token
+        from shared.identity import SYSTEM_PRINCIPAL
 
         async with job_session() as session:
             await seed.seed_demo(session)
@@ -80,11 +80,7 @@ async def main(seconds: float, concurrency: int, rounds: int) -> None:
                 )
                 assert r.status == 201, await r.text()
                 project_id = (await r.json())["id"]
-            identity = {
-                "X-KPP-Identity": issue_identity_token(
-                    Principal(subject="user:zdb", role=Role.key_office, unit_id="office-zdb"), ttl_s=900
-                )
-            }
+            identity = office_identity(ttl_s=900)
             path = f"/api/v1/projects/{project_id}"
 
             def signed_source(n: int):

@@ -69,6 +69,15 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def office_identity(ttl_s: int = 3600) -> dict[str, str]:
+    """The identity header the gateway sends for the demo key office (zdb), for benches that
+    call a service directly. Imported late: bench_env must have set the secrets first."""
+    from shared.identity import IDENTITY_HEADER, Principal, Role, issue_identity_token
+
+    principal = Principal(subject="user:zdb", role=Role.key_office, unit_id="office-zdb", name="重点办")
+    return {IDENTITY_HEADER: issue_identity_token(principal, ttl_s=ttl_s)}
+
+
 @contextlib.contextmanager
 def service_process(service: str, port: int, env: dict[str, str], *, app: str | None = None) -> Iterator[str]:
     """Run one service's API (or ``app``, "module:attr") with uvicorn in a subprocess;
@@ -176,8 +185,7 @@ def worker_processes(services: tuple[str, ...], env: dict[str, str]) -> Iterator
     """One arq worker per service (``python -m ops.cli worker <svc>``: its relay, consumer
     and jobs), stopped (SIGTERM, then kill after 10 s) when the block ends."""
     procs = [
-        subprocess.Popen([sys.executable, "-m", "ops.cli", "worker", s], cwd=ROOT, env=env)
-        for s in services
+        subprocess.Popen([sys.executable, "-m", "ops.cli", "worker", s], cwd=ROOT, env=env) for s in services
     ]
     try:
         yield

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from bench import wrk
-from bench.harness import PIDS, bench_env, free_port, scratch_database, service_process
+from bench.harness import PIDS, bench_env, free_port, office_identity, scratch_database, service_process
 from bench.stack_overhead import make_projects, report_body
 
 SITE = re.compile(r".*/(site-packages|python3\.\d+)/")
@@ -121,14 +121,7 @@ async def main(seconds: float, path: str, keep: str | None) -> None:
         ids = await make_projects(db_url, 20_000)
         env = bench_env(db_url)
         os.environ.update(env)
-        from shared.identity import Principal, Role, issue_identity_token
-
-        identity = {
-            "X-KPP-Identity": issue_identity_token(
-                Principal(subject="user:zdb", role=Role.key_office, unit_id="office-zdb", name="重点办"),
-                ttl_s=3600,
-            )
-        }
+        identity = office_identity()
         with service_process("registry", free_port(), env) as url, tempfile.TemporaryDirectory() as tmp:
             paths = [f"/api/v1/projects/{i}/progress" for i in ids]
             _, body = report_body(0)

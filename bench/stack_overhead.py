@@ -29,7 +29,7 @@ from decimal import Decimal
 import asyncpg
 
 from bench import wrk
-from bench.harness import ADMIN_URL, bench_env, free_port, scratch_database, service_process
+from bench.harness import ADMIN_URL, bench_env, free_port, office_identity, scratch_database, service_process
 
 READ_TARGET, READ_P99_TARGET, WRITE_TARGET = 0.6, 2.0, 0.5
 
@@ -123,14 +123,7 @@ async def main(seconds: float, connections: int, rounds: int) -> None:
         ids = await make_projects(db_url, n)
         env = bench_env(db_url, KPP_REGISTRY_URL="http://127.0.0.1:9")
         os.environ.update(env)  # this process signs the identity token with the same secret
-        from shared.identity import Principal, Role, issue_identity_token
-
-        identity = {
-            "X-KPP-Identity": issue_identity_token(
-                Principal(subject="user:zdb", role=Role.key_office, unit_id="office-zdb", name="重点办"),
-                ttl_s=3600,
-            )
-        }
+        identity = office_identity()
         read_path = f"/api/v1/projects/{ids[0]}"
         with (
             service_process("anchor", free_port(), env, app="bench.anchor:app") as anchor,

@@ -141,9 +141,17 @@ async def get_read_session(request: Request) -> AsyncSession:
 ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
 
 
-def driver_sql(statement: Any) -> str:
-    """A Core statement compiled once for the asyncpg driver (``$1``… in its bind order)."""
-    return str(statement.compile(dialect=asyncpg_dialect()))
+@dataclass(frozen=True)
+class DriverStatement:
+    """A statement compiled once for the asyncpg driver and the order of its parameters."""
+
+    sql: str
+    names: tuple[str, ...]
+
+
+def driver_statement(statement: Any) -> DriverStatement:
+    compiled = statement.compile(dialect=asyncpg_dialect())
+    return DriverStatement(str(compiled), tuple(compiled.positiontup or ()))
 
 
 WRITING_SQL = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|FOR (NO KEY )?UPDATE|FOR (KEY )?SHARE)\b")
@@ -156,7 +164,7 @@ class ReadStatement:
     __slots__ = ("sql",)
 
     def __init__(self, statement: Select[Any]) -> None:
-        sql = driver_sql(statement) if isinstance(statement, Select) else ""
+        sql = driver_statement(statement).sql if isinstance(statement, Select) else ""
         # a data-modifying CTE or a locking read is not a snapshot read either
         if not sql or WRITING_SQL.search(sql):
             raise ReadOnlySessionError("a ReadConnection runs one plain SELECT")
@@ -204,22 +212,6 @@ async def get_read_connection(request: Request) -> ReadConnection:
     read = ReadConnection(await get_engine().connect())
     request.state.read_connection = read
     return read
-
-
-ReadConn = Annotated[ReadConnection, Depends(get_read_connection)]
-
-
-@dataclass(frozen=True)
-class DriverStatement:
-    """A statement compiled once for the asyncpg driver and the order of its parameters."""
-
-    sql: str
-    names: tuple[str, ...]
-
-
-def driver_statement(statement: Any) -> DriverStatement:
-    compiled = statement.compile(dialect=asyncpg_dialect())
-    return DriverStatement(str(compiled), tuple(compiled.positiontup or ()))
 
 
 async def fetchval_in_transaction(

@@ -154,8 +154,8 @@ async def by_code(
 
 @router.get("/{project_id}", response_model=ProjectOut, summary="项目详情")
 async def get_project(project_id: uuid.UUID, request: Request) -> Response:
-    # issue 15: the hottest read takes its principal and connection from the same functions
-    # CurrentPrincipal and ReadConn use, without two nested FastAPI dependency resolutions
+    # issue 15: the hottest read calls the functions behind CurrentPrincipal and the read
+    # connection itself, sparing two nested FastAPI dependency resolutions
     principal = await current_principal(request)
     conn = await get_read_connection(request)
     project = await listing.read_project(conn, principal=principal, project_id=project_id)

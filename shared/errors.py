@@ -99,6 +99,25 @@ class ServiceUnavailable(KPPError):
     status, code, title = 503, "service.unavailable", "Service unavailable"
 
 
+class InternalError(KPPError):
+    status, code, title = 500, "server.error", "Internal server error"
+
+
+def database_unavailable() -> ServiceUnavailable:
+    """The one answer for a database that cannot be reached (every service and the gateway)."""
+    return ServiceUnavailable(
+        "数据库暂时不可用，请稍后重试，未写入任何变更",
+        code="service.database",
+        service="database",
+        headers={"Retry-After": "5"},
+    )
+
+
+def internal_error() -> InternalError:
+    """The one answer for a fault nobody anticipated: no detail leaks, nothing was written."""
+    return InternalError("服务器内部错误，请求未完成，未写入任何变更")
+
+
 def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -189,14 +208,14 @@ def _from_database(exc: BaseException) -> bool:
 
 def _unavailable(request: Request, database: bool):
     if database:
-        err = ServiceUnavailable(
-            "数据库暂时不可用，请稍后重试，未写入任何变更", code="service.database", service="database"
-        )
+        err = database_unavailable()
     else:
         err = ServiceUnavailable(
-            "依赖的服务暂时不可用，请稍后重试，未写入任何变更", code="service.unavailable"
+            "依赖的服务暂时不可用，请稍后重试，未写入任何变更",
+            code="service.unavailable",
+            headers={"Retry-After": "5"},
         )
-    return problem_response(503, err.body(request.url.path), {"Retry-After": "5"})
+    return problem_response(503, err.body(request.url.path), err.headers)
 
 
 def _database_problem(request: Request, orig: Any, invalidated: bool):
@@ -270,7 +289,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        err = KPPError("服务器内部错误，请求未完成，未写入任何变更", code="server.error")
-        body = err.body(request.url.path)
-        body.update(status=500, title="Internal server error")
-        return problem_response(500, body)
+        return problem_response(500, internal_error().body(request.url.path))

@@ -31,7 +31,13 @@ from services.gateway.guard import caller_of
 from services.gateway.proxy import forward_call
 from services.gateway.routes import owner_of
 from shared.app import LATENCY, REQUESTS
-from shared.errors import PROBLEM_JSON, KPPError, PayloadTooLarge, ServiceUnavailable
+from shared.errors import (
+    PROBLEM_JSON,
+    KPPError,
+    PayloadTooLarge,
+    database_unavailable,
+    internal_error,
+)
 from shared.logging import request_id_var
 
 log = logging.getLogger("kpp.gateway")
@@ -94,16 +100,9 @@ def problem_of(exc: Exception, method: str, path: str) -> KPPError:
     if isinstance(exc, (DBAPIError, asyncpg.PostgresError, OSError)):
         # the only unguarded I/O before the call: the caller's app key or account state
         log.error("database error on %s %s: %r", method, path, exc)
-        return ServiceUnavailable(
-            "数据库暂时不可用，请稍后重试，未写入任何变更",
-            code="service.database",
-            service="database",
-            headers={"Retry-After": "5"},
-        )
+        return database_unavailable()
     log.exception("unhandled error on %s %s", method, path, exc_info=exc)
-    err = KPPError("服务器内部错误，请求未完成，未写入任何变更", code="server.error")
-    err.status, err.title = 500, "Internal server error"
-    return err
+    return internal_error()
 
 
 def problem_message(err: KPPError, path: str) -> tuple[list[tuple[bytes, bytes]], bytes]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,15 +27,20 @@ from services.approvals.models import pipeline
 from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot
 from services.approvals.schemas import EventIn
 from shared import clock, contracts
+from shared.calendar import WorkingCalendar
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.event_tables import AuditRow, EventRow, audit_row, event_row
 from shared.identity import Principal
 from shared.jsonutil import dumps
 from shared.settings import get_settings
 
+EVENT_FIELDS = frozenset(EventIn.model_fields)
+
 
 def payload_hash(data: EventIn) -> str:
-    body = data.model_dump(mode="json")
+    # the event's own fields only: the same event sent alone or in a batch (which names its
+    # case beside it) is the same event
+    body = data.model_dump(mode="json", include=EVENT_FIELDS)
     body["occurred_at"] = data.occurred_at.astimezone(UTC).isoformat()
     return hashlib.sha256(dumps(body).encode()).hexdigest()
 
@@ -67,6 +74,20 @@ def _check_fields(data: EventIn) -> None:
         )
 
 
+@dataclass
+class CaseLog:
+    """One case as ``LOAD`` read it (locked), kept current across the events a request
+    records: the case's columns, its log in time order and event id → payload hash."""
+
+    case: SimpleNamespace
+    log: list[LogEvent]
+    hashes: dict[str, str]
+
+    @classmethod
+    def of(cls, row: Any) -> CaseLog:
+        return cls(case_of(row), *log_of(row))
+
+
 async def post_event(
     session: AsyncSession, *, principal: Principal, case_id: uuid.UUID, data: EventIn
 ) -> tuple[int, str]:
@@ -78,13 +99,31 @@ async def post_event(
     now = clock.now()
     row = await load(session, case_id)
     if row is None:
-        raise NotFound(f"审批案件 {case_id} 不存在", code="approval_case.not_found")
-    case = case_of(row)
-    require_post_event(principal, case)
+        raise case_not_found(case_id)
+    cal = await current_calendar(session, revision=row["calendar_revision"])
+    return await record_event(session, principal, CaseLog.of(row), data, cal, now)
+
+
+def case_not_found(case_id: uuid.UUID) -> NotFound:
+    return NotFound(f"审批案件 {case_id} 不存在", code="approval_case.not_found")
+
+
+async def record_event(
+    session: AsyncSession,
+    principal: Principal,
+    state: CaseLog,
+    data: EventIn,
+    cal: WorkingCalendar,
+    now: datetime,
+) -> tuple[int, str]:
+    """Record one event on a locked case: (201, body), or (200, first body) on a replay.
+
+    Every refusal is raised before the one ``WRITE``, so a refused event leaves nothing
+    behind and ``state`` unchanged; ``state`` takes the event only once it is written."""
+    require_post_event(principal, state.case)
     digest = payload_hash(data)
-    log, hashes = log_of(row)
-    if data.event_id in hashes:
-        if hashes[data.event_id] != digest:
+    if data.event_id in state.hashes:
+        if state.hashes[data.event_id] != digest:
             raise Conflict(
                 f"事件 id {data.event_id} 已用于另一内容的事件",
                 code="approval_event.id_reused",
@@ -100,7 +139,7 @@ async def post_event(
         )
     _check_fields(data)
     new = LogEvent(
-        seq=max((e.seq for e in log), default=0) + 1,
+        seq=max((e.seq for e in state.log), default=0) + 1,
         event_id=data.event_id,
         type=data.type,
         on=clock.business_date(data.occurred_at),
@@ -109,9 +148,9 @@ async def post_event(
         reason=data.reason,
         evidence_ref=data.evidence_ref,
     )
-    cal = await current_calendar(session, revision=row["calendar_revision"])
+    case = SimpleNamespace(**vars(state.case))  # changed in place only once written
     try:
-        result, approval_clock = compute_clock(case, [*log, new], cal, clock.business_date(now))
+        result, approval_clock = compute_clock(case, [*state.log, new], cal, clock.business_date(now))
     except ImpossibleEvent as exc:
         raise Conflict(
             exc.detail,
@@ -182,6 +221,9 @@ async def post_event(
             code="approval_event.id_reused",
             event_id=data.event_id,
         )
+    state.case = case
+    state.log = sorted([*state.log, replace(new, seq=inserted)], key=lambda e: (e.at, e.seq))
+    state.hashes[data.event_id] = digest
     return 201, body
 
 

@@ -1,10 +1,10 @@
-"""The two statements of a service-hall event (``events_intake.post_event``).
+"""The two statements of a service-hall event (``events_intake.record_event``).
 
 ``LOAD`` reads, in one round trip, the case (locked), its whole event log as arrays and
 the calendar's cache key; ``WRITE`` inserts the event, updates the case's derived clock
 columns and inserts the outbox events and audit rows of the change (arrays, in order, by
 the one writer's ``insert_ctes``) — one statement, so one round trip, in the request's
-transaction.
+transaction. ``LOAD_MANY`` is ``LOAD`` for a batch's cases, locked in id order.
 
 Both run as ``text()`` statements on the session's connection through SQLAlchemy's public
 API (issue 15: no private adapter calls, no hand-rewritten parameters): SQLAlchemy
@@ -75,7 +75,11 @@ LOG_COLUMNS = (
 )
 JSON_COLUMNS = ("steps", "missing_items", "assistant", "three_zeros", "thresholds", "fired")
 
-LOAD = text(f"""
+
+def _load(where: str, order_by: str = "") -> Any:
+    # the result's columns named up front: SQLAlchemy keeps them with the compiled statement
+    # instead of matching ~50 cursor columns anew on every event (py-spy/cProfile, issue 15)
+    return text(f"""
     SELECT {", ".join(f"c.{col}" for col in CASE_COLUMNS)},
            (SELECT coalesce(max(revision), 0) * 10000 + count(*)
               FROM approvals.calendar_year) AS calendar_revision,
@@ -89,14 +93,20 @@ LOAD = text(f"""
                   array_agg(e.step_code ORDER BY e.occurred_at, e.id) AS log_step_code,
                   array_agg(e.reason ORDER BY e.occurred_at, e.id) AS log_reason,
                   array_agg(e.evidence_ref ORDER BY e.occurred_at, e.id) AS log_evidence_ref,
-                  array_agg(e.payload_hash ORDER BY e.occurred_at, e.id) AS log_hash
+                  array_agg(e.payload_hash ORDER BY e.occurred_at, e.id) AS log_hash,
+                  (SELECT s.version FROM approvals.approval_case AS s WHERE s.id = c.id)
+                      AS seen_version
              FROM approvals.case_event AS e
             WHERE e.case_id = c.id) AS l ON true
-     WHERE c.id = :case_id
+     WHERE {where} {order_by}
        FOR UPDATE OF c
-""").columns(*(column(name) for name in (*CASE_COLUMNS, "calendar_revision", *LOG_COLUMNS)))
-# the result's columns named up front: SQLAlchemy keeps them with the compiled statement
-# instead of matching ~50 cursor columns anew on every event (py-spy/cProfile, issue 15)
+""").columns(*(column(name) for name in (*CASE_COLUMNS, "calendar_revision", *LOG_COLUMNS, "seen_version")))
+
+
+LOAD = _load("c.id = :case_id")
+# a batch locks its cases in id order, so two batches (or a batch and single events) over
+# the same cases wait for each other instead of deadlocking
+LOAD_MANY = _load("c.id = ANY(CAST(:case_ids AS uuid[]))", "ORDER BY c.id")
 
 RESULT_OF = text("SELECT result::text FROM approvals.case_event WHERE event_id = :event_id")
 
@@ -125,9 +135,29 @@ SELECT id FROM ev
 """)
 
 
+def _stale(row: Any) -> bool:
+    """Whether ``LOAD`` waited for the case's lock while another event was committed: under
+    READ COMMITTED the locked row is then its newest version (``version``), but the log was
+    read in the statement's older snapshot (``seen_version``) and lacks that event. Read
+    again, holding the lock, the log is complete."""
+    return row["version"] != row["seen_version"]
+
+
 async def load(session: AsyncSession, case_id: Any) -> Any:
     """``LOAD`` in the request's transaction: the case row (locked) with its log, or None."""
-    return (await session.execute(LOAD, {"case_id": case_id})).mappings().first()
+    row = (await session.execute(LOAD, {"case_id": case_id})).mappings().first()
+    if row is not None and _stale(row):
+        row = (await session.execute(LOAD, {"case_id": case_id})).mappings().first()
+    return row
+
+
+async def load_many(session: AsyncSession, case_ids: list[Any]) -> list[Any]:
+    """``LOAD`` of a batch's cases (locked, in id order): the rows of those that exist."""
+    params = {"case_ids": sorted(case_ids)}
+    rows = list((await session.execute(LOAD_MANY, params)).mappings())
+    if any(_stale(row) for row in rows):
+        rows = list((await session.execute(LOAD_MANY, params)).mappings())
+    return rows
 
 
 _WRITE = driver_statement(WRITE)

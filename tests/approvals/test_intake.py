@@ -3,8 +3,9 @@ input refused with problem+json; approval kinds and their limits."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from shared import clock
 from tests.approvals.conftest import audit_actions, outbox_events
@@ -187,3 +188,28 @@ async def test_event_id_of_another_case_writes_nothing(hall, uniq):
     assert (after["phase"], after["version"]) == (before["phase"], before["version"]) == ("new", 1)
     assert "event.accepted" not in await audit_actions(second)
     assert [e["type"] for e in await outbox_events(second)] == ["approval.case_opened"]
+
+
+async def test_concurrent_events_on_one_case_all_count(hall, platform, uniq):
+    # policy R16: two events of one case arriving at once (the receipt at 08:00 and the
+    # acceptance at 10:00 of Mon 11/2) both count, whichever waits for the case's lock: the
+    # one that waited reads the log with the other's event in it
+    cases = [(await hall.open_case())["id"] for _ in range(4)]
+    async with await platform.as_user("xzsp") as c:
+
+        async def send(cid: str, type_: str, hour: int):
+            body = {
+                "event_id": f"{type_}-{cid}",
+                "type": type_,
+                "occurred_at": f"2026-11-02T{hour:02d}:00:00+08:00",
+            }
+            return await c.post(f"/api/v1/approval-cases/{cid}/events", json=body)
+
+        with clock.frozen(clock.at_business_time(date(2026, 11, 2), 18)):
+            replies = await asyncio.gather(
+                *(send(cid, t, h) for cid in cases for t, h in (("accepted", 10), ("submitted", 8)))
+            )
+            views = [await hall.get(cid) for cid in cases]
+    assert [r.status_code for r in replies] == [201] * 8
+    for view in views:
+        assert (view["received_on"], view["accepted_on"], view["version"]) == ("2026-11-02", "2026-11-02", 3)

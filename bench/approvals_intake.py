@@ -1,6 +1,11 @@
 """Service-hall event intake at the approvals service (target ≥ 1,000 events/s, issue 15).
 
-    .venv/bin/python -m bench.approvals_intake [--cases 1500] [--concurrency 32] [--profile]
+    .venv/bin/python -m bench.approvals_intake [--cases 1500] [--concurrency 32] [--batch 1]
+                                               [--profile]
+
+``--batch N`` (N > 1) sends the hall's queue as it would batch it: each request carries the
+next event of each of N cases (``POST /api/v1/approval-cases/events``, one transaction,
+answered event by event); latencies are then per request, counted once per event.
 
 ``--profile`` records the service with py-spy during the load (as ``bench.profile``) and
 prints where its samples went.
@@ -115,7 +120,9 @@ async def open_cases(n: int) -> list[str]:
     return ids
 
 
-async def main(cases: int, concurrency: int, profile: bool = False, keep: str | None = None) -> None:
+async def main(
+    cases: int, concurrency: int, batch: int = 1, profile: bool = False, keep: str | None = None
+) -> None:
     async with scratch_database("approvals_intake") as db_url:
         env = bench_env(db_url, KPP_DB_POOL_SIZE=str(max(10, concurrency // 2)))
         os.environ.update(env)
@@ -135,8 +142,8 @@ async def main(cases: int, concurrency: int, profile: bool = False, keep: str | 
             statuses: dict[int, int] = {}
             connector = aiohttp.TCPConnector(limit=concurrency)
             async with aiohttp.ClientSession(connector=connector) as http:
-                # warm up one case
-                async def worker() -> None:
+
+                async def one_by_one() -> None:
                     while not queue.empty():
                         cid = queue.get_nowait()
                         for ev in script(cid):
@@ -148,6 +155,24 @@ async def main(cases: int, concurrency: int, profile: bool = False, keep: str | 
                                 statuses[r.status] = statuses.get(r.status, 0) + 1
                             latencies.append((time.perf_counter() - t) * 1000)
 
+                async def in_batches() -> None:
+                    # the hall's queue: the next event of each of `batch` cases per request
+                    while not queue.empty():
+                        cids = [queue.get_nowait() for _ in range(min(batch, queue.qsize()))]
+                        for step in zip(*(script(cid) for cid in cids), strict=True):
+                            events = [ev | {"case_id": cid} for cid, ev in zip(cids, step, strict=True)]
+                            t = time.perf_counter()
+                            async with http.post(
+                                f"{url}/api/v1/approval-cases/events",
+                                json={"events": events},
+                                headers=headers,
+                            ) as r:
+                                reply = await r.json()
+                            for item in reply["results"]:
+                                statuses[item["status"]] = statuses.get(item["status"], 0) + 1
+                            latencies.extend([(time.perf_counter() - t) * 1000] * len(events))
+
+                worker = one_by_one if batch == 1 else in_batches
                 spy = await start_py_spy(PIDS[url]) if profile else None
                 started = time.perf_counter()
                 await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -157,9 +182,10 @@ async def main(cases: int, concurrency: int, profile: bool = False, keep: str | 
                     await spy[0].wait()
         n = len(latencies)
         latencies.sort()
+        how = "one event per request" if batch == 1 else f"batches of {batch} events"
         print(
             f"{n:,} events for {cases:,} cases in {elapsed:.2f} s = {n / elapsed:,.0f} events/s "
-            f"(concurrency {concurrency}); p50 {statistics.median(latencies):.1f} ms, "
+            f"(concurrency {concurrency}, {how}); p50 {statistics.median(latencies):.1f} ms, "
             f"p99 {latencies[int(n * 0.99)]:.1f} ms; statuses {statuses}"
         )
         if spy is not None:
@@ -194,7 +220,10 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=1500)
     ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument(
+        "--batch", type=int, default=1, help="events per request (>1: POST /api/v1/approval-cases/events)"
+    )
     ap.add_argument("--profile", action="store_true", help="py-spy the service during the load")
     ap.add_argument("--keep", help="with --profile: keep the collapsed stacks in this file")
     args = ap.parse_args()
-    asyncio.run(main(args.cases, args.concurrency, args.profile, args.keep))
+    asyncio.run(main(args.cases, args.concurrency, args.batch, args.profile, args.keep))

@@ -82,6 +82,12 @@ def may_post_event(principal: Principal, case: CaseUnits) -> bool:
     )
 
 
+def require_may_post_events(principal: Principal) -> None:
+    """A batch of events is refused as a whole for whoever may record events on no case."""
+    if not (may_open(principal) or (principal.role == Role.department and principal.unit_id)):
+        raise Forbidden("无权登记办件事件", code="approval_event.forbidden")
+
+
 def require_post_event(principal: Principal, case: CaseUnits) -> None:
     if not may_post_event(principal, case):
         raise Forbidden("无权登记该案件的办件事件", code="approval_event.forbidden")

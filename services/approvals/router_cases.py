@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.approvals import cases, events_intake, kinds, overview
-from services.approvals.schemas import CaseIn, EventIn, FastTrackIn, KindIn, KindUpdate
+from services.approvals import cases, events_batch, events_intake, kinds, overview
+from services.approvals.schemas import CaseIn, EventBatchIn, EventIn, FastTrackIn, KindIn, KindUpdate
 from services.approvals.schemas_out import (
     CaseListOut,
     CaseSummary,
     CaseView,
+    EventBatchReply,
     EventReply,
     KindList,
     KindOut,
@@ -148,6 +149,19 @@ async def post_event(case_id: uuid.UUID, data: EventIn, session: DbSession, prin
     headers = {"Idempotent-Replayed": "true"} if status == 200 else {}
     # the body is serialised once (the same text is stored as the event's result)
     return Response(body.encode(), status_code=status, headers=headers, media_type="application/json")
+
+
+@router.post(
+    "/events",
+    responses={
+        200: {"model": EventBatchReply, "description": "逐条登记结果（被拒绝的事件不影响其余事件）"},
+        **problems(403, 422),
+    },
+    summary="政务服务大厅办件事件批量登记（每条按 event_id 幂等，逐条答复）",
+)
+async def post_events(data: EventBatchIn, session: DbSession, principal: CurrentPrincipal):
+    body = await events_batch.post_events(session, principal=principal, events=data.events)
+    return Response(body.encode(), media_type="application/json")
 
 
 @router.post(

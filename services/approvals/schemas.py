@@ -137,3 +137,19 @@ class EventIn(Strict):
         None, description="依据文书编号（补正告知书、听证通知等；暂停/补正时必填）", max_length=200
     )
     note: str | None = Field(None, description="备注", max_length=1000)
+
+
+# policy R16–R19: the service hall may send the events it has queued in one request
+MAX_EVENT_BATCH = 100
+
+
+class HallEventIn(EventIn):
+    case_id: uuid.UUID = Field(description="审批案件 id")
+
+
+class EventBatchIn(Strict):
+    events: list[HallEventIn] = Field(
+        description=f"办件事件（按发生顺序，逐条登记；至多 {MAX_EVENT_BATCH} 条，可涉及多个案件）",
+        min_length=1,
+        max_length=MAX_EVENT_BATCH,
+    )

@@ -348,3 +348,19 @@ class EventRecord(Out):
 class EventReply(Out):
     event: EventRecord = Field(description="已登记的事件")
     case: CaseSummary = Field(description="登记后的案件与计时")
+
+
+class EventBatchItem(Out):
+    index: int = Field(description="该事件在请求 events 中的序号（从 0 起）")
+    case_id: uuid.UUID = Field(description="审批案件 id")
+    event_id: str = Field(description="事件 id（幂等键）")
+    status: int = Field(description="逐条结果：201 已登记，200 重复提交（返回首次结果），4xx 被拒绝")
+    result: EventReply | None = Field(None, description="已登记或重复提交时：与逐条登记接口相同的答复")
+    problem: Problem | None = Field(None, description="被拒绝时：问题详情（与逐条登记接口相同的 code）")
+
+
+class EventBatchReply(Out):
+    accepted: int = Field(description="本次新登记的事件数")
+    replayed: int = Field(description="重复提交、返回首次结果的事件数")
+    refused: int = Field(description="被拒绝的事件数（其余事件照常登记）")
+    results: list[EventBatchItem] = Field(description="逐条结果，顺序与请求相同")

@@ -15,7 +15,8 @@ from shared.identity import Role
 SERVICE_SCOPES = ("registry", "approvals", "issues", "scoring")
 # (method, path pattern, scope) checked before the per-service rule
 SPECIAL: list[tuple[str, re.Pattern[str], str]] = [
-    ("POST", re.compile(r"^/api/v1/approval-cases/[^/]+/events$"), "approvals.events:write"),
+    # one case's event, or a batch of events (issue 15)
+    ("POST", re.compile(r"^/api/v1/approval-cases(/[^/]+)?/events$"), "approvals.events:write"),
 ]
 # the broad scope that also grants a narrow one
 IMPLIED_BY = {"approvals.events:write": "approvals:write"}

@@ -15,6 +15,7 @@ from services.approvals.schemas_out import (
     CaseListOut,
     CaseSummary,
     CaseView,
+    EventBatchReply,
     EventReply,
     KindList,
     KindOut,
@@ -156,6 +157,22 @@ async def test_event_bodies_match_their_models(platform, hall, uniq):
         )
         p = problem(r, 409, "approval.event_not_allowed")
         assert p["event_type"] == "resumed" and p["allowed_events"]
+        # the batch: a replay, a new event, an impossible one — each as the one-event answer
+        batch = [
+            body,
+            body
+            | {"event_id": f"doc-{uniq}-3", "type": "submitted", "occurred_at": "2026-11-02T08:30:00+08:00"},
+            {"event_id": f"doc-{uniq}-2", "type": "resumed", "occurred_at": "2026-11-03T09:30:00+08:00"},
+        ]
+        reply = check(
+            EventBatchReply,
+            await c.post(
+                "/api/v1/approval-cases/events", json={"events": [e | {"case_id": cid} for e in batch]}
+            ),
+        )
+        assert [i["status"] for i in reply["results"]] == [200, 201, 409]
+        assert reply["results"][0]["result"] == first
+        assert reply["results"][2]["problem"] == p | {"instance": f"/api/v1/approval-cases/{cid}/events"}
 
 
 OPERATIONS = {
@@ -171,6 +188,7 @@ OPERATIONS = {
     ("/api/v1/approval-cases", "get"): ("200", "CaseListOut"),
     ("/api/v1/approval-cases/{case_id}", "get"): ("200", "CaseView"),
     ("/api/v1/approval-cases/{case_id}/events", "post"): ("201", "EventReply"),
+    ("/api/v1/approval-cases/events", "post"): ("200", "EventBatchReply"),
     ("/api/v1/approval-cases/{case_id}/fast-track", "post"): ("200", "CaseSummary"),
 }
 

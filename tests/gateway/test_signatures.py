@@ -147,3 +147,23 @@ async def test_platform_reads_a_project_by_code_with_registry_scope(signed, make
     r = await signed(finance, "GET", f"/api/v1/projects/{project['id']}")
     assert r.status_code == 200, r.text
     assert r.json()["project_code"] == project["project_code"]
+
+
+async def test_the_hall_key_may_post_a_batch_of_events_and_finance_not(signed, hall, new_app, uniq):
+    # policy R16 (api-contract): the hall's approvals.events:write covers the batch of events
+    # as it covers one case's events; a key without it is refused at the gateway
+    unknown = "00000000-0000-0000-0000-000000000001"
+    event = {
+        "case_id": unknown,
+        "event_id": f"b-{uniq}",
+        "type": "submitted",
+        "occurred_at": "2026-11-02T09:00:00+08:00",
+    }
+    body = json.dumps({"events": [event]}).encode()
+    r = await signed(hall, "POST", "/api/v1/approval-cases/events", body=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["results"][0]["problem"]["code"] == "approval_case.not_found"
+    finance = await new_app(uniq, ["registry:read", "approvals:read"], platform_kind="finance")
+    r = await signed(finance, "POST", "/api/v1/approval-cases/events", body=body)
+    assert (r.status_code, r.json()["code"]) == (403, "auth.scope_missing")
+    assert r.json()["required_scope"] == "approvals.events:write"

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.harness import PIDS, bench_env, free_port, scratch_database, service_process
+from bench.harness import PIDS, bench_env, cpu_seconds, free_port, scratch_database, service_process
 from bench.profile import py_spy, read_stacks, summarise
 
 STEPS = ["project_filing", "construction_permit", "completion_acceptance"]
@@ -174,9 +174,10 @@ async def main(
 
                 worker = one_by_one if batch == 1 else in_batches
                 spy = await start_py_spy(PIDS[url]) if profile else None
-                started = time.perf_counter()
+                cpu_before, started = cpu_seconds(PIDS[url]), time.perf_counter()
                 await asyncio.gather(*(worker() for _ in range(concurrency)))
                 elapsed = time.perf_counter() - started
+                service_cpu = cpu_seconds(PIDS[url]) - cpu_before
                 if spy is not None:
                     spy[0].send_signal(signal.SIGINT)  # py-spy writes its file on ^C
                     await spy[0].wait()
@@ -186,7 +187,8 @@ async def main(
         print(
             f"{n:,} events for {cases:,} cases in {elapsed:.2f} s = {n / elapsed:,.0f} events/s "
             f"(concurrency {concurrency}, {how}); p50 {statistics.median(latencies):.1f} ms, "
-            f"p99 {latencies[int(n * 0.99)]:.1f} ms; statuses {statuses}"
+            f"p99 {latencies[int(n * 0.99)]:.1f} ms; statuses {statuses}; "
+            f"service CPU {service_cpu / n * 1000:.2f} ms per event"
         )
         if spy is not None:
             print(summarise(read_stacks(spy[1])))

@@ -35,19 +35,19 @@ import aiohttp
 
 from bench import wrk
 from bench.gateway_vs_direct import signed_headers_pool
-from bench.harness import PIDS, bench_env, free_port, office_identity, scratch_database, service_process
+from bench.harness import (
+    PIDS,
+    bench_env,
+    cpu_seconds,
+    free_port,
+    office_identity,
+    scratch_database,
+    service_process,
+)
 from bench.stack_overhead import make_projects
 
 TARGET = 0.4
 SIDES = ("anchor", "direct", "gateway-bearer", "gateway-signed")
-TICKS_PER_S = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
 
 async def _callers() -> tuple[str, str, str]:

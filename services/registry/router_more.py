@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import FileResponse, Response
+from pydantic import TypeAdapter
 
 from services.registry import documents, dossier, dossier_xlsx, photos, plans, progress, rules, trend
 from services.registry.excel import XLSX
@@ -26,9 +27,11 @@ from services.registry.schemas_progress import (
 from services.registry.service import get_project
 from shared.db import DbSession, UnitOfWorkRoute
 from shared.identity import CurrentPrincipal
+from shared.jsonutil import model_response
 from shared.preconditions import IfMatchOptional
 
 router = APIRouter(prefix="/api/v1", route_class=UnitOfWorkRoute)
+PROGRESS_OUT = TypeAdapter(ProgressOut)
 Month = Annotated[str, Path(pattern=MONTH, max_length=7, description="月份 YYYY-MM")]
 
 
@@ -39,8 +42,11 @@ Month = Annotated[str, Path(pattern=MONTH, max_length=7, description="月份 YYY
     tags=["progress"],
     summary="月度进度填报（R6）",
 )
-async def report(project_id: uuid.UUID, data: ProgressIn, session: DbSession, principal: CurrentPrincipal):
-    return await progress.report_progress(session, principal=principal, project_id=project_id, data=data)
+async def report(
+    project_id: uuid.UUID, data: ProgressIn, session: DbSession, principal: CurrentPrincipal
+) -> Response:
+    out = await progress.report_progress(session, principal=principal, project_id=project_id, data=data)
+    return model_response(PROGRESS_OUT, out, status_code=201)
 
 
 @router.get(
@@ -67,10 +73,11 @@ async def list_reports(project_id: uuid.UUID, session: DbSession, principal: Cur
 )
 async def correct(
     project_id: uuid.UUID, month: Month, data: CorrectionIn, session: DbSession, principal: CurrentPrincipal
-):
-    return await progress.correct_progress(
+) -> Response:
+    out = await progress.correct_progress(
         session, principal=principal, project_id=project_id, month=month, data=data
     )
+    return model_response(PROGRESS_OUT, out, status_code=201)
 
 
 @router.post(

@@ -180,7 +180,7 @@ async def _save(
             # the row only when they differ from what it holds
             "latest": (last[0] is None or month >= last[0])
             and last != (month, data.progress_pct, data.cumulative_investment),
-            **pipeline.writer.params([event], [audit]),
+            **pipeline.writer.row_params(event, audit),
         }
         if await progress_sql.write(session, params) is not None:
             return out

@@ -132,7 +132,7 @@ WITH fresh AS (
     UPDATE registry.missing_reports SET resolved_on = CAST(:today AS date)
      WHERE project_id = CAST(:project_id AS uuid) AND month = CAST(:month AS varchar)
        AND resolved_on IS NULL AND EXISTS (SELECT FROM report)
-), {pipeline.writer.insert_ctes(guard="EXISTS (SELECT FROM report)")}
+), {pipeline.writer.insert_row_ctes(guard="EXISTS (SELECT FROM report)")}
 SELECT id FROM report
 """)
 _WRITE = driver_statement(WRITE)
@@ -141,7 +141,8 @@ _WRITE = driver_statement(WRITE)
 async def load(session: AsyncSession, project_id: Any, month: str) -> Any:
     """``LOAD`` (begins the request's transaction): the locked project with the reports around
     ``month``, or None."""
-    return (await session.execute(LOAD, {"project_id": project_id, "month": month})).first()
+    conn = await session.connection()  # Core: no ORM execution layer for a text() statement
+    return (await conn.execute(LOAD, {"project_id": project_id, "month": month})).first()
 
 
 async def write(session: AsyncSession, params: dict[str, Any]) -> Any:

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import TypeAdapter
 
@@ -25,7 +25,7 @@ from services.registry.schemas_progress import (
     RevocationIn,
 )
 from services.registry.service import get_project
-from shared.db import DbSession, UnitOfWorkRoute
+from shared.db import DbSession, UnitOfWorkRoute, get_session
 from shared.identity import CurrentPrincipal
 from shared.jsonutil import model_response
 from shared.preconditions import IfMatchOptional
@@ -43,8 +43,10 @@ Month = Annotated[str, Path(pattern=MONTH, max_length=7, description="月份 YYY
     summary="月度进度填报（R6）",
 )
 async def report(
-    project_id: uuid.UUID, data: ProgressIn, session: DbSession, principal: CurrentPrincipal
+    project_id: uuid.UUID, data: ProgressIn, principal: CurrentPrincipal, request: Request
 ) -> Response:
+    # issue 15: the session without a second nested dependency resolution (as the project read)
+    session = await get_session(request)
     out = await progress.report_progress(session, principal=principal, project_id=project_id, data=data)
     return model_response(PROGRESS_OUT, out, status_code=201)
 

@@ -17,6 +17,7 @@ from services.registry.models import ProgressReport, pipeline
 from services.registry.schemas_progress import CorrectionIn, ProgressIn, ProgressOut
 from shared import contracts
 from shared.clock import now, today
+from shared.db import WriteConnection
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.event_tables import audit_row, event_row
 from shared.identity import Principal
@@ -106,7 +107,7 @@ def _retired(row: Any) -> ProgressOut:
 
 
 async def _save(
-    session: AsyncSession,
+    conn: WriteConnection,
     principal: Principal,
     project_id: uuid.UUID,
     month: str,
@@ -118,7 +119,7 @@ async def _save(
     ``progress_sql.WRITE``. LOAD again only when it waited for the project's lock and so
     missed the report the other request made (``progress_sql``): then it holds the lock."""
     for _ in range(2):
-        row = await progress_sql.load(session, project_id, month)
+        row = await progress_sql.load(conn, project_id, month)
         project = require_read(principal, row, project_id)
         require_write(principal, project)
         if correction and row.same_id is None:
@@ -182,22 +183,22 @@ async def _save(
             and last != (month, data.progress_pct, data.cumulative_investment),
             **pipeline.writer.row_params(event, audit),
         }
-        if await progress_sql.write(session, params) is not None:
+        if await progress_sql.write(conn, params) is not None:
             return out
     raise Conflict("该项目月报正被同时修改，请重试", code="progress.concurrent_change")
 
 
 async def report_progress(
-    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID, data: ProgressIn
+    conn: WriteConnection, *, principal: Principal, project_id: uuid.UUID, data: ProgressIn
 ) -> ProgressOut:
-    return await _save(session, principal, project_id, data.month, data, correction=False)
+    return await _save(conn, principal, project_id, data.month, data, correction=False)
 
 
 async def correct_progress(
-    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID, month: str, data: CorrectionIn
+    conn: WriteConnection, *, principal: Principal, project_id: uuid.UUID, month: str, data: CorrectionIn
 ) -> ProgressOut:
     """A correction is a new audited version; the old one stays, no longer current."""
-    return await _save(session, principal, project_id, month, data, correction=True)
+    return await _save(conn, principal, project_id, month, data, correction=True)
 
 
 async def list_progress(session: AsyncSession, project_id: uuid.UUID) -> list[ProgressReport]:

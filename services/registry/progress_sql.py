@@ -12,17 +12,20 @@ LOAD runs in READ COMMITTED: when it waited for the lock, its snapshot predates 
 other request committed (only the locked project row is re-read). So WRITE first checks that
 the reports LOAD saw around the month are still the current ones (``fresh``) and writes
 nothing otherwise; the caller then loads again — now holding the lock, it sees everything.
+
+Both are compiled once for the driver and sent on the request's ``WriteConnection``
+(``shared.db``), whose one transaction the unit of work commits.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import column, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
 
 from services.registry.models import pipeline
-from shared.db import driver_statement, fetchval_in_transaction
+from shared.db import WriteConnection, driver_statement
 
 PROJECT_COLUMNS = (
     "id",
@@ -78,12 +81,7 @@ LOAD = text(f"""
       {_lateral("nxt", AROUND_COLUMNS, _AFTER)}
      WHERE p.id = :project_id
        FOR UPDATE OF p
-""").columns(
-    *(column(c) for c in PROJECT_COLUMNS),
-    *(column(f"prev_{c}") for c in AROUND_COLUMNS),
-    *(column(f"same_{c}") for c in REPORT_COLUMNS),
-    *(column(f"next_{c}") for c in AROUND_COLUMNS),
-)
+""")
 
 
 def _still(where: str, seen: str) -> str:
@@ -135,17 +133,17 @@ WITH fresh AS (
 ), {pipeline.writer.insert_row_ctes(guard="EXISTS (SELECT FROM report)")}
 SELECT id FROM report
 """)
-_WRITE = driver_statement(WRITE)
+_LOAD, _WRITE = driver_statement(LOAD), driver_statement(WRITE)
 
 
-async def load(session: AsyncSession, project_id: Any, month: str) -> Any:
+async def load(conn: WriteConnection, project_id: Any, month: str) -> SimpleNamespace | None:
     """``LOAD`` (begins the request's transaction): the locked project with the reports around
     ``month``, or None."""
-    conn = await session.connection()  # Core: no ORM execution layer for a text() statement
-    return (await conn.execute(LOAD, {"project_id": project_id, "month": month})).first()
+    row = await conn.fetchrow(_LOAD, {"project_id": project_id, "month": month})
+    return None if row is None else SimpleNamespace(**row)
 
 
-async def write(session: AsyncSession, params: dict[str, Any]) -> Any:
+async def write(conn: WriteConnection, params: dict[str, Any]) -> Any:
     """``WRITE`` in the transaction ``LOAD`` began: the new report's id, or None when the
     reports around the month changed after LOAD's snapshot (nothing written)."""
-    return await fetchval_in_transaction(session, _WRITE, params)
+    return await conn.fetchval(_WRITE, params)

@@ -25,7 +25,7 @@ from services.registry.schemas_progress import (
     RevocationIn,
 )
 from services.registry.service import get_project
-from shared.db import DbSession, UnitOfWorkRoute, get_session
+from shared.db import DbSession, UnitOfWorkRoute, get_write_connection
 from shared.identity import CurrentPrincipal
 from shared.jsonutil import model_response
 from shared.preconditions import IfMatchOptional
@@ -45,9 +45,10 @@ Month = Annotated[str, Path(pattern=MONTH, max_length=7, description="月份 YYY
 async def report(
     project_id: uuid.UUID, data: ProgressIn, principal: CurrentPrincipal, request: Request
 ) -> Response:
-    # issue 15: the session without a second nested dependency resolution (as the project read)
-    session = await get_session(request)
-    out = await progress.report_progress(session, principal=principal, project_id=project_id, data=data)
+    # issue 15: two statements straight to the driver, committed by the unit of work; the
+    # connection taken without a nested dependency resolution (as the project read)
+    conn = await get_write_connection(request)
+    out = await progress.report_progress(conn, principal=principal, project_id=project_id, data=data)
     return model_response(PROGRESS_OUT, out, status_code=201)
 
 
@@ -74,10 +75,11 @@ async def list_reports(project_id: uuid.UUID, session: DbSession, principal: Cur
     summary="更正月报（新版本，留痕）",
 )
 async def correct(
-    project_id: uuid.UUID, month: Month, data: CorrectionIn, session: DbSession, principal: CurrentPrincipal
+    project_id: uuid.UUID, month: Month, data: CorrectionIn, principal: CurrentPrincipal, request: Request
 ) -> Response:
+    conn = await get_write_connection(request)
     out = await progress.correct_progress(
-        session, principal=principal, project_id=project_id, month=month, data=data
+        conn, principal=principal, project_id=project_id, month=month, data=data
     )
     return model_response(PROGRESS_OUT, out, status_code=201)
 

@@ -102,8 +102,10 @@ def report_payload(project: Any, r: Any) -> dict[str, Any]:
 
 
 def _retired(row: Any) -> ProgressOut:
-    """The current version of the month from ``LOAD``'s row (the one a correction replaces)."""
-    return ProgressOut.model_validate({c: getattr(row, f"same_{c}") for c in progress_sql.REPORT_COLUMNS})
+    """The month's current version from ``LOAD``'s row, as the correction leaves it (no longer
+    current: the audit row's ``before`` has always shown it so)."""
+    old = {c: getattr(row, f"same_{c}") for c in progress_sql.REPORT_COLUMNS}
+    return ProgressOut.model_validate(old | {"current": False})
 
 
 async def _save(

@@ -26,7 +26,7 @@ from services.registry.schemas_progress import (
 )
 from services.registry.service import get_project
 from shared.db import DbSession, UnitOfWorkRoute, get_write_connection
-from shared.identity import CurrentPrincipal
+from shared.identity import CurrentPrincipal, current_principal
 from shared.jsonutil import model_response
 from shared.preconditions import IfMatchOptional
 
@@ -42,11 +42,11 @@ Month = Annotated[str, Path(pattern=MONTH, max_length=7, description="月份 YYY
     tags=["progress"],
     summary="月度进度填报（R6）",
 )
-async def report(
-    project_id: uuid.UUID, data: ProgressIn, principal: CurrentPrincipal, request: Request
-) -> Response:
+async def report(project_id: uuid.UUID, data: ProgressIn, request: Request) -> Response:
     # issue 15: two statements straight to the driver, committed by the unit of work; the
-    # connection taken without a nested dependency resolution (as the project read)
+    # principal and the connection taken without nested dependency resolutions (as the
+    # project read: a body that fails validation is answered 422 before the identity is read)
+    principal = await current_principal(request)
     conn = await get_write_connection(request)
     out = await progress.report_progress(conn, principal=principal, project_id=project_id, data=data)
     return model_response(PROGRESS_OUT, out, status_code=201)

@@ -214,6 +214,67 @@ async def get_read_connection(request: Request) -> ReadConnection:
     return read
 
 
+class WriteConnection:
+    """A pooled connection for a write that is a few statements sent straight to the driver
+    (issue 15: the monthly report). Its one transaction begins at the first statement and
+    ``UnitOfWorkRoute`` ends it — committed after the endpoint succeeded, rolled back on any
+    error or refusal — then releases it: the anchor's BEGIN, statements, COMMIT, with no
+    session, ORM or SQLAlchemy execution layer in between."""
+
+    __slots__ = ("_conn", "_driver", "_broken")
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        # checked out just now, so not invalidated (as ReadConnection.fetchrow)
+        self._driver = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        self._broken = False
+
+    async def _run(self, method: str, statement: DriverStatement, params: dict[str, Any]) -> Any:
+        driver = self._driver
+        try:
+            if not driver.is_in_transaction():
+                await driver.execute("BEGIN")
+            return await getattr(driver, method)(statement.sql, *(params[name] for name in statement.names))
+        except BaseException as error:
+            # as ReadConnection: a server error leaves the line usable, anything else not
+            refused = isinstance(error, asyncpg.PostgresError) and error.sqlstate[:2] not in ("08", "57")
+            self._broken = self._broken or not refused or driver.is_closed()
+            raise
+
+    async def fetchrow(self, statement: DriverStatement, params: dict[str, Any]) -> Any:
+        return await self._run("fetchrow", statement, params)
+
+    async def fetchval(self, statement: DriverStatement, params: dict[str, Any]) -> Any:
+        return await self._run("fetchval", statement, params)
+
+    async def commit(self) -> None:
+        if not self._broken and self._driver.is_in_transaction():
+            try:
+                await self._driver.execute("COMMIT")
+            except BaseException:
+                self._broken = self._broken or self._driver.is_closed()
+                raise
+
+    async def release(self) -> None:
+        """Roll back what was not committed and go back to the pool; a connection that
+        failed other than by a server error, or cannot roll back, is discarded."""
+        try:
+            if not self._broken and self._driver.is_in_transaction():
+                await self._driver.execute("ROLLBACK")
+        except Exception:  # nothing was committed; the line is not handed on
+            self._broken = True
+        finally:
+            if self._broken:
+                await self._conn.invalidate()
+            await self._conn.close()
+
+
+async def get_write_connection(request: Request) -> WriteConnection:
+    write = WriteConnection(await get_engine().connect())
+    request.state.write_connection = write
+    return write
+
+
 async def fetchval_in_transaction(
     session: AsyncSession, statement: DriverStatement, params: dict[str, Any]
 ) -> Any:
@@ -245,7 +306,8 @@ def _refuse_flush(session: Session, context: Any, instances: Any) -> None:
 
 
 class UnitOfWorkRoute(APIRoute):
-    """Commits the request's session once, after the endpoint succeeded; else rolls back.
+    """Commits the request's session (or its ``WriteConnection``) once, after the endpoint
+    succeeded; else rolls back.
 
     Errors raised by the commit itself (a unique violation found at flush time) reach the
     error handlers like any other, so the client gets a problem+json and nothing is written.
@@ -258,6 +320,9 @@ class UnitOfWorkRoute(APIRoute):
             try:
                 response = await handler(request)
                 session: AsyncSession | None = getattr(request.state, "db_session", None)
+                write = getattr(request.state, "write_connection", None)
+                if write is not None and response.status_code < 400:
+                    await write.commit()  # else rolled back when released below
                 if session is not None and response.status_code < 400:
                     await session.commit()
                 elif session is not None:
@@ -280,6 +345,10 @@ class UnitOfWorkRoute(APIRoute):
                 if session is not None:
                     request.state.db_session = None
                     await session.close()
+                write = getattr(request.state, "write_connection", None)
+                if write is not None:
+                    request.state.write_connection = None
+                    await write.release()
                 read_connection = getattr(request.state, "read_connection", None)
                 if read_connection is not None:
                     request.state.read_connection = None

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select, text, union_all, update
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, raiseload
 
+from services.registry import progress_sql
 from services.registry.access import require_read, require_write
 from services.registry.config import registry_settings
-from services.registry.models import MissingReport, ProgressReport, Project, pipeline
+from services.registry.models import ProgressReport, pipeline
 from services.registry.schemas_progress import CorrectionIn, ProgressIn, ProgressOut
 from shared import contracts
-from shared.clock import today
+from shared.clock import now, today
+from shared.db import WriteConnection
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.event_tables import audit_row, event_row
 from shared.identity import Principal
@@ -34,56 +36,14 @@ def _bad(detail: str, code: str, field: str) -> InvalidInput:
     return InvalidInput(detail, code=code, fields=[{"field": field, "message": detail}])
 
 
-# Statements built once (issue 15: building and cache-keying them cost more client CPU per
-# report than running them). A report locks its project (R11 targets loaded with it; the
-# memberships are not needed and may not be touched) and reads the current reports around
-# its month — the one before, the month itself, the one after — in one round trip each.
-# with it, whether the month is flagged missing (R6) and still open: most reports are not,
-# and then the UPDATE that resolves the flag is not sent
-_MISSING_OPEN = exists().where(
-    MissingReport.project_id == Project.id,
-    MissingReport.month == bindparam("month"),
-    MissingReport.resolved_on.is_(None),
-)
-_LOCKED_PROJECT = (
-    select(Project, _MISSING_OPEN.label("missing_open"))
-    .where(Project.id == bindparam("project_id"))
-    .options(raiseload(Project.memberships), joinedload(Project.targets))
-    .with_for_update(of=Project)
-)
-_CURRENT = select(ProgressReport).where(
-    ProgressReport.project_id == bindparam("project_id"), ProgressReport.current.is_(True)
-)
-_AROUND = select(ProgressReport).from_statement(
-    union_all(
-        _CURRENT.where(ProgressReport.month < bindparam("month"))
-        .order_by(ProgressReport.month.desc())
-        .limit(1),
-        _CURRENT.where(ProgressReport.month == bindparam("month")),
-        _CURRENT.where(ProgressReport.month > bindparam("month")).order_by(ProgressReport.month).limit(1),
-    )
-)
+def _around(row: Any, prefix: str) -> SimpleNamespace | None:
+    """The current report before (``prev``) or after (``next``) the month from ``LOAD``'s row."""
+    if getattr(row, f"{prefix}_id") is None:
+        return None
+    return SimpleNamespace(**{c: getattr(row, f"{prefix}_{c}") for c in progress_sql.AROUND_COLUMNS})
 
 
-async def _locked_project(
-    session: AsyncSession, principal: Principal, project_id: uuid.UUID, month: str
-) -> tuple[Project, bool]:
-    """The project, locked, and whether ``month`` is flagged missing and still open."""
-    result = await session.execute(_LOCKED_PROJECT, {"project_id": project_id, "month": month})
-    row = result.unique().one_or_none()
-    return require_read(principal, row[0] if row else None, project_id), bool(row and row[1])
-
-
-async def _around(session: AsyncSession, project_id: uuid.UUID, month: str):
-    """The current reports before, of and after ``month`` (each or None)."""
-    rows = (await session.scalars(_AROUND, {"project_id": project_id, "month": month})).all()
-    prev = next((r for r in rows if r.month < month), None)
-    same = next((r for r in rows if r.month == month), None)
-    nxt = next((r for r in rows if r.month > month), None)
-    return prev, same, nxt
-
-
-def _check(project: Project, data: ProgressIn | CorrectionIn, month: str, prev, nxt) -> None:
+def _check(project: Any, data: ProgressIn | CorrectionIn, month: str, prev, nxt) -> None:
     """Cumulative investment never falls, matches the month's amount, stays within the total."""
     cum, inv = data.cumulative_investment, data.investment_month
     if month > month_of(today()):
@@ -125,7 +85,8 @@ def _check(project: Project, data: ProgressIn | CorrectionIn, month: str, prev, 
         )
 
 
-def report_payload(project: Project, r: ProgressReport) -> dict[str, Any]:
+def report_payload(project: Any, r: Any) -> dict[str, Any]:
+    """The event of a report (``r``: the ORM row or its ``ProgressOut``)."""
     return {
         "project_id": project.id,
         "project_code": project.project_code,
@@ -140,138 +101,106 @@ def report_payload(project: Project, r: ProgressReport) -> dict[str, Any]:
     }
 
 
-async def _after_report(
-    session: AsyncSession, project: Project, r: ProgressReport, missing_open: bool
-) -> None:
-    if project.last_report_month is None or r.month >= project.last_report_month:
-        project.last_report_month = r.month
-        project.last_progress_pct = r.progress_pct
-        project.last_cumulative_investment = r.cumulative_investment
-    for t in project.targets:  # policy R11: a progress target is met in the month reached
-        if (
-            t.kind == "progress"
-            and t.met_on is None
-            and t.threshold_pct is not None
-            and r.progress_pct >= t.threshold_pct
-        ):
-            t.met_on = last_day(r.month)
-    if missing_open:
-        await session.execute(
-            update(MissingReport)
-            .where(
-                MissingReport.project_id == project.id,
-                MissingReport.month == r.month,
-                MissingReport.resolved_on.is_(None),
+def _retired(row: Any) -> ProgressOut:
+    """The month's current version from ``LOAD``'s row, as the correction leaves it (no longer
+    current: the audit row's ``before`` has always shown it so)."""
+    old = {c: getattr(row, f"same_{c}") for c in progress_sql.REPORT_COLUMNS}
+    return ProgressOut.model_validate(old | {"current": False})
+
+
+async def _save(
+    conn: WriteConnection,
+    principal: Principal,
+    project_id: uuid.UUID,
+    month: str,
+    data: ProgressIn | CorrectionIn,
+    *,
+    correction: bool,
+) -> ProgressOut:
+    """A report (or a correction) in two statements: ``progress_sql.LOAD``, the checks,
+    ``progress_sql.WRITE``. LOAD again only when it waited for the project's lock and so
+    missed the report the other request made (``progress_sql``): then it holds the lock."""
+    for _ in range(2):
+        row = await progress_sql.load(conn, project_id, month)
+        project = require_read(principal, row, project_id)
+        require_write(principal, project)
+        if correction and row.same_id is None:
+            raise NotFound(f"{month} 尚无月报，无从更正", code="progress.not_found")
+        if not correction and row.same_id is not None:
+            raise Conflict(
+                f"{month} 月报已报送；如需修改请提交更正",
+                code="progress.duplicate_month",
+                report_id=str(row.same_id),
+                correction_path=f"/api/v1/projects/{project.id}/progress/{month}",
             )
-            .values(resolved_on=today())
+        _check(project, data, month, _around(row, "prev"), _around(row, "next"))
+        before = _retired(row) if correction else None
+        at, on = now(), today()
+        out = ProgressOut(
+            id=uuid.uuid4(),
+            project_id=project.id,
+            month=month,
+            version=before.version + 1 if before else 1,
+            current=True,
+            investment_month=data.investment_month,
+            cumulative_investment=data.cumulative_investment,
+            exceeds_total=data.cumulative_investment > project.total_investment,
+            progress_pct=data.progress_pct,
+            milestone=data.milestone,
+            problems=data.problems,
+            reporter=principal.subject,
+            reporter_name=principal.name,
+            correction_reason=data.reason if isinstance(data, CorrectionIn) else None,
+            on_time=before.on_time if before else on <= deadline(month),
+            reported_at=at,
         )
+        last = (project.last_report_month, project.last_progress_pct, project.last_cumulative_investment)
+        audit = audit_row(
+            principal,
+            entity="project",
+            entity_id=project.id,
+            action="progress_correct" if before else "progress_report",
+            before=before.model_dump(mode="json") if before else None,
+            after=out.model_dump(mode="json"),
+            reason=data.reason if isinstance(data, CorrectionIn) else None,
+            now=at,
+        )
+        event = event_row(
+            contracts.build("project.progress_reported", report_payload(project, out)),
+            key=str(project.id),
+            now=at,
+        )
+        params = {
+            **{c: getattr(out, c) for c in progress_sql.REPORT_COLUMNS if c != "current"},
+            "now": at,
+            "today": on,
+            "month_end": last_day(month),
+            "correction": correction,
+            "prev_id": row.prev_id,
+            "same_id": row.same_id,
+            "next_id": row.next_id,
+            # the latest month's figures go on the project; the ORM updated (and versioned)
+            # the row only when they differ from what it holds
+            "latest": (last[0] is None or month >= last[0])
+            and last != (month, data.progress_pct, data.cumulative_investment),
+            **pipeline.writer.row_params(event, audit),
+        }
+        if await progress_sql.write(conn, params) is not None:
+            return out
+    raise Conflict("该项目月报正被同时修改，请重试", code="progress.concurrent_change")
 
 
 async def report_progress(
-    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID, data: ProgressIn
-) -> ProgressReport:
-    project, missing_open = await _locked_project(session, principal, project_id, data.month)
-    require_write(principal, project)
-    prev, existing, nxt = await _around(session, project.id, data.month)
-    if existing is not None:
-        raise Conflict(
-            f"{data.month} 月报已报送；如需修改请提交更正",
-            code="progress.duplicate_month",
-            report_id=str(existing.id),
-            correction_path=f"/api/v1/projects/{project.id}/progress/{data.month}",
-        )
-    _check(project, data, data.month, prev, nxt)
-    r = ProgressReport(
-        id=uuid.uuid4(),
-        project_id=project.id,
-        month=data.month,
-        version=1,
-        current=True,
-        investment_month=data.investment_month,
-        cumulative_investment=data.cumulative_investment,
-        exceeds_total=data.cumulative_investment > project.total_investment,
-        progress_pct=data.progress_pct,
-        milestone=data.milestone,
-        problems=data.problems,
-        reporter=principal.subject,
-        reporter_name=principal.name,
-        on_time=today() <= deadline(data.month),
-    )
-    session.add(r)
-    await session.flush()
-    await _after_report(session, project, r, missing_open)
-    out = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
-    # the audit row and the event in one statement (issue 15: one round trip fewer)
-    await pipeline.write(
-        session,
-        audits=[
-            audit_row(principal, entity="project", entity_id=project.id, action="progress_report", after=out)
-        ],
-        events=[
-            event_row(
-                contracts.build("project.progress_reported", report_payload(project, r)), key=str(project.id)
-            )
-        ],
-    )
-    return r
+    conn: WriteConnection, *, principal: Principal, project_id: uuid.UUID, data: ProgressIn
+) -> ProgressOut:
+    return await _save(conn, principal, project_id, data.month, data, correction=False)
 
 
 async def correct_progress(
-    session: AsyncSession, *, principal: Principal, project_id: uuid.UUID, month: str, data: CorrectionIn
-) -> ProgressReport:
+    conn: WriteConnection, *, principal: Principal, project_id: uuid.UUID, month: str, data: CorrectionIn
+) -> ProgressOut:
     """A correction is a new audited version; the old one stays, no longer current."""
-    project, missing_open = await _locked_project(session, principal, project_id, month)
-    require_write(principal, project)
-    prev, old, nxt = await _around(session, project.id, month)
-    if old is None:
-        raise NotFound(f"{month} 尚无月报，无从更正", code="progress.not_found")
-    _check(project, data, month, prev, nxt)
-    old.current = False
-    await session.flush()
-    r = ProgressReport(
-        id=uuid.uuid4(),
-        project_id=project.id,
-        month=month,
-        version=old.version + 1,
-        current=True,
-        investment_month=data.investment_month,
-        cumulative_investment=data.cumulative_investment,
-        exceeds_total=data.cumulative_investment > project.total_investment,
-        progress_pct=data.progress_pct,
-        milestone=data.milestone,
-        problems=data.problems,
-        reporter=principal.subject,
-        reporter_name=principal.name,
-        correction_reason=data.reason,
-        on_time=old.on_time,
-    )
-    session.add(r)
-    await session.flush()
-    if project.last_report_month == month:
-        project.last_report_month = None  # recomputed below from the new current version
-    await _after_report(session, project, r, missing_open)
-    before = ProgressOut.model_validate(old, from_attributes=True).model_dump(mode="json")
-    after = ProgressOut.model_validate(r, from_attributes=True).model_dump(mode="json")
-    await pipeline.write(
-        session,
-        audits=[
-            audit_row(
-                principal,
-                entity="project",
-                entity_id=project.id,
-                action="progress_correct",
-                before=before,
-                after=after,
-                reason=data.reason,
-            )
-        ],
-        events=[
-            event_row(
-                contracts.build("project.progress_reported", report_payload(project, r)), key=str(project.id)
-            )
-        ],
-    )
-    return r
+    return await _save(conn, principal, project_id, month, data, correction=True)
 
 
 async def list_progress(session: AsyncSession, project_id: uuid.UUID) -> list[ProgressReport]:

@@ -6,8 +6,9 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
+from pydantic import TypeAdapter
 
 from services.registry import documents, dossier, dossier_xlsx, photos, plans, progress, rules, trend
 from services.registry.excel import XLSX
@@ -24,11 +25,13 @@ from services.registry.schemas_progress import (
     RevocationIn,
 )
 from services.registry.service import get_project
-from shared.db import DbSession, UnitOfWorkRoute
-from shared.identity import CurrentPrincipal
+from shared.db import DbSession, UnitOfWorkRoute, get_write_connection
+from shared.identity import CurrentPrincipal, current_principal
+from shared.jsonutil import model_response
 from shared.preconditions import IfMatchOptional
 
 router = APIRouter(prefix="/api/v1", route_class=UnitOfWorkRoute)
+PROGRESS_OUT = TypeAdapter(ProgressOut)
 Month = Annotated[str, Path(pattern=MONTH, max_length=7, description="月份 YYYY-MM")]
 
 
@@ -39,8 +42,14 @@ Month = Annotated[str, Path(pattern=MONTH, max_length=7, description="月份 YYY
     tags=["progress"],
     summary="月度进度填报（R6）",
 )
-async def report(project_id: uuid.UUID, data: ProgressIn, session: DbSession, principal: CurrentPrincipal):
-    return await progress.report_progress(session, principal=principal, project_id=project_id, data=data)
+async def report(project_id: uuid.UUID, data: ProgressIn, request: Request) -> Response:
+    # issue 15: two statements straight to the driver, committed by the unit of work; the
+    # principal and the connection taken without nested dependency resolutions (as the
+    # project read: a body that fails validation is answered 422 before the identity is read)
+    principal = await current_principal(request)
+    conn = await get_write_connection(request)
+    out = await progress.report_progress(conn, principal=principal, project_id=project_id, data=data)
+    return model_response(PROGRESS_OUT, out, status_code=201)
 
 
 @router.get(
@@ -66,11 +75,13 @@ async def list_reports(project_id: uuid.UUID, session: DbSession, principal: Cur
     summary="更正月报（新版本，留痕）",
 )
 async def correct(
-    project_id: uuid.UUID, month: Month, data: CorrectionIn, session: DbSession, principal: CurrentPrincipal
-):
-    return await progress.correct_progress(
-        session, principal=principal, project_id=project_id, month=month, data=data
+    project_id: uuid.UUID, month: Month, data: CorrectionIn, principal: CurrentPrincipal, request: Request
+) -> Response:
+    conn = await get_write_connection(request)
+    out = await progress.correct_progress(
+        conn, principal=principal, project_id=project_id, month=month, data=data
     )
+    return model_response(PROGRESS_OUT, out, status_code=201)
 
 
 @router.post(

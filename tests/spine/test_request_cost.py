@@ -4,14 +4,18 @@ identity token still expires."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import asyncpg
+import httpx
 import pytest
+from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from services.registry.models import Project, pipeline
+from services.registry.models import JobRun, Project, pipeline
 from shared import clock, db
-from shared.errors import Unauthorized
+from shared.errors import Conflict, Unauthorized, install_error_handlers
 from shared.identity import Principal, Role, issue_identity_token, verify_identity_token
 from shared.settings import get_settings
 
@@ -136,3 +140,40 @@ async def test_read_connection_dropped_by_the_server_is_not_handed_to_the_next_r
         assert second_pid[0] != first_pid[0]
     finally:
         await engine.dispose()
+
+
+async def test_write_connection_commits_only_what_the_unit_of_work_accepts(uniq):
+    # architecture: one transaction per request, committed by the unit of work after the
+    # endpoint succeeded and rolled back on a refusal — also for a write sent straight to the
+    # driver on a WriteConnection (issue 15); no connection goes back to the pool mid-transaction
+    router = APIRouter(route_class=db.UnitOfWorkRoute)
+    mark = db.driver_statement(
+        text("INSERT INTO registry.job_runs (job, run_on) VALUES (:job, CAST(:on AS date)) RETURNING job")
+    )
+
+    @router.post("/probe/{job}")
+    async def probe(job: str, refuse: bool, request: Request):
+        conn = await db.get_write_connection(request)
+        await conn.fetchval(mark, {"job": job, "on": date(2024, 1, 1)})
+        if refuse:
+            raise Conflict("拒绝写入", code="probe.refused")
+        return {"job": job}
+
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(router)
+    kept, refused = f"kept-{uniq}", f"refused-{uniq}"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+        assert (await c.post(f"/probe/{kept}", params={"refuse": False})).status_code == 200
+        r = await c.post(f"/probe/{refused}", params={"refuse": True})
+        assert r.status_code == 409 and r.json()["code"] == "probe.refused"
+    async with db.job_session() as s:
+        written = await s.scalars(select(JobRun.job).where(JobRun.job.in_([kept, refused])))
+        assert list(written) == [kept]
+        left_open = await s.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+            )
+        )
+    assert left_open == 0

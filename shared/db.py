@@ -247,6 +247,9 @@ class WriteConnection:
     async def fetchval(self, statement: DriverStatement, params: dict[str, Any]) -> Any:
         return await self._run("fetchval", statement, params)
 
+    async def fetch(self, statement: DriverStatement, params: dict[str, Any]) -> list[Any]:
+        return await self._run("fetch", statement, params)
+
     async def commit(self) -> None:
         if not self._broken and self._driver.is_in_transaction():
             try:
@@ -273,20 +276,6 @@ async def get_write_connection(request: Request) -> WriteConnection:
     write = WriteConnection(await get_engine().connect())
     request.state.write_connection = write
     return write
-
-
-async def fetchval_in_transaction(
-    session: AsyncSession, statement: DriverStatement, params: dict[str, Any]
-) -> Any:
-    """Run a write (from ``driver_statement``) straight through the driver, in the
-    transaction the session has already begun on its connection (issue 15: no SQLAlchemy
-    parameter and result processing for a big set-based statement). Public API only; it
-    refuses to run outside a transaction, where the statement would commit on its own."""
-    conn = await session.connection()
-    raw = (await conn.get_raw_connection()).driver_connection
-    if not raw.is_in_transaction():
-        raise RuntimeError("fetchval_in_transaction needs the transaction begun by a session statement")
-    return await raw.fetchval(statement.sql, *(params[name] for name in statement.names))
 
 
 class ReadOnlySessionError(RuntimeError):

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.approvals.models import CalendarYearRow
 from shared.calendar import CalendarYear, WorkingCalendar, official_years, provisional_year
+from shared.db import WriteConnection, driver_statement
 
 # the cache key: a write bumps max(revision); a reset to "provisional" deletes a row
 REVISION_SQL = text("SELECT coalesce(max(revision), 0) * 10000 + count(*) FROM approvals.calendar_year")
@@ -82,6 +83,41 @@ async def current_calendar(session: AsyncSession, *, revision: int | None = None
         return _cache["calendar"]  # type: ignore[return-value]
     rows = (await session.scalars(select(CalendarYearRow))).all()
     cal = WorkingCalendar(row_to_year(r) for r in rows)
+    _cache.update(revision=revision, calendar=cal)
+    return cal
+
+
+_YEARS = driver_statement(
+    select(
+        CalendarYearRow.year,
+        CalendarYearRow.off_days,
+        CalendarYearRow.working_days,
+        CalendarYearRow.official,
+        CalendarYearRow.source,
+    )
+)
+
+
+async def calendar_as_loaded(conn: WriteConnection, revision: int) -> WorkingCalendar:
+    """The calendar of ``revision`` (the key the intake's ``LOAD`` read) for a request on a
+    ``WriteConnection``: the process's cached one, else built from the years stored, read in
+    the request's transaction. Nothing stored yet (``current_calendar`` would seed them) is
+    the official years themselves, not cached."""
+    if revision and _cache["revision"] == revision and _cache["calendar"] is not None:
+        return _cache["calendar"]  # type: ignore[return-value]
+    if not revision:
+        return WorkingCalendar(official_years())
+    years = [
+        CalendarYear(
+            r["year"],
+            frozenset(r["off_days"]),
+            frozenset(r["working_days"]),
+            official=r["official"],
+            source=r["source"],
+        )
+        for r in await conn.fetch(_YEARS, {})
+    ]
+    cal = WorkingCalendar(years)
     _cache.update(revision=revision, calendar=cal)
     return cal
 

@@ -15,27 +15,26 @@ whole batch (the hall resends it; nothing is recorded twice, every event being i
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.approvals.access import require_may_post_events
-from services.approvals.calendar_store import current_calendar
+from services.approvals.calendar_store import calendar_as_loaded
 from services.approvals.events_intake import CaseLog, case_not_found, record_event
 from services.approvals.intake_sql import load_many
 from services.approvals.schemas import HallEventIn
 from shared import clock
+from shared.db import WriteConnection
 from shared.errors import KPPError
 from shared.identity import Principal
 from shared.jsonutil import dumps
 
 
-async def post_events(session: AsyncSession, *, principal: Principal, events: list[HallEventIn]) -> str:
+async def post_events(conn: WriteConnection, *, principal: Principal, events: list[HallEventIn]) -> str:
     """The batch's answer as JSON text (``EventBatchReply``): counts, then one result per
     event in the order sent, each recorded event's body embedded as stored."""
     require_may_post_events(principal)
     now = clock.now()
-    rows = await load_many(session, list({e.case_id for e in events}))
+    rows = await load_many(conn, list({e.case_id for e in events}))
     cases = {row["id"]: CaseLog.of(row) for row in rows}
-    cal = await current_calendar(session, revision=rows[0]["calendar_revision"] if rows else None)
+    cal = await calendar_as_loaded(conn, rows[0]["calendar_revision"] if rows else 0)
     counts = {201: 0, 200: 0}
     results: list[str] = []
     for index, item in enumerate(events):
@@ -44,7 +43,7 @@ async def post_events(session: AsyncSession, *, principal: Principal, events: li
             state = cases.get(item.case_id)
             if state is None:
                 raise case_not_found(item.case_id)
-            status, body = await record_event(session, principal, state, item, cal, now)
+            status, body = await record_event(conn, principal, state, item, cal, now)
         except KPPError as refusal:
             problem = refusal.body(instance=f"/api/v1/approval-cases/{item.case_id}/events")
             results.append(dumps(head | {"status": refusal.status, "problem": problem}))

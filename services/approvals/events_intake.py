@@ -15,21 +15,20 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.approvals.access import require_post_event
-from services.approvals.calendar_store import current_calendar
+from services.approvals.calendar_store import calendar_as_loaded
 from services.approvals.cases import case_summary
 from services.approvals.clock import ImpossibleEvent, LogEvent
 from services.approvals.config import approvals_settings
-from services.approvals.intake_sql import RESULT_OF, case_of, case_params, load, write
+from services.approvals.intake_sql import case_of, case_params, first_result, load, write
 from services.approvals.models import pipeline
-from services.approvals.recompute import apply_clock, compute_clock, deadline_snapshot
+from services.approvals.recompute import compute_clock, deadline_snapshot, derive_clock
 from services.approvals.schemas import EventIn
 from shared import clock, contracts
 from shared.calendar import WorkingCalendar
+from shared.db import WriteConnection
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.event_tables import AuditRow, EventRow, audit_row, event_row
+from shared.event_tables import EventRow, audit_row, event_row
 from shared.identity import Principal
 from shared.jsonutil import dumps
 from shared.settings import get_settings
@@ -89,7 +88,7 @@ class CaseLog:
 
 
 async def post_event(
-    session: AsyncSession, *, principal: Principal, case_id: uuid.UUID, data: EventIn
+    conn: WriteConnection, *, principal: Principal, case_id: uuid.UUID, data: EventIn
 ) -> tuple[int, str]:
     """Returns (status, JSON body): 201 first time, 200 with the first result on a replay.
 
@@ -97,11 +96,11 @@ async def post_event(
     ``intake_sql.WRITE`` (event, case, outbox events, audit rows: all or nothing).
     """
     now = clock.now()
-    row = await load(session, case_id)
+    row = await load(conn, case_id)
     if row is None:
         raise case_not_found(case_id)
-    cal = await current_calendar(session, revision=row["calendar_revision"])
-    return await record_event(session, principal, CaseLog.of(row), data, cal, now)
+    cal = await calendar_as_loaded(conn, row["calendar_revision"])
+    return await record_event(conn, principal, CaseLog.of(row), data, cal, now)
 
 
 def case_not_found(case_id: uuid.UUID) -> NotFound:
@@ -109,7 +108,7 @@ def case_not_found(case_id: uuid.UUID) -> NotFound:
 
 
 async def record_event(
-    session: AsyncSession,
+    conn: WriteConnection,
     principal: Principal,
     state: CaseLog,
     data: EventIn,
@@ -129,7 +128,7 @@ async def record_event(
                 code="approval_event.id_reused",
                 event_id=data.event_id,
             )
-        return 200, await session.scalar(RESULT_OF, {"event_id": data.event_id})
+        return 200, await first_result(conn, data.event_id)
     skew = timedelta(seconds=get_settings().max_clock_skew_s)
     if data.occurred_at > now + skew:
         raise InvalidInput(
@@ -162,11 +161,7 @@ async def record_event(
         ) from None
     before = deadline_snapshot(case)
     old_phase, old_step = case.phase, case.current_step
-    events: list[EventRow] = []
-    audits: list[AuditRow] = []
-    await apply_clock(
-        session, case, result, approval_clock, now=now, principal=principal, rows=(events, audits)
-    )
+    _, events, audits = derive_clock(case, result, approval_clock, now=now, principal=principal)
     events += _transitions(case, result, old_phase, old_step, now)
     after = deadline_snapshot(case) | {
         "event_id": data.event_id,
@@ -197,7 +192,7 @@ async def record_event(
     }
     body = dumps({"event": event, "case": case_summary(case)})
     inserted = await write(
-        session,
+        conn,
         case_params(case)
         | {
             "case_id": case.id,

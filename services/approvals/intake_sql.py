@@ -6,10 +6,10 @@ columns and inserts the outbox events and audit rows of the change (arrays, in o
 the one writer's ``insert_ctes``) — one statement, so one round trip, in the request's
 transaction. ``LOAD_MANY`` is ``LOAD`` for a batch's cases, locked in id order.
 
-Both run as ``text()`` statements on the session's connection through SQLAlchemy's public
-API (issue 15: no private adapter calls, no hand-rewritten parameters): SQLAlchemy
-compiles each once (its compiled cache) and begins the transaction the unit of work
-commits; the asyncpg driver keeps each prepared per connection.
+Each is a ``text()`` statement compiled once for the driver (``driver_statement``: public
+SQLAlchemy API, no hand-rewritten parameters) and run on the request's ``WriteConnection``
+(issue 15): straight to asyncpg, which keeps it prepared per connection, in the one
+transaction the unit of work commits — no session, ORM or execution layer in between.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import column, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
 
 from services.approvals.models import pipeline
-from shared.db import driver_statement, fetchval_in_transaction
+from shared.db import WriteConnection, driver_statement
 from shared.jsonutil import dumps
 
 CASE_COLUMNS = (
@@ -77,8 +76,6 @@ JSON_COLUMNS = ("steps", "missing_items", "assistant", "three_zeros", "threshold
 
 
 def _load(where: str, order_by: str = "") -> Any:
-    # the result's columns named up front: SQLAlchemy keeps them with the compiled statement
-    # instead of matching ~50 cursor columns anew on every event (py-spy/cProfile, issue 15)
     return text(f"""
     SELECT {", ".join(f"c.{col}" for col in CASE_COLUMNS)},
            (SELECT coalesce(max(revision), 0) * 10000 + count(*)
@@ -100,7 +97,7 @@ def _load(where: str, order_by: str = "") -> Any:
             WHERE e.case_id = c.id) AS l ON true
      WHERE {where} {order_by}
        FOR UPDATE OF c
-""").columns(*(column(name) for name in (*CASE_COLUMNS, "calendar_revision", *LOG_COLUMNS, "seen_version")))
+""")
 
 
 LOAD = _load("c.id = :case_id")
@@ -143,30 +140,35 @@ def _stale(row: Any) -> bool:
     return row["version"] != row["seen_version"]
 
 
-async def load(session: AsyncSession, case_id: Any) -> Any:
+_LOAD, _LOAD_MANY, _WRITE, _RESULT_OF = map(driver_statement, (LOAD, LOAD_MANY, WRITE, RESULT_OF))
+
+
+async def load(conn: WriteConnection, case_id: Any) -> Any:
     """``LOAD`` in the request's transaction: the case row (locked) with its log, or None."""
-    row = (await session.execute(LOAD, {"case_id": case_id})).mappings().first()
+    row = await conn.fetchrow(_LOAD, {"case_id": case_id})
     if row is not None and _stale(row):
-        row = (await session.execute(LOAD, {"case_id": case_id})).mappings().first()
+        row = await conn.fetchrow(_LOAD, {"case_id": case_id})
     return row
 
 
-async def load_many(session: AsyncSession, case_ids: list[Any]) -> list[Any]:
+async def load_many(conn: WriteConnection, case_ids: list[Any]) -> list[Any]:
     """``LOAD`` of a batch's cases (locked, in id order): the rows of those that exist."""
     params = {"case_ids": sorted(case_ids)}
-    rows = list((await session.execute(LOAD_MANY, params)).mappings())
+    rows = await conn.fetch(_LOAD_MANY, params)
     if any(_stale(row) for row in rows):
-        rows = list((await session.execute(LOAD_MANY, params)).mappings())
+        rows = await conn.fetch(_LOAD_MANY, params)
     return rows
 
 
-_WRITE = driver_statement(WRITE)
+async def write(conn: WriteConnection, params: dict[str, Any]) -> int | None:
+    """``WRITE`` in the request's transaction: the new event's id, or None when the event id
+    was already used (for another case)."""
+    return await conn.fetchval(_WRITE, params)
 
 
-async def write(session: AsyncSession, params: dict[str, Any]) -> int | None:
-    """``WRITE`` in the request's transaction (begun by ``LOAD``): the new event's id, or
-    None when the event id was already used (for another case)."""
-    return await fetchval_in_transaction(session, _WRITE, params)
+async def first_result(conn: WriteConnection, event_id: str) -> str:
+    """The stored answer of an event already recorded (a replay is answered with it)."""
+    return await conn.fetchval(_RESULT_OF, {"event_id": event_id})
 
 
 def case_of(row: Any) -> SimpleNamespace:

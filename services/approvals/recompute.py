@@ -111,12 +111,26 @@ async def apply_clock(
     *,
     now: datetime,
     principal: Principal,
-    rows: tuple[list[EventRow], list[AuditRow]] | None = None,
 ) -> list[dict]:
-    """Store the derived clock on the case and fire the thresholds reached by ``now``.
+    """Store the derived clock on the case, fire the thresholds reached by ``now`` and write
+    their outbox events and audit rows."""
+    due, events, audits = derive_clock(case, result, approval_clock, now=now, principal=principal)
+    if due:
+        await pipeline.write(session, events=events, audits=audits)
+    return due
 
-    The outbox and audit rows of what fired are written here, or appended to ``rows``
-    (events, audits) for a caller that writes them with its own statement."""
+
+def derive_clock(
+    case: Any,
+    result: ClockResult,
+    approval_clock: ApprovalClock,
+    *,
+    now: datetime,
+    principal: Principal,
+) -> tuple[list[dict], list[EventRow], list[AuditRow]]:
+    """Set the derived clock on ``case`` (an ``ApprovalCase`` or the intake's plain case)
+    and fire the thresholds reached by ``now``: (fired, their outbox rows, their audit rows)
+    for the caller to write with its own statement."""
     case.phase, case.state, case.current_step = result.phase, result.state, result.current_step
     case.received_on, case.accepted_on = result.received_on, result.accepted_on
     case.completed_on = result.completed_on
@@ -133,22 +147,19 @@ async def apply_clock(
         missing_items_due=case.missing_items_due,
     )
     due, ahead = split_due(all_thresholds, case.fired, now)
+    events: list[EventRow] = []
+    audits: list[AuditRow] = []
     if due:
         before = case.state
         case.fired = [*case.fired, *(t["key"] for t in due)]
         if any(t["type"] == "missing_items_overdue" for t in due):
             case.missing_items_overdue = True
         events, audits = event_rows(case, due), audit_rows(case, principal, due, before, case.state)
-        if rows is None:
-            await pipeline.write(session, events=events, audits=audits)
-        else:
-            rows[0].extend(events)
-            rows[1].extend(audits)
     case.thresholds = ahead
     case.next_threshold_at = datetime.fromisoformat(ahead[0]["at"]) if ahead else None
     case.version += 1
     case.updated_at = now
-    return due
+    return due, events, audits
 
 
 async def recompute_open_cases(
@@ -189,9 +200,9 @@ async def recompute_open_cases(
             checked += 1
             old = deadline_snapshot(case)
             result, approval_clock = compute_clock(case, logs[case.id], cal, as_of)
-            await apply_clock(
-                session, case, result, approval_clock, now=now, principal=principal, rows=(events, audits)
-            )
+            _, fired, fired_audits = derive_clock(case, result, approval_clock, now=now, principal=principal)
+            events += fired
+            audits += fired_audits
             new = deadline_snapshot(case)
             if (old["due_date"], old["step_due_date"], old["due_provisional"]) == (
                 new["due_date"],

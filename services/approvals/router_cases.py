@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.approvals import cases, events_batch, events_intake, kinds, overview
 from services.approvals.schemas import CaseIn, EventBatchIn, EventIn, FastTrackIn, KindIn, KindUpdate
@@ -19,8 +19,8 @@ from services.approvals.schemas_out import (
     KindOut,
     problems,
 )
-from shared.db import DbSession, UnitOfWorkRoute
-from shared.identity import CurrentPrincipal
+from shared.db import DbSession, UnitOfWorkRoute, get_write_connection
+from shared.identity import CurrentPrincipal, current_principal
 
 kind_router = APIRouter(prefix="/api/v1/approval-kinds", tags=["approval-kinds"], route_class=UnitOfWorkRoute)
 router = APIRouter(prefix="/api/v1/approval-cases", tags=["approval-cases"], route_class=UnitOfWorkRoute)
@@ -144,8 +144,13 @@ async def get_case(case_id: uuid.UUID, session: DbSession, principal: CurrentPri
     },
     summary="政务服务大厅办件事件（按 event_id 幂等）",
 )
-async def post_event(case_id: uuid.UUID, data: EventIn, session: DbSession, principal: CurrentPrincipal):
-    status, body = await events_intake.post_event(session, principal=principal, case_id=case_id, data=data)
+async def post_event(case_id: uuid.UUID, data: EventIn, request: Request):
+    # issue 15: two statements straight to the driver on the request's WriteConnection,
+    # committed by the unit of work; principal and connection taken without nested
+    # dependency resolutions (as the registry's project read and monthly report)
+    principal = await current_principal(request)
+    conn = await get_write_connection(request)
+    status, body = await events_intake.post_event(conn, principal=principal, case_id=case_id, data=data)
     headers = {"Idempotent-Replayed": "true"} if status == 200 else {}
     # the body is serialised once (the same text is stored as the event's result)
     return Response(body.encode(), status_code=status, headers=headers, media_type="application/json")
@@ -159,8 +164,10 @@ async def post_event(case_id: uuid.UUID, data: EventIn, session: DbSession, prin
     },
     summary="政务服务大厅办件事件批量登记（每条按 event_id 幂等，逐条答复）",
 )
-async def post_events(data: EventBatchIn, session: DbSession, principal: CurrentPrincipal):
-    body = await events_batch.post_events(session, principal=principal, events=data.events)
+async def post_events(data: EventBatchIn, request: Request):
+    principal = await current_principal(request)
+    conn = await get_write_connection(request)
+    body = await events_batch.post_events(conn, principal=principal, events=data.events)
     return Response(body.encode(), media_type="application/json")
 
 

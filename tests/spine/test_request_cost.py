@@ -94,21 +94,6 @@ def test_cached_identity_token_still_expires_on_the_wall_clock(monkeypatch):
         verify_identity_token(token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1])
 
 
-async def test_driver_write_runs_only_inside_the_sessions_transaction():
-    # issue 15: the intake's WRITE goes straight through the driver; outside the transaction
-    # the session began it would commit on its own (no unit of work), so it must refuse
-    probe = db.driver_statement(text("SELECT CAST(:n AS int) + 1"))
-    session: AsyncSession = db.sessionmaker()()
-    try:
-        with pytest.raises(RuntimeError):
-            await db.fetchval_in_transaction(session, probe, {"n": 1})
-        await session.execute(text("SELECT 1"))  # the session's first statement begins it
-        assert await db.fetchval_in_transaction(session, probe, {"n": 41}) == 42
-    finally:
-        await session.rollback()
-        await session.close()
-
-
 async def test_read_connection_dropped_by_the_server_is_not_handed_to_the_next_request():
     # architecture: a restarted database is survived; a read connection bypasses SQLAlchemy's
     # disconnect handling, so one the server dropped during the read must be discarded when

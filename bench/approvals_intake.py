@@ -35,7 +35,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.harness import PIDS, bench_env, cpu_seconds, free_port, scratch_database, service_process
-from bench.profile import py_spy, read_stacks, summarise
+from bench.profile import py_spy, read_stacks, record, summarise
 
 STEPS = ["project_filing", "construction_permit", "completion_acceptance"]
 
@@ -187,7 +187,10 @@ async def load(
                     latencies.extend([(time.perf_counter() - t) * 1000] * len(events))
 
         worker = one_by_one if batch == 1 else in_batches
-        spy = await start_py_spy(PIDS[url]) if profile else None
+        spy = None
+        if profile:
+            out = Path(tempfile.mkstemp(suffix=".txt")[1])
+            spy = (await record(py_spy(), PIDS[url], None, out), out)
         cpu_before, started = cpu_seconds(PIDS[url]), time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
@@ -211,26 +214,6 @@ async def load(
             spy[1].replace(keep)
         else:
             spy[1].unlink()
-
-
-async def start_py_spy(pid: int) -> tuple[asyncio.subprocess.Process, Path]:
-    out = Path(tempfile.mkstemp(suffix=".txt")[1])
-    proc = await asyncio.create_subprocess_exec(
-        py_spy(),
-        "record",
-        "--pid",
-        str(pid),
-        "--format",
-        "raw",
-        "--rate",
-        "250",
-        "--output",
-        str(out),
-        "--nonblocking",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    return proc, out
 
 
 if __name__ == "__main__":

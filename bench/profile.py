@@ -76,7 +76,9 @@ def read_stacks(path: Path) -> str:
     return path.read_text(errors="replace")  # py-spy may cut a multi-byte name
 
 
-async def record(spy: str, pid: int, seconds: float, out: Path) -> asyncio.subprocess.Process:
+async def record(spy: str, pid: int, seconds: float | None, out: Path) -> asyncio.subprocess.Process:
+    """py-spy recording ``pid`` into ``out`` for ``seconds``, or until sent SIGINT (None)."""
+    duration = ["--duration", str(int(seconds))] if seconds is not None else []
     return await asyncio.create_subprocess_exec(
         spy,
         "record",
@@ -86,8 +88,7 @@ async def record(spy: str, pid: int, seconds: float, out: Path) -> asyncio.subpr
         "raw",
         "--rate",
         "250",
-        "--duration",
-        str(int(seconds)),
+        *duration,
         "--output",
         str(out),
         "--nonblocking",

@@ -10,6 +10,8 @@ is seen by the next request.
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,7 +29,8 @@ MAX_REVISION_SQL = text("SELECT coalesce(max(revision), 0) FROM approvals.calend
 _cache: dict[str, object] = {"revision": None, "calendar": None}
 
 
-def row_to_year(row: CalendarYearRow) -> CalendarYear:
+def row_to_year(row: CalendarYearRow | Any) -> CalendarYear:
+    """A stored year (an ORM row, or a driver record as a namespace) as the calendar's."""
     return CalendarYear(
         row.year,
         frozenset(row.off_days),
@@ -107,17 +110,7 @@ async def calendar_as_loaded(conn: WriteConnection, revision: int) -> WorkingCal
         return _cache["calendar"]  # type: ignore[return-value]
     if not revision:
         return WorkingCalendar(official_years())
-    years = [
-        CalendarYear(
-            r["year"],
-            frozenset(r["off_days"]),
-            frozenset(r["working_days"]),
-            official=r["official"],
-            source=r["source"],
-        )
-        for r in await conn.fetch(_YEARS, {})
-    ]
-    cal = WorkingCalendar(years)
+    cal = WorkingCalendar(row_to_year(SimpleNamespace(**r)) for r in await conn.fetch(_YEARS, {}))
     _cache.update(revision=revision, calendar=cal)
     return cal
 
